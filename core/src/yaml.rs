@@ -1,0 +1,509 @@
+//! A bounded YAML/JSON loader that keeps positions.
+//!
+//! We drive `yaml-rust2`'s event parser ourselves (it is iterative, unlike its recursive
+//! loader) and build a small tree whose every node knows its 1-based line and column, so
+//! findings can point at the exact line. The loader enforces the documented input limits
+//! (see [`Limits`]): size, nesting depth, node count (aliases count every node they
+//! expand to, so alias bombs stop early) and rejects duplicate keys, since a manifest
+//! whose `oauth_scopes` appears twice means two different things to two readers.
+//!
+//! Why not `serde_yaml` or a fork (`serde_norway`, `serde_yaml_ng`)? They deserialize
+//! straight into types and do not expose per-node positions, duplicate-key policy, or
+//! alias-expansion budgets, all of which a vetting tool for hostile input needs.
+//! `yaml-rust2` is a maintained, pure-Rust (no C, no unsafe in our use), YAML 1.2 parser.
+
+use crate::error::{Error, ErrorCode, Result};
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Input limits. Documented in `docs/LIMITS.md`; errors name the limit that was hit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Maximum size of the text in bytes.
+    pub max_bytes: usize,
+    /// Maximum nesting depth of collections.
+    pub max_depth: usize,
+    /// Maximum number of nodes, counting every node an alias expands to.
+    pub max_nodes: usize,
+}
+
+impl Limits {
+    /// Limits for manifests: far above any real manifest, far below anything that hurts.
+    pub const MANIFEST: Limits = Limits {
+        max_bytes: 1024 * 1024,
+        max_depth: 64,
+        max_nodes: 100_000,
+    };
+}
+
+/// A key of a mapping, with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    pub name: String,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A value of the tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    Map(Vec<(Key, Node)>),
+}
+
+/// A node with its 1-based line and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Node {
+    /// The kind of value, for messages ("a string", "a list"...).
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// Look up a key of a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.name == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string, if this node is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Resolve an RFC 6901 pointer to a node.
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let rest = pointer.strip_prefix('/')?;
+        let mut node = self;
+        for raw in rest.split('/') {
+            let token = raw.replace("~1", "/").replace("~0", "~");
+            node = match &node.value {
+                Value::Map(entries) => entries.iter().find(|(k, _)| k.name == token).map(|(_, v)| v)?,
+                Value::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// Convert to a JSON value (for serde-based validation of policies).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+/// Escape one RFC 6901 reference token.
+pub fn escape_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+fn pos(m: &Marker) -> (u32, u32) {
+    let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
+    let col = u32::try_from(m.col()).unwrap_or(u32::MAX).saturating_add(1);
+    (line.max(1), col)
+}
+
+enum Frame {
+    Seq {
+        node: Node,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        node: Node,
+        anchor: usize,
+        entries: Vec<(Key, Node)>,
+        pending_key: Option<Key>,
+    },
+}
+
+/// Parse YAML (or JSON, which YAML 1.2 contains) into a positioned tree.
+///
+/// An empty document yields a `Null` node. Multiple documents are refused.
+pub fn parse(text: &str, limits: Limits) -> Result<Node> {
+    if text.len() > limits.max_bytes {
+        return Err(Error::new(
+            ErrorCode::Limit,
+            format!(
+                "document is {} bytes, over the limit of {} bytes",
+                text.len(),
+                limits.max_bytes
+            ),
+        )
+        .with_help("a manifest is a few hundred bytes; check that the right file was sent"));
+    }
+    if let Some(offset) = text.find('\0') {
+        let line = text.get(..offset).map_or(1, |p| p.matches('\n').count() + 1);
+        return Err(Error::new(ErrorCode::Syntax, "document contains a NUL byte")
+            .at(u32::try_from(line).unwrap_or(u32::MAX), 1)
+            .with_help("manifests are UTF-8 text; remove the NUL character"));
+    }
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut nodes: usize = 0;
+    let mut root: Option<Node> = None;
+    let mut documents = 0usize;
+
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| {
+            let (line, col) = pos(e.marker());
+            if e.info().contains("recursion limit") {
+                // The scanner's own guard against runaway `[[[[...` flow nesting.
+                return depth_error(limits, line, col);
+            }
+            Error::new(ErrorCode::Syntax, format!("invalid YAML: {}", e.info()))
+                .at(line, col)
+                .with_help("check indentation, quotes and the `key: value` shape near this line")
+        })?;
+        let (line, col) = pos(&mark);
+        let completed: Option<(Node, usize)> = match event {
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => None,
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(Error::new(
+                        ErrorCode::Structure,
+                        "more than one YAML document in the input",
+                    )
+                    .at(line, col)
+                    .with_help("send one manifest per request; remove the extra `---` document"));
+                }
+                None
+            }
+            Event::Alias(id) => {
+                let target = anchors.get(&id).ok_or_else(|| {
+                    Error::new(ErrorCode::Syntax, "alias refers to an unknown anchor").at(line, col)
+                })?;
+                nodes = nodes.saturating_add(count_nodes(target));
+                check_nodes(nodes, limits, line, col)?;
+                let mut copy = target.clone();
+                copy.line = line;
+                copy.col = col;
+                Some((copy, 0))
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                nodes += 1;
+                check_nodes(nodes, limits, line, col)?;
+                let tag_suffix = tag.as_ref().map(|t| t.suffix.as_str());
+                let value = resolve_scalar(text, style, tag_suffix);
+                Some((Node { value, line, col }, anchor))
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                nodes += 1;
+                check_nodes(nodes, limits, line, col)?;
+                if stack.len() >= limits.max_depth {
+                    return Err(depth_error(limits, line, col));
+                }
+                let node = Node {
+                    value: Value::Null,
+                    line,
+                    col,
+                };
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Frame::Seq {
+                        node,
+                        anchor,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Frame::Map {
+                        node,
+                        anchor,
+                        entries: Vec::new(),
+                        pending_key: None,
+                    }
+                });
+                None
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq {
+                    mut node,
+                    anchor,
+                    items,
+                }) => {
+                    node.value = Value::Seq(items);
+                    Some((node, anchor))
+                }
+                _ => return Err(Error::new(ErrorCode::Syntax, "unbalanced sequence").at(line, col)),
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map {
+                    mut node,
+                    anchor,
+                    entries,
+                    ..
+                }) => {
+                    node.value = Value::Map(entries);
+                    Some((node, anchor))
+                }
+                _ => return Err(Error::new(ErrorCode::Syntax, "unbalanced mapping").at(line, col)),
+            },
+        };
+        let Some((node, anchor)) = completed else {
+            continue;
+        };
+        if anchor > 0 {
+            anchors.insert(anchor, node.clone());
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    let name = match &node.value {
+                        Value::Str(s) => s.clone(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Float(f) => f.to_string(),
+                        Value::Null => "null".to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err(Error::new(
+                                ErrorCode::Structure,
+                                "a mapping key must be a plain value, not a list or mapping",
+                            )
+                            .at(node.line, node.col));
+                        }
+                    };
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        return Err(Error::new(
+                            ErrorCode::Structure,
+                            format!("duplicate key `{name}` (first defined on line {})", first.line),
+                        )
+                        .at(node.line, node.col)
+                        .with_help("keep one of the two entries; YAML parsers disagree on which one wins"));
+                    }
+                    *pending_key = Some(Key {
+                        name,
+                        line: node.line,
+                        col: node.col,
+                    });
+                }
+                Some(key) => entries.push((key, node)),
+            },
+        }
+    }
+    Ok(root.unwrap_or(Node {
+        value: Value::Null,
+        line: 1,
+        col: 1,
+    }))
+}
+
+fn depth_error(limits: Limits, line: u32, col: u32) -> Error {
+    Error::new(
+        ErrorCode::Limit,
+        format!("nesting deeper than {} levels", limits.max_depth),
+    )
+    .at(line, col)
+    .with_help("a manifest needs only a few levels; flatten the document")
+}
+
+fn check_nodes(nodes: usize, limits: Limits, line: u32, col: u32) -> Result<()> {
+    if nodes > limits.max_nodes {
+        return Err(Error::new(
+            ErrorCode::Limit,
+            format!("document expands to more than {} nodes", limits.max_nodes),
+        )
+        .at(line, col)
+        .with_help("aliases (`*name`) count every node they repeat; remove the alias chain"));
+    }
+    Ok(())
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| 1 + count_nodes(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// YAML 1.2 core schema resolution of a scalar.
+fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value {
+    match tag {
+        Some("str") => return Value::Str(text),
+        Some("null") => return Value::Null,
+        _ => {}
+    }
+    if style != TScalarStyle::Plain {
+        return Value::Str(text);
+    }
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(hex) = text.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Value::Int(i);
+        }
+    }
+    if let Some(oct) = text.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return Value::Int(i);
+        }
+    }
+    let looks_numeric = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        && text.bytes().any(|b| b.is_ascii_digit());
+    if looks_numeric {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::Int(i);
+        }
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+
+    fn p(s: &str) -> Result<Node> {
+        parse(s, Limits::MANIFEST)
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let n = p("name: a\nowner: b@example.com\nscopes:\n  - x\n").unwrap();
+        let owner = n.get("owner").unwrap();
+        assert_eq!((owner.line, owner.col), (2, 8));
+        let x = n.pointer("/scopes/0").unwrap();
+        assert_eq!((x.line, x.col), (4, 5));
+    }
+
+    #[test]
+    fn json_with_tabs_parses() {
+        let n = p("{\n\t\"name\": \"a\",\n\t\"n\": [1, 2.5, true, null]\n}").unwrap();
+        assert_eq!(n.get("name").unwrap().as_str(), Some("a"));
+        assert_eq!(n.pointer("/n/1").unwrap().value, Value::Float(2.5));
+        assert_eq!(n.get("name").unwrap().line, 2);
+    }
+
+    #[test]
+    fn scalars_resolve_by_core_schema() {
+        let n = p("a: 30\nb: '30'\nc: yes\nd: ~\ne: 1.5\nf: true").unwrap();
+        assert_eq!(n.get("a").unwrap().value, Value::Int(30));
+        assert_eq!(n.get("b").unwrap().value, Value::Str("30".into()));
+        assert_eq!(n.get("c").unwrap().value, Value::Str("yes".into()));
+        assert_eq!(n.get("d").unwrap().value, Value::Null);
+        assert_eq!(n.get("e").unwrap().value, Value::Float(1.5));
+        assert_eq!(n.get("f").unwrap().value, Value::Bool(true));
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_with_both_lines() {
+        let e = p("a: 1\nb: 2\na: 3\n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Structure);
+        assert!(e.message.contains("duplicate key `a`") && e.message.contains("line 1"), "{e:?}");
+        assert_eq!(e.line, Some(3));
+    }
+
+    #[test]
+    fn syntax_errors_carry_line_and_column() {
+        let e = p("a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Syntax);
+        assert!(e.line.is_some() && e.column.is_some());
+    }
+
+    #[test]
+    fn alias_bomb_hits_node_limit() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            s.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
+        }
+        let e = p(&s).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Limit);
+    }
+
+    #[test]
+    fn deep_nesting_hits_depth_limit_without_stack_overflow() {
+        let s = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert_eq!(p(&s).unwrap_err().code, ErrorCode::Limit);
+        // Block style: 1,000 levels is ~500 KB, under the size limit, so depth is what stops it.
+        let mut s = String::new();
+        for i in 0..1_000 {
+            s.push_str(&" ".repeat(i));
+            s.push_str("a:\n");
+        }
+        assert_eq!(p(&s).unwrap_err().code, ErrorCode::Limit);
+    }
+
+    #[test]
+    fn size_and_nul_limits() {
+        let big = "a: ".to_string() + &"x".repeat(11 * 1024 * 1024);
+        assert_eq!(p(&big).unwrap_err().code, ErrorCode::Limit);
+        let e = p("a: 1\nb: \0\n").unwrap_err();
+        assert_eq!((e.code, e.line), (ErrorCode::Syntax, Some(2)));
+    }
+
+    #[test]
+    fn multiple_documents_are_refused() {
+        assert_eq!(p("a: 1\n---\nb: 2\n").unwrap_err().code, ErrorCode::Structure);
+    }
+
+    #[test]
+    fn pointer_escapes() {
+        let n = p("\"a/b\": {\"c~d\": 1}").unwrap();
+        assert_eq!(n.pointer("/a~1b/c~0d").unwrap().value, Value::Int(1));
+        assert_eq!(escape_token("a/b~"), "a~1b~0");
+    }
+}
