@@ -3,8 +3,36 @@
 //! parse → normalise → rules → score → decide, plus PKCE (RFC 7636).
 //! No I/O, no clocks, no global state, no panics: randomness arrives through
 //! [`pkce::Entropy`]. The guest component and the native tests call the same code.
+pub mod engine;
 pub mod error;
 pub mod pkce;
+pub mod verdict;
 pub mod yaml;
 
+pub use engine::{InputKind, Policy};
 pub use error::{Error, ErrorCode, Result};
+pub use verdict::{
+    Control, Decision, ENGINE, Finding, Fix, Risk, RiskFactor, Severity, Tier, Verdict,
+};
+
+/// The built-in default policy text (`policies/default.yaml`).
+pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
+
+/// Lowercase hex sha256 of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest.iter() {
+        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
+        out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0')));
+    }
+    out
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The rule catalogue as JSON (id, name, severity, summary, doc).
+pub fn rules_json() -> String {
+    String::from("[]")
+}

@@ -1,1 +1,302 @@
+//! The microvet WebAssembly component: thin wit-bindgen glue over `microvet-core`.
+//!
+//! Everything of substance lives in the core; this crate only converts between core
+//! types and the WIT types of `wit/microvet.wit`. Randomness comes only from the
+//! `wasi:random/random` import. No global state, no panics.
 
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "microvet",
+        generate_all,
+    });
+
+    use super::Component;
+    export!(Component);
+}
+
+use bindings::exports::microvet::vetting::pkce as wit_pkce;
+use bindings::exports::microvet::vetting::types as wit;
+use bindings::exports::microvet::vetting::vetting as wit_vetting;
+use bindings::wasi::random::random::get_random_bytes;
+
+use microvet_core::{ErrorCode, InputKind, pkce};
+
+/// The exported component.
+struct Component;
+
+// ---------------------------------------------------------------------------------------
+// Conversions: core → WIT
+// ---------------------------------------------------------------------------------------
+
+fn error(e: microvet_core::Error) -> wit::Error {
+    wit::Error {
+        code: e.code.as_str().to_owned(),
+        message: e.message,
+        help: e.help,
+        path: e.path,
+        line: e.line,
+        column: e.column,
+    }
+}
+
+fn invalid_argument(message: String) -> wit::Error {
+    error(microvet_core::Error::new(ErrorCode::InvalidArgument, message))
+}
+
+fn severity(s: microvet_core::Severity) -> wit::Severity {
+    match s {
+        microvet_core::Severity::Info => wit::Severity::Info,
+        microvet_core::Severity::Low => wit::Severity::Low,
+        microvet_core::Severity::Medium => wit::Severity::Medium,
+        microvet_core::Severity::High => wit::Severity::High,
+        microvet_core::Severity::Critical => wit::Severity::Critical,
+    }
+}
+
+fn decision(d: microvet_core::Decision) -> wit::Decision {
+    match d {
+        microvet_core::Decision::Approve => wit::Decision::Approve,
+        microvet_core::Decision::ApproveWithControls => wit::Decision::ApproveWithControls,
+        microvet_core::Decision::Remediate => wit::Decision::Remediate,
+        microvet_core::Decision::Reject => wit::Decision::Reject,
+    }
+}
+
+fn tier(t: microvet_core::Tier) -> wit::Tier {
+    match t {
+        microvet_core::Tier::Low => wit::Tier::Low,
+        microvet_core::Tier::Medium => wit::Tier::Medium,
+        microvet_core::Tier::High => wit::Tier::High,
+        microvet_core::Tier::Critical => wit::Tier::Critical,
+    }
+}
+
+fn input_kind(k: wit::InputKind) -> InputKind {
+    match k {
+        wit::InputKind::Manifest => InputKind::Manifest,
+        wit::InputKind::Dcr => InputKind::Dcr,
+    }
+}
+
+fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
+    // The canonical JSON is computed from the core verdict before it is taken apart, so
+    // `json` is byte-identical to what the native core produces.
+    let json = v.to_json();
+    wit::Verdict {
+        decision: decision(v.decision),
+        risk: wit::Risk {
+            score: v.risk.score,
+            tier: tier(v.risk.tier),
+            factors: v
+                .risk
+                .factors
+                .into_iter()
+                .map(|f| wit::RiskFactor {
+                    factor: f.factor,
+                    points: f.points,
+                    reason: f.reason,
+                })
+                .collect(),
+        },
+        findings: v
+            .findings
+            .into_iter()
+            .map(|f| wit::Finding {
+                rule: f.rule.to_owned(),
+                severity: severity(f.severity),
+                path: f.path,
+                line: f.line,
+                message: f.message,
+                fix: f.fix.map(|x| wit::Fix {
+                    op: x.op.to_owned(),
+                    path: x.path,
+                    // `Display` of a JSON value is its compact JSON text.
+                    value: x.value.map(|value| value.to_string()),
+                    description: x.description,
+                }),
+            })
+            .collect(),
+        controls: v
+            .controls
+            .into_iter()
+            .map(|c| wit::Control {
+                control: c.control.to_owned(),
+                value: c.value.to_string(),
+                reason: c.reason,
+            })
+            .collect(),
+        manifest_sha256: v.manifest_sha256,
+        policy_sha256: v.policy_sha256,
+        engine: v.engine,
+        json,
+    }
+}
+
+fn pair(p: pkce::PkcePair) -> wit_pkce::PkcePair {
+    wit_pkce::PkcePair {
+        verifier: p.verifier,
+        challenge: p.challenge,
+        method: p.method,
+    }
+}
+
+fn length(len: u32) -> Result<usize, wit::Error> {
+    usize::try_from(len).map_err(|_| invalid_argument(format!("length {len} is out of range")))
+}
+
+// ---------------------------------------------------------------------------------------
+// Entropy from wasi:random
+// ---------------------------------------------------------------------------------------
+
+/// [`pkce::Entropy`] backed by `wasi:random/random.get-random-bytes`.
+///
+/// The core's `Entropy::fill` cannot fail, so a host that hands back too few bytes is
+/// recorded in `short` (the rest of the buffer is zeroed) and the call that used this
+/// source returns an error instead of a value made from weak randomness.
+#[derive(Default)]
+struct WasiRandom {
+    short: bool,
+}
+
+impl pkce::Entropy for WasiRandom {
+    fn fill(&mut self, buf: &mut [u8]) {
+        let wanted = match u64::try_from(buf.len()) {
+            Ok(n) => n,
+            Err(_) => {
+                self.short = true;
+                buf.fill(0);
+                return;
+            }
+        };
+        let bytes = get_random_bytes(wanted);
+        if bytes.len() != buf.len() {
+            self.short = true;
+        }
+        let mut got = bytes.into_iter();
+        for slot in buf.iter_mut() {
+            *slot = got.next().unwrap_or(0);
+        }
+    }
+}
+
+impl WasiRandom {
+    /// Run `f` with a fresh entropy source and fail if the host gave short randomness.
+    fn with<T>(
+        f: impl FnOnce(&mut dyn pkce::Entropy) -> microvet_core::Result<T>,
+    ) -> Result<T, wit::Error> {
+        let mut rng = WasiRandom::default();
+        let out = f(&mut rng).map_err(error)?;
+        if rng.short {
+            return Err(error(
+                microvet_core::Error::new(
+                    ErrorCode::InvalidArgument,
+                    "the host's `wasi:random/random.get-random-bytes` returned fewer bytes than requested",
+                )
+                .with_help("this is a bug in the embedding runtime, not in the input"),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Exports
+// ---------------------------------------------------------------------------------------
+
+/// The `policy` resource: a parsed core policy.
+struct Policy(microvet_core::Policy);
+
+impl wit_vetting::GuestPolicy for Policy {
+    fn builtin() -> Result<wit_vetting::Policy, wit::Error> {
+        microvet_core::Policy::builtin()
+            .map(|p| wit_vetting::Policy::new(Policy(p)))
+            .map_err(error)
+    }
+
+    fn parse(text: String) -> Result<wit_vetting::Policy, wit::Error> {
+        microvet_core::Policy::parse(&text)
+            .map(|p| wit_vetting::Policy::new(Policy(p)))
+            .map_err(error)
+    }
+
+    fn sha256(&self) -> String {
+        self.0.sha256().to_owned()
+    }
+
+    fn name(&self) -> String {
+        self.0.name().to_owned()
+    }
+
+    fn vet(&self, manifest: String) -> Result<wit::Verdict, wit::Error> {
+        self.0.vet(&manifest).map(verdict).map_err(error)
+    }
+
+    fn vet_kind(&self, kind: wit::InputKind, text: String) -> Result<wit::Verdict, wit::Error> {
+        self.0
+            .vet_kind(input_kind(kind), &text)
+            .map(verdict)
+            .map_err(error)
+    }
+
+    fn vet_batch(&self, manifests: Vec<String>) -> Vec<Result<wit::Verdict, wit::Error>> {
+        manifests
+            .iter()
+            .map(|m| self.0.vet(m).map(verdict).map_err(error))
+            .collect()
+    }
+}
+
+impl wit_vetting::Guest for Component {
+    type Policy = Policy;
+
+    fn engine() -> String {
+        microvet_core::ENGINE.to_owned()
+    }
+
+    fn rules_json() -> String {
+        microvet_core::rules_json()
+    }
+}
+
+impl wit_pkce::Guest for Component {
+    fn generate(len: u32) -> Result<wit_pkce::PkcePair, wit::Error> {
+        let len = length(len)?;
+        WasiRandom::with(|rng| pkce::generate(len, rng)).map(pair)
+    }
+
+    fn generate_batch(len: u32, count: u32) -> Result<Vec<wit_pkce::PkcePair>, wit::Error> {
+        let len = length(len)?;
+        let count = usize::try_from(count)
+            .map_err(|_| invalid_argument(format!("batch count {count} is out of range")))?;
+        WasiRandom::with(|rng| pkce::generate_batch(len, count, rng))
+            .map(|pairs| pairs.into_iter().map(pair).collect())
+    }
+
+    fn challenge(verifier: String) -> Result<String, wit::Error> {
+        pkce::challenge(&verifier).map_err(error)
+    }
+
+    fn verify(verifier: String, challenge: String) -> Result<bool, wit::Error> {
+        pkce::verify(&verifier, &challenge).map_err(error)
+    }
+
+    fn authorize_url(
+        endpoint: String,
+        client_id: String,
+        redirect_uri: String,
+        scopes: Vec<String>,
+        extra: Vec<(String, String)>,
+    ) -> Result<wit_pkce::AuthorizeRequest, wit::Error> {
+        WasiRandom::with(|rng| {
+            pkce::authorize_url(&endpoint, &client_id, &redirect_uri, &scopes, &extra, rng)
+        })
+        .map(|r| wit_pkce::AuthorizeRequest {
+            url: r.url,
+            verifier: r.verifier,
+            challenge: r.challenge,
+            state: r.state,
+            nonce: r.nonce,
+        })
+    }
+}

@@ -1,0 +1,680 @@
+//! Policy-as-code: the organisation's rules, parsed from YAML/JSON and validated.
+//!
+//! Unknown keys, bad patterns, impossible ranges and dangling references are errors that
+//! name the field (RFC 6901 pointer) and its line.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::verdict::Severity;
+use crate::yaml::{self, Limits, Node};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Data sensitivity, least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sensitivity {
+    Public,
+    Internal,
+    Confidential,
+    Restricted,
+}
+
+impl Sensitivity {
+    /// Name as written in policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sensitivity::Public => "public",
+            Sensitivity::Internal => "internal",
+            Sensitivity::Confidential => "confidential",
+            Sensitivity::Restricted => "restricted",
+        }
+    }
+
+    /// Confidential and restricted data are "sensitive".
+    pub fn is_sensitive(self) -> bool {
+        self >= Sensitivity::Confidential
+    }
+}
+
+/// Read or write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// The whole policy document.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    pub policy_version: u32,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub organisation: Organisation,
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    #[serde(default)]
+    pub client: ClientPolicy,
+    #[serde(default)]
+    pub data_classes: BTreeMap<String, DataClass>,
+    #[serde(default)]
+    pub data_types: BTreeMap<String, DataType>,
+    #[serde(default)]
+    pub scopes: BTreeMap<String, ScopeDef>,
+    #[serde(default)]
+    pub denied_scope_patterns: Vec<String>,
+    #[serde(default)]
+    pub sinks: Sinks,
+    #[serde(default)]
+    pub vendors: Vendors,
+    #[serde(default)]
+    pub decision: DecisionCfg,
+    #[serde(default)]
+    pub rules: BTreeMap<String, RuleOverride>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub personal_email_domains: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub min: i64,
+    pub max: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lifecycle {
+    #[serde(default = "Lifecycle::default_ttl")]
+    pub ttl_days: Range,
+    #[serde(default)]
+    pub retention_max_days: BTreeMap<Sensitivity, i64>,
+}
+
+impl Lifecycle {
+    fn default_ttl() -> Range {
+        Range { min: 30, max: 90 }
+    }
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle {
+            ttl_days: Lifecycle::default_ttl(),
+            retention_max_days: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPolicy {
+    #[serde(default = "ClientPolicy::d_refresh")]
+    pub refresh_token_max_days: i64,
+    #[serde(default = "ClientPolicy::d_access")]
+    pub access_token_max_minutes: i64,
+    #[serde(default = "ClientPolicy::d_redirects")]
+    pub max_redirect_uris: usize,
+    #[serde(default = "ClientPolicy::d_methods")]
+    pub auth_methods: Vec<String>,
+}
+
+impl ClientPolicy {
+    fn d_refresh() -> i64 {
+        30
+    }
+    fn d_access() -> i64 {
+        60
+    }
+    fn d_redirects() -> usize {
+        5
+    }
+    fn d_methods() -> Vec<String> {
+        ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "client_secret_jwt", "client_secret_basic"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect()
+    }
+}
+
+impl Default for ClientPolicy {
+    fn default() -> Self {
+        ClientPolicy {
+            refresh_token_max_days: Self::d_refresh(),
+            access_token_max_minutes: Self::d_access(),
+            max_redirect_uris: Self::d_redirects(),
+            auth_methods: Self::d_methods(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataClass {
+    pub sensitivity: Sensitivity,
+    #[serde(default)]
+    pub personal: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataType {
+    pub class: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeDef {
+    pub access: Access,
+    #[serde(default)]
+    pub grants: Vec<String>,
+    #[serde(default)]
+    pub review: bool,
+    #[serde(default)]
+    pub denied: bool,
+    #[serde(default)]
+    pub offline: bool,
+    #[serde(default)]
+    pub read_alternative: Option<String>,
+}
+
+/// A sink pattern: matches a parsed URL by scheme and host.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SinkPattern {
+    /// URL scheme (`https`, `s3`, `mailto`...). Any scheme when absent.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// Host glob (`*` matches any run of characters other than `.`-free restriction: within the host only).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// The host equals this domain or is a subdomain of it.
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sinks {
+    #[serde(default)]
+    pub allow: Vec<SinkPattern>,
+    #[serde(default)]
+    pub deny: Vec<SinkPattern>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vendor {
+    pub domain: String,
+    #[serde(default)]
+    pub dpa: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vendors {
+    #[serde(default)]
+    pub approved: Vec<Vendor>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tiers {
+    pub medium: u32,
+    pub high: u32,
+    pub critical: u32,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionCfg {
+    #[serde(default = "DecisionCfg::d_tiers")]
+    pub tiers: Tiers,
+}
+
+impl DecisionCfg {
+    fn d_tiers() -> Tiers {
+        Tiers {
+            medium: 25,
+            high: 50,
+            critical: 75,
+        }
+    }
+}
+
+impl Default for DecisionCfg {
+    fn default() -> Self {
+        DecisionCfg {
+            tiers: Self::d_tiers(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverride {
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// Policy limits: policies are larger than manifests but still bounded.
+pub const POLICY_LIMITS: Limits = Limits {
+    max_bytes: 4 * 1024 * 1024,
+    max_depth: 32,
+    max_nodes: 200_000,
+};
+
+/// `*` glob over a whole string (case-sensitive). `*` matches any run of characters.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+/// Whether `host` equals `domain` or is a subdomain of it (ASCII case-insensitive).
+pub fn host_in_domain(host: &str, domain: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+impl SinkPattern {
+    /// Whether a parsed URL matches this pattern.
+    pub fn matches(&self, url: &url::Url) -> bool {
+        if let Some(s) = &self.scheme {
+            if !url.scheme().eq_ignore_ascii_case(s) {
+                return false;
+            }
+        }
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        if let Some(h) = &self.host {
+            if !glob_match(&h.to_ascii_lowercase(), &host) {
+                return false;
+            }
+        }
+        if let Some(d) = &self.domain {
+            if !host_in_domain(&host, d) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl PolicyDoc {
+    /// The data class of a data type, if known.
+    pub fn class_of(&self, data_type: &str) -> Option<(&str, DataClass)> {
+        let t = self.data_types.get(data_type)?;
+        let c = self.data_classes.get(&t.class)?;
+        Some((t.class.as_str(), *c))
+    }
+
+    /// Whether a scope definition grants a data type (patterns allowed in `grants`).
+    pub fn scope_grants(def: &ScopeDef, data_type: &str) -> bool {
+        def.grants.iter().any(|g| glob_match(g, data_type))
+    }
+
+    /// Whether an email/host domain is one of the organisation's (or a subdomain).
+    pub fn is_org_domain(&self, domain: &str) -> bool {
+        self.organisation.domains.iter().any(|d| host_in_domain(domain, d))
+    }
+
+    /// Whether a domain is a personal mailbox provider.
+    pub fn is_personal_domain(&self, domain: &str) -> bool {
+        self.organisation
+            .personal_email_domains
+            .iter()
+            .any(|d| host_in_domain(domain, d))
+    }
+}
+
+/// Convert serde_path_to_error's path (`a.b[0].c`) to an RFC 6901 pointer.
+fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&yaml::escape_token(key)),
+            Segment::Enum { variant } => out.push_str(&yaml::escape_token(variant)),
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+/// Top-level and nested field names, for "did you mean" on unknown keys.
+const KNOWN_KEYS: &[&str] = &[
+    "policy_version", "name", "description", "organisation", "lifecycle", "client", "data_classes",
+    "data_types", "scopes", "denied_scope_patterns", "sinks", "vendors", "decision", "rules",
+    "domains", "personal_email_domains", "ttl_days", "retention_max_days", "min", "max",
+    "refresh_token_max_days", "access_token_max_minutes", "max_redirect_uris", "auth_methods",
+    "sensitivity", "personal", "class", "access", "grants", "review", "denied", "offline",
+    "read_alternative", "allow", "deny", "scheme", "host", "domain", "category", "approved", "dpa",
+    "tiers", "medium", "high", "critical", "severity", "enabled",
+];
+
+/// Suggest the closest known name.
+pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn error_at(root: &Node, pointer: &str, message: String) -> Error {
+    let mut e = Error::new(ErrorCode::Policy, message).at_path(pointer.to_string());
+    // Walk up until a node with a position is found.
+    let mut p = pointer.to_string();
+    loop {
+        if let Some(n) = root.pointer(&p) {
+            e = e.at(n.line, n.col);
+            break;
+        }
+        match p.rfind('/') {
+            Some(i) => p.truncate(i),
+            None => break,
+        }
+    }
+    e
+}
+
+/// Parse and validate a policy.
+pub fn parse(text: &str) -> Result<(PolicyDoc, Node)> {
+    let root = yaml::parse(text, POLICY_LIMITS).map_err(|mut e| {
+        if e.code == ErrorCode::Syntax {
+            e.message = format!("policy is not valid YAML/JSON: {}", e.message);
+        }
+        e
+    })?;
+    let json = root.to_json();
+    let doc: PolicyDoc = serde_path_to_error::deserialize(json).map_err(|err| {
+        let pointer = serde_path_to_pointer(err.path());
+        let inner = err.inner().to_string();
+        let mut e = error_at(&root, &pointer, format!("invalid policy at `{pointer}`: {inner}"));
+        if let Some(rest) = inner.strip_prefix("unknown field `") {
+            let field = rest.split('`').next().unwrap_or("");
+            if let Some(s) = did_you_mean(field, KNOWN_KEYS.iter().copied()) {
+                e = e.with_help(format!("did you mean `{s}`?"));
+            }
+            // Point at the unknown key itself.
+            let full = format!("{pointer}/{}", yaml::escape_token(field));
+            if let Some(n) = root.pointer(&full) {
+                e = e.at(n.line, n.col).at_path(full);
+            }
+        }
+        e
+    })?;
+    validate(&doc, &root)?;
+    Ok((doc, root))
+}
+
+fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
+    let fail = |ptr: &str, msg: String, help: &str| -> Result<()> {
+        Err(error_at(root, ptr, msg).with_help(help.to_string()))
+    };
+    if doc.policy_version != 1 {
+        return fail(
+            "/policy_version",
+            format!("unsupported policy_version `{}`", doc.policy_version),
+            "this engine reads policy_version 1",
+        );
+    }
+    if doc.name.trim().is_empty() {
+        return fail("/name", "policy name is empty".into(), "give the policy a short name, e.g. `default`");
+    }
+    if doc.organisation.domains.is_empty() {
+        return fail(
+            "/organisation/domains",
+            "the organisation has no domains".into(),
+            "list at least one domain, e.g. `[example.com]`",
+        );
+    }
+    for (i, d) in doc.organisation.domains.iter().enumerate() {
+        if d.is_empty() || d.contains(['/', '@', '*', ' ']) || !d.contains('.') {
+            return fail(
+                &format!("/organisation/domains/{i}"),
+                format!("`{d}` is not a domain name"),
+                "write a bare domain such as `example.com` (no scheme, path or wildcard)",
+            );
+        }
+    }
+    let ttl = doc.lifecycle.ttl_days;
+    if ttl.min < 1 || ttl.min > ttl.max {
+        return fail(
+            "/lifecycle/ttl_days",
+            format!("impossible ttl_days range {}..{}", ttl.min, ttl.max),
+            "use 1 <= min <= max, e.g. `{ min: 30, max: 90 }`",
+        );
+    }
+    for (s, days) in &doc.lifecycle.retention_max_days {
+        if *days < 0 {
+            return fail(
+                &format!("/lifecycle/retention_max_days/{}", s.as_str()),
+                format!("negative retention limit `{days}`"),
+                "use a number of days >= 0",
+            );
+        }
+    }
+    let c = &doc.client;
+    if c.refresh_token_max_days < 0 || c.access_token_max_minutes < 1 || c.max_redirect_uris < 1 {
+        return fail(
+            "/client",
+            "client limits must be positive".into(),
+            "refresh_token_max_days >= 0, access_token_max_minutes >= 1, max_redirect_uris >= 1",
+        );
+    }
+    for (name, t) in &doc.data_types {
+        if !doc.data_classes.contains_key(&t.class) {
+            let hint = did_you_mean(&t.class, doc.data_classes.keys().map(String::as_str))
+                .map_or_else(
+                    || "declare the class under `data_classes`".to_string(),
+                    |s| format!("did you mean `{s}`?"),
+                );
+            return Err(error_at(
+                root,
+                &format!("/data_types/{}/class", yaml::escape_token(name)),
+                format!("data type `{name}` uses unknown class `{}`", t.class),
+            )
+            .with_help(hint));
+        }
+    }
+    for (name, s) in &doc.scopes {
+        let base = format!("/scopes/{}", yaml::escape_token(name));
+        for (i, g) in s.grants.iter().enumerate() {
+            let known = if g.contains('*') {
+                doc.data_types.keys().any(|t| glob_match(g, t))
+            } else {
+                doc.data_types.contains_key(g)
+            };
+            if !known {
+                return fail(
+                    &format!("{base}/grants/{i}"),
+                    format!("scope `{name}` grants unknown data type `{g}`"),
+                    "declare the data type under `data_types` or fix the name",
+                );
+            }
+        }
+        if let Some(alt) = &s.read_alternative {
+            match doc.scopes.get(alt) {
+                Some(a) if a.access == Access::Read => {}
+                _ => {
+                    return fail(
+                        &format!("{base}/read_alternative"),
+                        format!("read_alternative `{alt}` of `{name}` is not a read scope in the catalogue"),
+                        "name a scope of this catalogue whose access is `read`",
+                    );
+                }
+            }
+        }
+    }
+    for (i, p) in doc.denied_scope_patterns.iter().enumerate() {
+        if p.is_empty() || p.contains(' ') {
+            return fail(
+                &format!("/denied_scope_patterns/{i}"),
+                format!("bad scope pattern `{p}`"),
+                "a scope pattern is a scope name where `*` matches any characters",
+            );
+        }
+    }
+    for (list, pats) in [("allow", &doc.sinks.allow), ("deny", &doc.sinks.deny)] {
+        for (i, p) in pats.iter().enumerate() {
+            let ptr = format!("/sinks/{list}/{i}");
+            if p.scheme.is_none() && p.host.is_none() && p.domain.is_none() {
+                return fail(&ptr, "sink pattern matches everything".into(), "give a `scheme`, `host` or `domain`");
+            }
+            for h in [&p.host, &p.domain].into_iter().flatten() {
+                if h.is_empty() || h.contains(['/', ':', '@', ' ']) {
+                    return fail(
+                        &ptr,
+                        format!("bad host pattern `{h}`"),
+                        "write a host such as `corp-*` or a domain such as `example.com` (no scheme or path)",
+                    );
+                }
+            }
+            if let Some(s) = &p.scheme {
+                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+                    return fail(&ptr, format!("bad scheme `{s}`"), "write a URL scheme such as `https` or `s3`");
+                }
+            }
+        }
+    }
+    for (i, v) in doc.vendors.approved.iter().enumerate() {
+        if v.domain.is_empty() || v.domain.contains(['/', '@', ' ']) {
+            return fail(
+                &format!("/vendors/approved/{i}/domain"),
+                format!("`{}` is not a vendor domain", v.domain),
+                "write the vendor's domain, e.g. `slack.com`",
+            );
+        }
+    }
+    let t = doc.decision.tiers;
+    if !(0 < t.medium && t.medium < t.high && t.high < t.critical && t.critical <= 100) {
+        return fail(
+            "/decision/tiers",
+            format!("impossible tier thresholds medium {} < high {} < critical {}", t.medium, t.high, t.critical),
+            "use 0 < medium < high < critical <= 100, e.g. 25, 50, 75",
+        );
+    }
+    for id in doc.rules.keys() {
+        if crate::rules::find(id).is_none() {
+            let hint = did_you_mean(id, crate::rules::RULES.iter().map(|r| r.id)).map_or_else(
+                || "run `microvet rules` to list rule IDs".to_string(),
+                |s| format!("did you mean `{s}`?"),
+            );
+            return Err(error_at(
+                root,
+                &format!("/rules/{}", yaml::escape_token(id)),
+                format!("unknown rule `{id}`"),
+            )
+            .with_help(hint));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn glob() {
+        assert!(glob_match("corp-*", "corp-hr-temp"));
+        assert!(!glob_match("corp-*", "xcorp-hr"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("*.admin", "hr.admin"));
+        assert!(!glob_match("*.admin", "hr.administrator"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+    }
+
+    #[test]
+    fn domains() {
+        assert!(host_in_domain("apps.example.com", "example.com"));
+        assert!(host_in_domain("example.com.", "example.com"));
+        assert!(!host_in_domain("apps.example.com.evil.io", "example.com"));
+        assert!(!host_in_domain("notexample.com", "example.com"));
+    }
+
+    #[test]
+    fn default_policy_parses() {
+        let (doc, _) = parse(crate::DEFAULT_POLICY).unwrap();
+        assert_eq!(doc.name, "default");
+        assert!(doc.is_org_domain("example.com"));
+    }
+
+    #[test]
+    fn unknown_key_points_at_it_with_suggestion() {
+        let text = crate::DEFAULT_POLICY.replace("lifecycle:", "lifecycel:");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Policy);
+        assert!(e.message.contains("lifecycel"), "{e:?}");
+        assert_eq!(e.help.as_deref(), Some("did you mean `lifecycle`?"));
+        assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn impossible_range_is_refused() {
+        let text = crate::DEFAULT_POLICY.replace("{ min: 30, max: 90 }", "{ min: 90, max: 30 }");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("/lifecycle/ttl_days"));
+        assert!(e.line.is_some());
+    }
+
+    #[test]
+    fn dangling_class_and_bad_pattern() {
+        let text = crate::DEFAULT_POLICY.replace("{ class: hr, description: \"employee", "{ class: hrr, description: \"employee");
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("did you mean `hr`?"));
+        let text = crate::DEFAULT_POLICY.replace("host: \"corp-*\"", "host: \"s3://corp-*\"");
+        assert!(parse(&text).unwrap_err().message.contains("bad host pattern"));
+    }
+
+    #[test]
+    fn unknown_rule_override() {
+        let text = crate::DEFAULT_POLICY.replace("rules: {}", "rules: { MV-NOPE-999: { enabled: false } }");
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("unknown rule `MV-NOPE-999`"));
+    }
+}
