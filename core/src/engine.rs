@@ -1,7 +1,12 @@
 //! The public entry point: a parsed [`Policy`] vets manifests.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::verdict::Verdict;
+use crate::manifest;
+use crate::policy::{self, PolicyDoc};
+use crate::rules::{self, Ctx};
+use crate::score;
+use crate::verdict::{ENGINE, Finding, Verdict};
+use crate::yaml::{self, Limits, Value};
 
 /// What kind of document is being vetted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,16 +20,17 @@ pub enum InputKind {
 /// A parsed, validated policy: parse once, vet many.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    pub(crate) sha256: String,
-    pub(crate) name: String,
+    doc: PolicyDoc,
+    sha256: String,
 }
 
 impl Policy {
     /// Parse and validate a policy document (YAML or JSON).
     pub fn parse(text: &str) -> Result<Policy> {
+        let (doc, _) = policy::parse(text)?;
         Ok(Policy {
+            doc,
             sha256: crate::sha256_hex(text.as_bytes()),
-            name: String::from("default"),
         })
     }
 
@@ -40,7 +46,12 @@ impl Policy {
 
     /// The policy's name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.doc.name
+    }
+
+    /// The validated policy document.
+    pub fn doc(&self) -> &PolicyDoc {
+        &self.doc
     }
 
     /// Vet a manifest (YAML or JSON text).
@@ -49,7 +60,96 @@ impl Policy {
     }
 
     /// Vet a document of the given kind.
-    pub fn vet_kind(&self, _kind: InputKind, _text: &str) -> Result<Verdict> {
-        Err(Error::new(ErrorCode::Structure, "not yet implemented"))
+    pub fn vet_kind(&self, kind: InputKind, text: &str) -> Result<Verdict> {
+        let root = yaml::parse(text, Limits::MANIFEST)?;
+        match &root.value {
+            Value::Map(_) | Value::Null => {}
+            _ => {
+                let what = if kind == InputKind::Dcr {
+                    "a registration request"
+                } else {
+                    "a manifest"
+                };
+                return Err(Error::new(
+                    ErrorCode::Structure,
+                    format!("{what} must be a mapping of fields, found {}", root.kind()),
+                )
+                .at(root.line, root.col)
+                .with_help("start with `name: my-app` on the first line (YAML) or `{` (JSON)"));
+            }
+        }
+        let dcr = kind == InputKind::Dcr;
+        let m = if dcr {
+            manifest::extract_dcr(&root)
+        } else {
+            manifest::extract(&root)
+        };
+        let cx = Ctx::new(&m, &root, &self.doc, dcr);
+        let mut findings = rules::run(&cx);
+        sort(&mut findings);
+        let risk = score::risk(&cx, &findings);
+        let decision = score::decide(&findings, risk.tier);
+        let controls = score::controls(&cx, &risk, &findings);
+        let mut verdict = Verdict {
+            decision,
+            risk,
+            findings,
+            controls,
+            manifest_sha256: crate::sha256_hex(text.as_bytes()),
+            policy_sha256: self.sha256.clone(),
+            engine: ENGINE.to_string(),
+        };
+        redact(&mut verdict, &rules::secret_strings(&root));
+        Ok(verdict)
+    }
+}
+
+/// Most severe first, then by line (unknown last), path, rule and message.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.line.unwrap_or(u32::MAX).cmp(&b.line.unwrap_or(u32::MAX)))
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
+/// Remove every secret string from everything the verdict says.
+fn redact(v: &mut Verdict, secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let scrub = |s: &mut String| {
+        for secret in secrets {
+            if s.contains(secret.as_str()) {
+                *s = s.replace(secret.as_str(), "[REDACTED]");
+            }
+        }
+    };
+    fn scrub_json(v: &mut serde_json::Value, scrub: &dyn Fn(&mut String)) {
+        match v {
+            serde_json::Value::String(s) => scrub(s),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub_json(x, scrub)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub_json(x, scrub)),
+            _ => {}
+        }
+    }
+    for f in &mut v.findings {
+        scrub(&mut f.message);
+        if let Some(fix) = &mut f.fix {
+            scrub(&mut fix.description);
+            if let Some(val) = &mut fix.value {
+                scrub_json(val, &scrub);
+            }
+        }
+    }
+    for f in &mut v.risk.factors {
+        scrub(&mut f.reason);
+    }
+    for c in &mut v.controls {
+        scrub(&mut c.reason);
+        scrub_json(&mut c.value, &scrub);
     }
 }

@@ -5,7 +5,11 @@
 //! [`pkce::Entropy`]. The guest component and the native tests call the same code.
 pub mod engine;
 pub mod error;
+pub mod manifest;
 pub mod pkce;
+pub mod policy;
+pub mod rules;
+pub mod score;
 pub mod verdict;
 pub mod yaml;
 
@@ -24,15 +28,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = sha2::Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest.iter() {
-        out.push(char::from(HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        out.push(char::from(HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0')));
+        out.push(char::from(
+            HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+        ));
+        out.push(char::from(
+            HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'),
+        ));
     }
     out
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// The rule catalogue as JSON (id, name, severity, summary, doc).
+/// The rule catalogue as JSON (id, name, category, severity, summary, docs, references).
 pub fn rules_json() -> String {
-    String::from("[]")
+    rules::catalogue_json()
 }

@@ -35,6 +35,8 @@ pub struct Dependency {
     pub name: Option<Sp<String>>,
     pub vendor: Option<Sp<String>>,
     pub dpa: Option<Sp<bool>>,
+    /// Data types the dependency receives.
+    pub data: Option<Sp<Vec<Sp<String>>>>,
     pub path: String,
     pub line: u32,
 }
@@ -100,16 +102,38 @@ pub struct Manifest {
 
 /// Top-level fields of manifest v1.
 pub const FIELDS: &[&str] = &[
-    "manifest_version", "name", "owner", "purpose", "description", "data_access", "retention_days",
-    "oauth_scopes", "external_sinks", "expiry_days", "third_party_deps", "client", "instrumentation",
+    "manifest_version",
+    "name",
+    "owner",
+    "purpose",
+    "description",
+    "data_access",
+    "retention_days",
+    "oauth_scopes",
+    "external_sinks",
+    "expiry_days",
+    "third_party_deps",
+    "client",
+    "instrumentation",
 ];
 const DATA_FIELDS: &[&str] = &["type", "access", "purpose"];
-const DEP_FIELDS: &[&str] = &["name", "vendor", "dpa", "purpose"];
+const DEP_FIELDS: &[&str] = &["name", "vendor", "dpa", "data", "purpose"];
 /// Fields of the `client` section (RFC 7591 / OIDC registration names).
 pub const CLIENT_FIELDS: &[&str] = &[
-    "application_type", "token_endpoint_auth_method", "grant_types", "response_types", "redirect_uris",
-    "code_challenge_method", "refresh_token_rotation", "refresh_token_ttl_days", "access_token_ttl_minutes",
-    "client_secret", "client_id", "client_name", "jwks_uri", "jwks",
+    "application_type",
+    "token_endpoint_auth_method",
+    "grant_types",
+    "response_types",
+    "redirect_uris",
+    "code_challenge_method",
+    "refresh_token_rotation",
+    "refresh_token_ttl_days",
+    "access_token_ttl_minutes",
+    "client_secret",
+    "client_id",
+    "client_name",
+    "jwks_uri",
+    "jwks",
 ];
 const INSTR_FIELDS: &[&str] = &["audit_log", "contact"];
 
@@ -127,7 +151,11 @@ impl Cx {
             kind: SchemaIssueKind::WrongType,
             path: path.to_string(),
             line: node.line,
-            message: format!("`{}` should be {expected}, found {}", display_path(path), node.kind()),
+            message: format!(
+                "`{}` should be {expected}, found {}",
+                display_path(path),
+                node.kind()
+            ),
         });
     }
 
@@ -159,7 +187,11 @@ impl Cx {
         let node = map.get(key)?;
         let p = child(path, key);
         match &node.value {
-            Value::Str(s) => Some(Sp { value: s.clone(), path: p, line: node.line }),
+            Value::Str(s) => Some(Sp {
+                value: s.clone(),
+                path: p,
+                line: node.line,
+            }),
             Value::Null => None,
             _ => {
                 self.wrong(node, &p, "a string");
@@ -172,7 +204,11 @@ impl Cx {
         let node = map.get(key)?;
         let p = child(path, key);
         match &node.value {
-            Value::Int(i) => Some(Sp { value: *i, path: p, line: node.line }),
+            Value::Int(i) => Some(Sp {
+                value: *i,
+                path: p,
+                line: node.line,
+            }),
             Value::Null => None,
             _ => {
                 self.wrong(node, &p, "a whole number of days/minutes");
@@ -185,7 +221,11 @@ impl Cx {
         let node = map.get(key)?;
         let p = child(path, key);
         match &node.value {
-            Value::Bool(b) => Some(Sp { value: *b, path: p, line: node.line }),
+            Value::Bool(b) => Some(Sp {
+                value: *b,
+                path: p,
+                line: node.line,
+            }),
             Value::Null => None,
             _ => {
                 self.wrong(node, &p, "`true` or `false`");
@@ -205,13 +245,25 @@ impl Cx {
                 for (i, item) in items.iter().enumerate() {
                     let ip = format!("{p}/{i}");
                     match &item.value {
-                        Value::Str(s) => out.push(Sp { value: s.clone(), path: ip, line: item.line }),
+                        Value::Str(s) => out.push(Sp {
+                            value: s.clone(),
+                            path: ip,
+                            line: item.line,
+                        }),
                         _ => self.wrong(item, &ip, "a string"),
                     }
                 }
-                Some(Sp { value: out, path: p, line: node.line })
+                Some(Sp {
+                    value: out,
+                    path: p,
+                    line: node.line,
+                })
             }
-            Value::Null => Some(Sp { value: Vec::new(), path: p, line: node.line }),
+            Value::Null => Some(Sp {
+                value: Vec::new(),
+                path: p,
+                line: node.line,
+            }),
             _ => {
                 self.wrong(node, &p, "a list of strings");
                 None
@@ -230,6 +282,63 @@ impl Cx {
             }
         }
     }
+}
+
+impl Cx {
+    fn client(&mut self, c: &Node, p: &str) -> Client {
+        Client {
+            application_type: self.string(c, p, "application_type"),
+            token_endpoint_auth_method: self.string(c, p, "token_endpoint_auth_method"),
+            grant_types: self.strings(c, p, "grant_types"),
+            response_types: self.strings(c, p, "response_types"),
+            redirect_uris: self.strings(c, p, "redirect_uris"),
+            code_challenge_method: self.string(c, p, "code_challenge_method"),
+            refresh_token_rotation: self.boolean(c, p, "refresh_token_rotation"),
+            refresh_token_ttl_days: self.int(c, p, "refresh_token_ttl_days"),
+            access_token_ttl_minutes: self.int(c, p, "access_token_ttl_minutes"),
+            client_secret: self.string(c, p, "client_secret"),
+            client_id: self.string(c, p, "client_id"),
+            client_name: self.string(c, p, "client_name"),
+            jwks_uri: self.string(c, p, "jwks_uri"),
+            path: p.to_string(),
+            line: c.line,
+        }
+    }
+}
+
+/// Read a raw RFC 7591 dynamic client registration request. Its metadata lands in
+/// [`Manifest::client`]; `scope` (space-separated) becomes `oauth_scopes`, `contacts[0]`
+/// the owner, `client_name` the name. Unknown members are allowed (RFC 7591 §2 is
+/// extensible), so only wrong types are issues.
+pub fn extract_dcr(root: &Node) -> Manifest {
+    let mut cx = Cx { issues: Vec::new() };
+    let mut m = Manifest::default();
+    let mut client = cx.client(root, "");
+    client.line = root.line;
+    if let Some(scope) = cx.string(root, "", "scope") {
+        let list = scope
+            .value
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| Sp {
+                value: s.to_string(),
+                path: scope.path.clone(),
+                line: scope.line,
+            })
+            .collect();
+        m.oauth_scopes = Some(Sp {
+            value: list,
+            path: scope.path,
+            line: scope.line,
+        });
+    }
+    if let Some(contacts) = cx.strings(root, "", "contacts") {
+        m.owner = contacts.value.into_iter().next();
+    }
+    m.name = client.client_name.clone();
+    m.client = Some(client);
+    m.issues = cx.issues;
+    m
 }
 
 /// `/client/redirect_uris/0` → `client.redirect_uris[0]`, for messages.
@@ -271,7 +380,11 @@ pub fn extract(root: &Node) -> Manifest {
                     match &item.value {
                         // `- hr.employee_records` is accepted as shorthand for `- type: ...`.
                         Value::Str(s) => out.push(DataAccess {
-                            data_type: Sp { value: s.clone(), path: ip.clone(), line: item.line },
+                            data_type: Sp {
+                                value: s.clone(),
+                                path: ip.clone(),
+                                line: item.line,
+                            },
                             access: Access::Read,
                             path: ip,
                             line: item.line,
@@ -279,21 +392,31 @@ pub fn extract(root: &Node) -> Manifest {
                         Value::Map(_) => {
                             cx.unknown_fields(item, &ip, DATA_FIELDS);
                             let access = match cx.string(item, &ip, "access") {
-                                Some(a) if a.value == "write" || a.value == "read-write" => Access::Write,
+                                Some(a) if a.value == "write" || a.value == "read-write" => {
+                                    Access::Write
+                                }
                                 Some(a) if a.value == "read" => Access::Read,
                                 Some(a) => {
                                     cx.issues.push(SchemaIssue {
                                         kind: SchemaIssueKind::WrongType,
                                         path: a.path,
                                         line: a.line,
-                                        message: format!("access `{}` should be `read` or `write`", a.value),
+                                        message: format!(
+                                            "access `{}` should be `read` or `write`",
+                                            a.value
+                                        ),
                                     });
                                     Access::Read
                                 }
                                 None => Access::Read,
                             };
                             if let Some(t) = cx.string(item, &ip, "type") {
-                                out.push(DataAccess { data_type: t, access, path: ip, line: item.line });
+                                out.push(DataAccess {
+                                    data_type: t,
+                                    access,
+                                    path: ip,
+                                    line: item.line,
+                                });
                             } else if item.get("type").is_none() {
                                 cx.issues.push(SchemaIssue {
                                     kind: SchemaIssueKind::WrongType,
@@ -306,9 +429,19 @@ pub fn extract(root: &Node) -> Manifest {
                         _ => cx.wrong(item, &ip, "a mapping with `type`"),
                     }
                 }
-                m.data_access = Some(Sp { value: out, path: p, line: node.line });
+                m.data_access = Some(Sp {
+                    value: out,
+                    path: p,
+                    line: node.line,
+                });
             }
-            Value::Null => m.data_access = Some(Sp { value: Vec::new(), path: p, line: node.line }),
+            Value::Null => {
+                m.data_access = Some(Sp {
+                    value: Vec::new(),
+                    path: p,
+                    line: node.line,
+                })
+            }
             _ => cx.wrong(node, &p, "a list of `{ type, access }` items"),
         }
     }
@@ -326,6 +459,7 @@ pub fn extract(root: &Node) -> Manifest {
                             name: cx.string(item, &ip, "name"),
                             vendor: cx.string(item, &ip, "vendor"),
                             dpa: cx.boolean(item, &ip, "dpa"),
+                            data: cx.strings(item, &ip, "data"),
                             path: ip,
                             line: item.line,
                         });
@@ -333,33 +467,26 @@ pub fn extract(root: &Node) -> Manifest {
                         cx.wrong(item, &ip, "a mapping with `name` and `vendor`");
                     }
                 }
-                m.third_party_deps = Some(Sp { value: out, path: p, line: node.line });
+                m.third_party_deps = Some(Sp {
+                    value: out,
+                    path: p,
+                    line: node.line,
+                });
             }
-            Value::Null => m.third_party_deps = Some(Sp { value: Vec::new(), path: p, line: node.line }),
+            Value::Null => {
+                m.third_party_deps = Some(Sp {
+                    value: Vec::new(),
+                    path: p,
+                    line: node.line,
+                })
+            }
             _ => cx.wrong(node, &p, "a list of `{ name, vendor }` items"),
         }
     }
 
     if let Some(c) = cx.map(root, "", "client") {
-        let p = "/client";
-        cx.unknown_fields(c, p, CLIENT_FIELDS);
-        m.client = Some(Client {
-            application_type: cx.string(c, p, "application_type"),
-            token_endpoint_auth_method: cx.string(c, p, "token_endpoint_auth_method"),
-            grant_types: cx.strings(c, p, "grant_types"),
-            response_types: cx.strings(c, p, "response_types"),
-            redirect_uris: cx.strings(c, p, "redirect_uris"),
-            code_challenge_method: cx.string(c, p, "code_challenge_method"),
-            refresh_token_rotation: cx.boolean(c, p, "refresh_token_rotation"),
-            refresh_token_ttl_days: cx.int(c, p, "refresh_token_ttl_days"),
-            access_token_ttl_minutes: cx.int(c, p, "access_token_ttl_minutes"),
-            client_secret: cx.string(c, p, "client_secret"),
-            client_id: cx.string(c, p, "client_id"),
-            client_name: cx.string(c, p, "client_name"),
-            jwks_uri: cx.string(c, p, "jwks_uri"),
-            path: p.to_string(),
-            line: c.line,
-        });
+        cx.unknown_fields(c, "/client", CLIENT_FIELDS);
+        m.client = Some(cx.client(c, "/client"));
     }
 
     if let Some(i) = cx.map(root, "", "instrumentation") {
@@ -378,7 +505,12 @@ pub fn extract(root: &Node) -> Manifest {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
     use crate::yaml::{Limits, parse};
 
@@ -391,20 +523,36 @@ mod tests {
         let scopes = m.oauth_scopes.unwrap().value;
         assert_eq!(scopes[2].value, "hr.read_only");
         assert_eq!(scopes[2].path, "/oauth_scopes/2");
-        assert_eq!(m.data_access.unwrap().value[1].data_type.value, "hr.employee_records");
+        assert_eq!(
+            m.data_access.unwrap().value[1].data_type.value,
+            "hr.employee_records"
+        );
     }
 
     #[test]
     fn unknown_and_wrong_types_are_issues_not_errors() {
-        let m = extract(&parse("oauth_scope: [x]\nexpiry_days: soon\nclient: {grant_type: [code]}\n", Limits::MANIFEST).unwrap());
+        let m = extract(
+            &parse(
+                "oauth_scope: [x]\nexpiry_days: soon\nclient: {grant_type: [code]}\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
         assert_eq!(m.issues.len(), 3);
-        assert!(m.issues[0].message.contains("did you mean `oauth_scopes`?"), "{:?}", m.issues);
+        assert!(
+            m.issues[0].message.contains("did you mean `oauth_scopes`?"),
+            "{:?}",
+            m.issues
+        );
         assert_eq!(m.issues[1].path, "/expiry_days");
         assert!(m.issues[2].message.contains("did you mean `grant_types`?"));
     }
 
     #[test]
     fn display_paths() {
-        assert_eq!(display_path("/client/redirect_uris/0"), "client.redirect_uris[0]");
+        assert_eq!(
+            display_path("/client/redirect_uris/0"),
+            "client.redirect_uris[0]"
+        );
     }
 }

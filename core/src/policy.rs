@@ -138,10 +138,16 @@ impl ClientPolicy {
         5
     }
     fn d_methods() -> Vec<String> {
-        ["private_key_jwt", "tls_client_auth", "self_signed_tls_client_auth", "client_secret_jwt", "client_secret_basic"]
-            .iter()
-            .map(|s| (*s).to_string())
-            .collect()
+        [
+            "private_key_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth",
+            "client_secret_jwt",
+            "client_secret_basic",
+        ]
+        .iter()
+        .map(|s| (*s).to_string())
+        .collect()
     }
 }
 
@@ -306,7 +312,8 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    p.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
 }
 
 /// Whether `host` equals `domain` or is a subdomain of it (ASCII case-insensitive).
@@ -354,7 +361,10 @@ impl PolicyDoc {
 
     /// Whether an email/host domain is one of the organisation's (or a subdomain).
     pub fn is_org_domain(&self, domain: &str) -> bool {
-        self.organisation.domains.iter().any(|d| host_in_domain(domain, d))
+        self.organisation
+            .domains
+            .iter()
+            .any(|d| host_in_domain(domain, d))
     }
 
     /// Whether a domain is a personal mailbox provider.
@@ -384,17 +394,60 @@ fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
 
 /// Top-level and nested field names, for "did you mean" on unknown keys.
 const KNOWN_KEYS: &[&str] = &[
-    "policy_version", "name", "description", "organisation", "lifecycle", "client", "data_classes",
-    "data_types", "scopes", "denied_scope_patterns", "sinks", "vendors", "decision", "rules",
-    "domains", "personal_email_domains", "ttl_days", "retention_max_days", "min", "max",
-    "refresh_token_max_days", "access_token_max_minutes", "max_redirect_uris", "auth_methods",
-    "sensitivity", "personal", "class", "access", "grants", "review", "denied", "offline",
-    "read_alternative", "allow", "deny", "scheme", "host", "domain", "category", "approved", "dpa",
-    "tiers", "medium", "high", "critical", "severity", "enabled",
+    "policy_version",
+    "name",
+    "description",
+    "organisation",
+    "lifecycle",
+    "client",
+    "data_classes",
+    "data_types",
+    "scopes",
+    "denied_scope_patterns",
+    "sinks",
+    "vendors",
+    "decision",
+    "rules",
+    "domains",
+    "personal_email_domains",
+    "ttl_days",
+    "retention_max_days",
+    "min",
+    "max",
+    "refresh_token_max_days",
+    "access_token_max_minutes",
+    "max_redirect_uris",
+    "auth_methods",
+    "sensitivity",
+    "personal",
+    "class",
+    "access",
+    "grants",
+    "review",
+    "denied",
+    "offline",
+    "read_alternative",
+    "allow",
+    "deny",
+    "scheme",
+    "host",
+    "domain",
+    "category",
+    "approved",
+    "dpa",
+    "tiers",
+    "medium",
+    "high",
+    "critical",
+    "severity",
+    "enabled",
 ];
 
 /// Suggest the closest known name.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -432,7 +485,11 @@ pub fn parse(text: &str) -> Result<(PolicyDoc, Node)> {
     let doc: PolicyDoc = serde_path_to_error::deserialize(json).map_err(|err| {
         let pointer = serde_path_to_pointer(err.path());
         let inner = err.inner().to_string();
-        let mut e = error_at(&root, &pointer, format!("invalid policy at `{pointer}`: {inner}"));
+        let mut e = error_at(
+            &root,
+            &pointer,
+            format!("invalid policy at `{pointer}`: {inner}"),
+        );
         if let Some(rest) = inner.strip_prefix("unknown field `") {
             let field = rest.split('`').next().unwrap_or("");
             if let Some(s) = did_you_mean(field, KNOWN_KEYS.iter().copied()) {
@@ -462,7 +519,11 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
         );
     }
     if doc.name.trim().is_empty() {
-        return fail("/name", "policy name is empty".into(), "give the policy a short name, e.g. `default`");
+        return fail(
+            "/name",
+            "policy name is empty".into(),
+            "give the policy a short name, e.g. `default`",
+        );
     }
     if doc.organisation.domains.is_empty() {
         return fail(
@@ -542,7 +603,9 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
                 _ => {
                     return fail(
                         &format!("{base}/read_alternative"),
-                        format!("read_alternative `{alt}` of `{name}` is not a read scope in the catalogue"),
+                        format!(
+                            "read_alternative `{alt}` of `{name}` is not a read scope in the catalogue"
+                        ),
                         "name a scope of this catalogue whose access is `read`",
                     );
                 }
@@ -562,7 +625,11 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
         for (i, p) in pats.iter().enumerate() {
             let ptr = format!("/sinks/{list}/{i}");
             if p.scheme.is_none() && p.host.is_none() && p.domain.is_none() {
-                return fail(&ptr, "sink pattern matches everything".into(), "give a `scheme`, `host` or `domain`");
+                return fail(
+                    &ptr,
+                    "sink pattern matches everything".into(),
+                    "give a `scheme`, `host` or `domain`",
+                );
             }
             for h in [&p.host, &p.domain].into_iter().flatten() {
                 if h.is_empty() || h.contains(['/', ':', '@', ' ']) {
@@ -574,8 +641,16 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
                 }
             }
             if let Some(s) = &p.scheme {
-                if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
-                    return fail(&ptr, format!("bad scheme `{s}`"), "write a URL scheme such as `https` or `s3`");
+                if s.is_empty()
+                    || !s
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                {
+                    return fail(
+                        &ptr,
+                        format!("bad scheme `{s}`"),
+                        "write a URL scheme such as `https` or `s3`",
+                    );
                 }
             }
         }
@@ -593,7 +668,10 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
     if !(0 < t.medium && t.medium < t.high && t.high < t.critical && t.critical <= 100) {
         return fail(
             "/decision/tiers",
-            format!("impossible tier thresholds medium {} < high {} < critical {}", t.medium, t.high, t.critical),
+            format!(
+                "impossible tier thresholds medium {} < high {} < critical {}",
+                t.medium, t.high, t.critical
+            ),
             "use 0 < medium < high < critical <= 100, e.g. 25, 50, 75",
         );
     }
@@ -616,7 +694,12 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
 
     #[test]
@@ -664,16 +747,25 @@ mod tests {
 
     #[test]
     fn dangling_class_and_bad_pattern() {
-        let text = crate::DEFAULT_POLICY.replace("{ class: hr, description: \"employee", "{ class: hrr, description: \"employee");
+        let text = crate::DEFAULT_POLICY.replace(
+            "{ class: hr, description: \"employee",
+            "{ class: hrr, description: \"employee",
+        );
         let e = parse(&text).unwrap_err();
         assert_eq!(e.help.as_deref(), Some("did you mean `hr`?"));
         let text = crate::DEFAULT_POLICY.replace("host: \"corp-*\"", "host: \"s3://corp-*\"");
-        assert!(parse(&text).unwrap_err().message.contains("bad host pattern"));
+        assert!(
+            parse(&text)
+                .unwrap_err()
+                .message
+                .contains("bad host pattern")
+        );
     }
 
     #[test]
     fn unknown_rule_override() {
-        let text = crate::DEFAULT_POLICY.replace("rules: {}", "rules: { MV-NOPE-999: { enabled: false } }");
+        let text = crate::DEFAULT_POLICY
+            .replace("rules: {}", "rules: { MV-NOPE-999: { enabled: false } }");
         let e = parse(&text).unwrap_err();
         assert!(e.message.contains("unknown rule `MV-NOPE-999`"));
     }

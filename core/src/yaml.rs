@@ -105,7 +105,10 @@ impl Node {
         for raw in rest.split('/') {
             let token = raw.replace("~1", "/").replace("~0", "~");
             node = match &node.value {
-                Value::Map(entries) => entries.iter().find(|(k, _)| k.name == token).map(|(_, v)| v)?,
+                Value::Map(entries) => entries
+                    .iter()
+                    .find(|(k, _)| k.name == token)
+                    .map(|(_, v)| v)?,
                 Value::Seq(items) => items.get(token.parse::<usize>().ok()?)?,
                 _ => return None,
             };
@@ -174,10 +177,14 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
         .with_help("a manifest is a few hundred bytes; check that the right file was sent"));
     }
     if let Some(offset) = text.find('\0') {
-        let line = text.get(..offset).map_or(1, |p| p.matches('\n').count() + 1);
-        return Err(Error::new(ErrorCode::Syntax, "document contains a NUL byte")
-            .at(u32::try_from(line).unwrap_or(u32::MAX), 1)
-            .with_help("manifests are UTF-8 text; remove the NUL character"));
+        let line = text
+            .get(..offset)
+            .map_or(1, |p| p.matches('\n').count() + 1);
+        return Err(
+            Error::new(ErrorCode::Syntax, "document contains a NUL byte")
+                .at(u32::try_from(line).unwrap_or(u32::MAX), 1)
+                .with_help("manifests are UTF-8 text; remove the NUL character"),
+        );
     }
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
@@ -295,38 +302,40 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                 entries,
                 pending_key,
                 ..
-            }) => match pending_key.take() {
-                None => {
-                    let name = match &node.value {
-                        Value::Str(s) => s.clone(),
-                        Value::Int(i) => i.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Float(f) => f.to_string(),
-                        Value::Null => "null".to_string(),
-                        Value::Seq(_) | Value::Map(_) => {
+            }) => {
+                match pending_key.take() {
+                    None => {
+                        let name = match &node.value {
+                            Value::Str(s) => s.clone(),
+                            Value::Int(i) => i.to_string(),
+                            Value::Bool(b) => b.to_string(),
+                            Value::Float(f) => f.to_string(),
+                            Value::Null => "null".to_string(),
+                            Value::Seq(_) | Value::Map(_) => {
+                                return Err(Error::new(
+                                    ErrorCode::Structure,
+                                    "a mapping key must be a plain value, not a list or mapping",
+                                )
+                                .at(node.line, node.col));
+                            }
+                        };
+                        if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
                             return Err(Error::new(
-                                ErrorCode::Structure,
-                                "a mapping key must be a plain value, not a list or mapping",
-                            )
-                            .at(node.line, node.col));
-                        }
-                    };
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
-                        return Err(Error::new(
                             ErrorCode::Structure,
                             format!("duplicate key `{name}` (first defined on line {})", first.line),
                         )
                         .at(node.line, node.col)
                         .with_help("keep one of the two entries; YAML parsers disagree on which one wins"));
+                        }
+                        *pending_key = Some(Key {
+                            name,
+                            line: node.line,
+                            col: node.col,
+                        });
                     }
-                    *pending_key = Some(Key {
-                        name,
-                        line: node.line,
-                        col: node.col,
-                    });
+                    Some(key) => entries.push((key, node)),
                 }
-                Some(key) => entries.push((key, node)),
-            },
+            }
         }
     }
     Ok(root.unwrap_or(Node {
@@ -360,7 +369,12 @@ fn check_nodes(nodes: usize, limits: Limits, line: u32, col: u32) -> Result<()> 
 fn count_nodes(node: &Node) -> usize {
     match &node.value {
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|(_, v)| 1 + count_nodes(v)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(_, v)| 1 + count_nodes(v))
+                .sum::<usize>()
+        }
         _ => 1,
     }
 }
@@ -379,7 +393,9 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -411,7 +427,12 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
     use super::*;
 
     fn p(s: &str) -> Result<Node> {
@@ -450,7 +471,10 @@ mod tests {
     fn duplicate_keys_are_refused_with_both_lines() {
         let e = p("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(e.code, ErrorCode::Structure);
-        assert!(e.message.contains("duplicate key `a`") && e.message.contains("line 1"), "{e:?}");
+        assert!(
+            e.message.contains("duplicate key `a`") && e.message.contains("line 1"),
+            "{e:?}"
+        );
         assert_eq!(e.line, Some(3));
     }
 
@@ -497,7 +521,10 @@ mod tests {
 
     #[test]
     fn multiple_documents_are_refused() {
-        assert_eq!(p("a: 1\n---\nb: 2\n").unwrap_err().code, ErrorCode::Structure);
+        assert_eq!(
+            p("a: 1\n---\nb: 2\n").unwrap_err().code,
+            ErrorCode::Structure
+        );
     }
 
     #[test]

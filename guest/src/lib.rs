@@ -4,6 +4,8 @@
 //! types and the WIT types of `wit/microvet.wit`. Randomness comes only from the
 //! `wasi:random/random` import. No global state, no panics.
 
+// The generated bindings are the only unsafe code of the guest (the canonical ABI glue).
+#[allow(unsafe_code)]
 mod bindings {
     wit_bindgen::generate!({
         path: "../wit",
@@ -41,7 +43,10 @@ fn error(e: microvet_core::Error) -> wit::Error {
 }
 
 fn invalid_argument(message: String) -> wit::Error {
-    error(microvet_core::Error::new(ErrorCode::InvalidArgument, message))
+    error(microvet_core::Error::new(
+        ErrorCode::InvalidArgument,
+        message,
+    ))
 }
 
 fn severity(s: microvet_core::Severity) -> wit::Severity {

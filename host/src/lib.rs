@@ -1,1 +1,705 @@
+//! microvet host: runs the microvet WebAssembly component in wasmtime.
+//!
+//! The host never re-implements a check: every verdict comes from the component
+//! ([`COMPONENT`]), the same bytes that Node and the browser run. A [`Vetter`] holds one
+//! engine, one compiled component and one pre-linked instance; every call gets a fresh
+//! `Store` and instance, with a memory limit and a time limit, so a trap or a limit hit
+//! fails only that call.
+//!
+//! ```no_run
+//! use microvet::{Vetter, VetterOptions};
+//! # fn main() -> Result<(), microvet::HostError> {
+//! let vetter = Vetter::new(VetterOptions::default())?;
+//! let outcome = vetter.vet("name: hello\n")?;
+//! println!("{}", outcome.json);
+//! # Ok(())
+//! # }
+//! ```
 
+mod cache;
+mod error;
+mod types;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker, ResourceAny};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
+
+pub use cache::{CacheStatus, default_cache_dir};
+pub use error::{HostError, LimitExceeded};
+pub use types::{
+    AuthorizeRequest, Control, Decision, Finding, Fix, InputKind, PkcePair, Risk, RiskFactor,
+    Severity, Tier, Verdict, VetError, VetOutcome,
+};
+
+/// The microvet component (built from `guest/` by `build.rs`): the exact bytes every
+/// runtime runs. `microvet component --out FILE` writes them.
+pub const COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/microvet.wasm"));
+
+/// Lowercase hex sha256 of [`COMPONENT`].
+pub const COMPONENT_SHA256: &str = env!("MICROVET_COMPONENT_SHA256");
+
+/// The target triple the host was built for (part of the compiled-code cache key).
+pub(crate) const TARGET_TRIPLE: &str = env!("MICROVET_TARGET");
+
+/// The WIT of the component (`wit/microvet.wit`).
+pub const WIT: &str = include_str!("../../wit/microvet.wit");
+
+/// The default memory limit of one call: 64 MiB.
+pub const DEFAULT_MEMORY_LIMIT: usize = 64 << 20;
+
+/// The default time limit of one call: 5 s.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(5);
+
+/// The most random bytes the host hands out in one `get-random-bytes` call.
+const MAX_RANDOM_BYTES: u64 = 1 << 20;
+
+#[allow(unsafe_code, clippy::all)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "microvet",
+        imports: { default: trappable },
+    });
+}
+
+use bindings::Microvet;
+use bindings::exports::microvet::vetting::types as wit;
+
+/// Where the policy comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum PolicySource {
+    /// The built-in default policy (`policies/default.yaml`).
+    #[default]
+    Builtin,
+    /// A policy document (YAML or JSON).
+    Text(String),
+}
+
+/// Options of a [`Vetter`].
+#[derive(Debug, Clone)]
+pub struct VetterOptions {
+    /// The policy to vet against.
+    pub policy: PolicySource,
+    /// Directory of the compiled-code cache; `None` compiles on every [`Vetter::new`].
+    /// See [`default_cache_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// Linear-memory limit of one call, in bytes (default 64 MiB).
+    pub memory_limit: usize,
+    /// Wall-clock limit of one call (default 5 s); `None` for no limit.
+    pub time_limit: Option<Duration>,
+    /// Use wasmtime's pooling allocator with room for this many concurrent calls
+    /// (servers); `None` allocates each instance on demand (CLI).
+    pub pooling: Option<u32>,
+}
+
+impl Default for VetterOptions {
+    fn default() -> Self {
+        VetterOptions {
+            policy: PolicySource::Builtin,
+            cache_dir: None,
+            memory_limit: DEFAULT_MEMORY_LIMIT,
+            time_limit: Some(DEFAULT_TIME_LIMIT),
+            pooling: None,
+        }
+    }
+}
+
+/// Runs the microvet component. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Vetter {
+    engine: Engine,
+    pre: bindings::MicrovetPre<State>,
+    policy: Arc<PolicySource>,
+    policy_sha256: Arc<str>,
+    policy_name: Arc<str>,
+    engine_version: Arc<str>,
+    memory_limit: usize,
+    time_limit: Option<Duration>,
+    deadline_ticks: u64,
+    cache_status: CacheStatus,
+    _ticker: Option<Arc<Ticker>>,
+}
+
+impl std::fmt::Debug for Vetter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vetter")
+            .field("policy_name", &self.policy_name)
+            .field("policy_sha256", &self.policy_sha256)
+            .field("engine", &self.engine_version)
+            .field("memory_limit", &self.memory_limit)
+            .field("time_limit", &self.time_limit)
+            .field("cache_status", &self.cache_status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-call store data: the resource limiter and the `wasi:random` implementation.
+struct State {
+    limiter: Limiter,
+}
+
+struct Limiter {
+    inner: StoreLimits,
+    memory_limit: usize,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit {
+            // An error (rather than `Ok(false)`) traps right here with a typed reason,
+            // instead of the guest aborting on a failed allocation later.
+            return Err(wasmtime::Error::new(LimitExceeded::Memory {
+                limit: self.memory_limit,
+            }));
+        }
+        self.inner.memory_growing(current, desired, maximum)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
+impl bindings::wasi::random::random::Host for State {
+    fn get_random_bytes(&mut self, len: u64) -> wasmtime::Result<Vec<u8>> {
+        if len > MAX_RANDOM_BYTES {
+            return Err(wasmtime::Error::new(LimitExceeded::Random {
+                requested: len,
+                limit: MAX_RANDOM_BYTES,
+            }));
+        }
+        let len = usize::try_from(len)?;
+        let mut buf = vec![0u8; len];
+        getrandom::fill(&mut buf)
+            .map_err(|e| wasmtime::format_err!("the OS random source failed: {e}"))?;
+        Ok(buf)
+    }
+
+    fn get_random_u64(&mut self) -> wasmtime::Result<u64> {
+        getrandom::u64().map_err(|e| wasmtime::format_err!("the OS random source failed: {e}"))
+    }
+}
+
+/// Drives epoch interruption: increments the engine's epoch every tick until the last
+/// clone of the [`Vetter`] is dropped (the channel then disconnects).
+struct Ticker {
+    _stop: mpsc::Sender<()>,
+}
+
+impl Ticker {
+    fn start(engine: &Engine, tick: Duration) -> Result<Ticker, HostError> {
+        let (stop, rx) = mpsc::channel::<()>();
+        let engine = engine.clone();
+        std::thread::Builder::new()
+            .name("microvet-epoch".to_owned())
+            .spawn(move || {
+                while let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(tick) {
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|e| HostError::setup("cannot start the epoch thread", e))?;
+        Ok(Ticker { _stop: stop })
+    }
+}
+
+/// Ticks of the epoch deadline: the call traps between `limit` and `limit * 9/8`.
+const DEADLINE_TICKS: u64 = 9;
+
+fn tick_of(limit: Duration) -> Duration {
+    (limit / 8).clamp(Duration::from_millis(1), Duration::from_secs(1))
+}
+
+impl Vetter {
+    /// Set up the engine, load (or compile and cache) the component, and validate the
+    /// policy once.
+    ///
+    /// # Errors
+    /// [`HostError::Policy`] for an invalid policy; [`HostError::Setup`] when the engine
+    /// or the component cannot be set up; [`HostError::Trap`]/[`HostError::Limit`] when
+    /// validating the policy traps.
+    pub fn new(options: VetterOptions) -> Result<Vetter, HostError> {
+        let mut config = Config::new();
+        // Always on (with a huge deadline when there is no time limit), so the compiled
+        // code, and so the cache file, is the same whatever the options.
+        config.epoch_interruption(true);
+        if let Some(instances) = options.pooling {
+            let mut pool = wasmtime::PoolingAllocationConfig::default();
+            pool.total_component_instances(instances)
+                .total_core_instances(instances)
+                .total_memories(instances)
+                .total_tables(instances)
+                .max_memory_size(options.memory_limit);
+            config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine =
+            Engine::new(&config).map_err(|e| HostError::setup("cannot create the engine", e))?;
+
+        let (component, cache_status) =
+            cache::load_or_compile(&engine, options.cache_dir.as_deref())?;
+
+        let mut linker = Linker::<State>::new(&engine);
+        Microvet::add_to_linker::<State, HasSelf<State>>(&mut linker, |s| s)
+            .map_err(|e| HostError::setup("cannot link the component", e))?;
+        let instance_pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| HostError::setup("cannot pre-instantiate the component", e))?;
+        let pre = bindings::MicrovetPre::new(instance_pre)
+            .map_err(|e| HostError::setup("the component does not match the WIT", e))?;
+
+        let (ticker, deadline_ticks) = match options.time_limit {
+            Some(limit) => (
+                Some(Arc::new(Ticker::start(&engine, tick_of(limit))?)),
+                DEADLINE_TICKS,
+            ),
+            None => (None, u64::MAX / 2),
+        };
+
+        let mut vetter = Vetter {
+            engine,
+            pre,
+            policy: Arc::new(options.policy),
+            policy_sha256: Arc::from(""),
+            policy_name: Arc::from(""),
+            engine_version: Arc::from(""),
+            memory_limit: options.memory_limit,
+            time_limit: options.time_limit,
+            deadline_ticks,
+            cache_status,
+            _ticker: ticker,
+        };
+        let (sha256, name, engine_version) = vetter.call(|store, mv, policy| {
+            let vetting = mv.microvet_vetting_vetting();
+            let p = vetting.policy();
+            Ok(Ok((
+                p.call_sha256(&mut *store, policy)?,
+                p.call_name(&mut *store, policy)?,
+                vetting.call_engine(&mut *store)?,
+            )))
+        })?;
+        vetter.policy_sha256 = Arc::from(sha256);
+        vetter.policy_name = Arc::from(name);
+        vetter.engine_version = Arc::from(engine_version);
+        Ok(vetter)
+    }
+
+    /// Vet a manifest (YAML or JSON text).
+    ///
+    /// # Errors
+    /// [`HostError::Input`] when the text cannot be vetted at all; `Trap`/`Limit` when
+    /// the call trapped or hit a limit.
+    pub fn vet(&self, manifest: &str) -> Result<VetOutcome, HostError> {
+        self.vet_kind(InputKind::Manifest, manifest)
+    }
+
+    /// Vet a raw RFC 7591 dynamic client registration request (JSON).
+    ///
+    /// # Errors
+    /// As [`Vetter::vet`].
+    pub fn vet_dcr(&self, request: &str) -> Result<VetOutcome, HostError> {
+        self.vet_kind(InputKind::Dcr, request)
+    }
+
+    /// Vet a document of the given kind.
+    ///
+    /// # Errors
+    /// As [`Vetter::vet`].
+    pub fn vet_kind(&self, kind: InputKind, text: &str) -> Result<VetOutcome, HostError> {
+        let kind = match kind {
+            InputKind::Manifest => wit::InputKind::Manifest,
+            InputKind::Dcr => wit::InputKind::Dcr,
+        };
+        self.call(|store, mv, policy| {
+            let result = mv
+                .microvet_vetting_vetting()
+                .policy()
+                .call_vet_kind(store, policy, kind, text)?;
+            Ok(result.map_err(|e| HostError::Input(vet_error(e))))
+        })
+        .and_then(outcome)
+    }
+
+    /// Vet many manifests in one call (one instance, one policy parse; one result each,
+    /// in order). A trap or limit fails the whole batch.
+    ///
+    /// # Errors
+    /// `Trap`/`Limit` when the call trapped or hit a limit.
+    pub fn vet_batch(
+        &self,
+        manifests: &[String],
+    ) -> Result<Vec<Result<VetOutcome, HostError>>, HostError> {
+        let results = self.call(|store, mv, policy| {
+            Ok(Ok(mv
+                .microvet_vetting_vetting()
+                .policy()
+                .call_vet_batch(store, policy, manifests)?))
+        })?;
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.map_err(|e| HostError::Input(vet_error(e)))
+                    .and_then(outcome)
+            })
+            .collect())
+    }
+
+    /// Generate a PKCE verifier of `length` (43..=128) characters and its S256 challenge.
+    ///
+    /// # Errors
+    /// [`HostError::Input`] (code `pkce-length`) for a length outside 43..=128.
+    pub fn pkce_generate(&self, length: u32) -> Result<PkcePair, HostError> {
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_pkce()
+                .call_generate(store, length)?
+                .map(pkce_pair)
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// Generate `count` PKCE pairs in one call.
+    ///
+    /// # Errors
+    /// As [`Vetter::pkce_generate`]; also for a count above the core's batch limit.
+    pub fn pkce_generate_batch(&self, length: u32, count: u32) -> Result<Vec<PkcePair>, HostError> {
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_pkce()
+                .call_generate_batch(store, length, count)?
+                .map(|pairs| pairs.into_iter().map(pkce_pair).collect())
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// The S256 challenge of a verifier (validated first).
+    ///
+    /// # Errors
+    /// [`HostError::Input`] for a malformed verifier.
+    pub fn pkce_challenge(&self, verifier: &str) -> Result<String, HostError> {
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_pkce()
+                .call_challenge(store, verifier)?
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// Whether `challenge` is the S256 challenge of `verifier` (constant time in the
+    /// component).
+    ///
+    /// # Errors
+    /// [`HostError::Input`] for a malformed verifier or challenge (a mismatch is `Ok(false)`).
+    pub fn pkce_verify(&self, verifier: &str, challenge: &str) -> Result<bool, HostError> {
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_pkce()
+                .call_verify(store, verifier, challenge)?
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// Build an authorization-code request URL with PKCE S256, `state` and (for the
+    /// `openid` scope) `nonce`.
+    ///
+    /// # Errors
+    /// [`HostError::Input`] (code `invalid-argument`) for a bad endpoint, client id,
+    /// redirect URI, scope or extra parameter.
+    pub fn pkce_authorize_url(
+        &self,
+        endpoint: &str,
+        client_id: &str,
+        redirect_uri: &str,
+        scopes: &[String],
+        extra: &[(String, String)],
+    ) -> Result<AuthorizeRequest, HostError> {
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_pkce()
+                .call_authorize_url(store, endpoint, client_id, redirect_uri, scopes, extra)?
+                .map(|r| AuthorizeRequest {
+                    url: r.url,
+                    verifier: r.verifier,
+                    challenge: r.challenge,
+                    state: r.state,
+                    nonce: r.nonce,
+                })
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// The rule catalogue as JSON (id, name, severity, docs), from the component.
+    ///
+    /// # Errors
+    /// `Trap`/`Limit` when the call trapped or hit a limit.
+    pub fn rules_json(&self) -> Result<String, HostError> {
+        self.call_free(|store, mv| Ok(Ok(mv.microvet_vetting_vetting().call_rules_json(store)?)))
+    }
+
+    /// Lowercase hex sha256 of the policy text.
+    pub fn policy_sha256(&self) -> &str {
+        &self.policy_sha256
+    }
+
+    /// The policy's name.
+    pub fn policy_name(&self) -> &str {
+        &self.policy_name
+    }
+
+    /// The engine version of the component, `microvet x.y.z`.
+    pub fn engine(&self) -> &str {
+        &self.engine_version
+    }
+
+    /// What happened with the compiled-code cache when this vetter was created.
+    pub fn cache_status(&self) -> &CacheStatus {
+        &self.cache_status
+    }
+
+    /// The configured memory limit of one call, in bytes.
+    pub fn memory_limit(&self) -> usize {
+        self.memory_limit
+    }
+
+    /// The configured time limit of one call.
+    pub fn time_limit(&self) -> Option<Duration> {
+        self.time_limit
+    }
+
+    // -----------------------------------------------------------------------------------
+
+    /// A fresh store with the limits of this vetter.
+    fn store(&self) -> Store<State> {
+        let mut store = Store::new(
+            &self.engine,
+            State {
+                limiter: Limiter {
+                    inner: StoreLimitsBuilder::new()
+                        .memory_size(self.memory_limit)
+                        .instances(4)
+                        .tables(8)
+                        .memories(2)
+                        .build(),
+                    memory_limit: self.memory_limit,
+                },
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(self.deadline_ticks);
+        store.epoch_deadline_trap();
+        store
+    }
+
+    /// Run `f` on a fresh instance (no policy).
+    fn call_free<R>(
+        &self,
+        f: impl FnOnce(&mut Store<State>, &Microvet) -> wasmtime::Result<Result<R, HostError>>,
+    ) -> Result<R, HostError> {
+        let mut store = self.store();
+        let result = self
+            .pre
+            .instantiate(&mut store)
+            .and_then(|mv| f(&mut store, &mv));
+        self.flatten(result)
+    }
+
+    /// Run `f` on a fresh instance with the policy parsed (a `policy` resource).
+    fn call<R>(
+        &self,
+        f: impl FnOnce(
+            &mut Store<State>,
+            &Microvet,
+            ResourceAny,
+        ) -> wasmtime::Result<Result<R, HostError>>,
+    ) -> Result<R, HostError> {
+        let mut store = self.store();
+        let result = self.pre.instantiate(&mut store).and_then(|mv| {
+            let p = mv.microvet_vetting_vetting().policy();
+            let parsed = match self.policy.as_ref() {
+                PolicySource::Builtin => p.call_builtin(&mut store)?,
+                PolicySource::Text(text) => p.call_parse(&mut store, text)?,
+            };
+            match parsed {
+                // The resource lives in this store only and goes away with it; no
+                // explicit `resource_drop` is needed.
+                Ok(policy) => f(&mut store, &mv, policy),
+                Err(e) => Ok(Err(HostError::Policy(vet_error(e)))),
+            }
+        });
+        self.flatten(result)
+    }
+
+    fn flatten<R>(&self, result: wasmtime::Result<Result<R, HostError>>) -> Result<R, HostError> {
+        match result {
+            Ok(inner) => inner,
+            Err(e) => Err(self.classify(e)),
+        }
+    }
+
+    /// Turn a wasmtime error of a call into a typed [`HostError`].
+    fn classify(&self, e: wasmtime::Error) -> HostError {
+        if let Some(limit) = e.downcast_ref::<LimitExceeded>() {
+            return HostError::Limit(limit.clone());
+        }
+        if let Some(Trap::Interrupt) = e.downcast_ref::<Trap>() {
+            return HostError::Limit(LimitExceeded::Time {
+                limit: self.time_limit.unwrap_or_default(),
+            });
+        }
+        HostError::Trap(format!("{e:#}"))
+    }
+}
+
+impl Vetter {
+    /// The cache file this vetter uses (if a cache directory was configured).
+    pub fn cache_path(&self) -> Option<&Path> {
+        self.cache_status.path()
+    }
+}
+
+fn vet_error(e: wit::Error) -> VetError {
+    VetError {
+        code: e.code,
+        message: e.message,
+        help: e.help,
+        path: e.path,
+        line: e.line,
+        column: e.column,
+    }
+}
+
+fn pkce_pair(p: bindings::exports::microvet::vetting::pkce::PkcePair) -> PkcePair {
+    PkcePair {
+        verifier: p.verifier,
+        challenge: p.challenge,
+        method: p.method,
+    }
+}
+
+/// JSON text from the component (a fix or control value) as a JSON value.
+fn json_value(text: &str, what: &str) -> Result<serde_json::Value, HostError> {
+    serde_json::from_str(text).map_err(|e| {
+        HostError::Trap(format!(
+            "the component returned invalid JSON for {what}: {e}"
+        ))
+    })
+}
+
+fn outcome(v: wit::Verdict) -> Result<VetOutcome, HostError> {
+    let findings = v
+        .findings
+        .into_iter()
+        .map(|f| {
+            let fix = match f.fix {
+                Some(x) => Some(Fix {
+                    op: x.op,
+                    path: x.path,
+                    value: x
+                        .value
+                        .as_deref()
+                        .map(|t| json_value(t, "a fix value"))
+                        .transpose()?,
+                    description: x.description,
+                }),
+                None => None,
+            };
+            Ok(Finding {
+                rule: f.rule,
+                severity: match f.severity {
+                    wit::Severity::Info => Severity::Info,
+                    wit::Severity::Low => Severity::Low,
+                    wit::Severity::Medium => Severity::Medium,
+                    wit::Severity::High => Severity::High,
+                    wit::Severity::Critical => Severity::Critical,
+                },
+                path: f.path,
+                line: f.line,
+                message: f.message,
+                fix,
+            })
+        })
+        .collect::<Result<Vec<_>, HostError>>()?;
+    let controls = v
+        .controls
+        .into_iter()
+        .map(|c| {
+            Ok(Control {
+                value: json_value(&c.value, "a control value")?,
+                control: c.control,
+                reason: c.reason,
+            })
+        })
+        .collect::<Result<Vec<_>, HostError>>()?;
+    let verdict = Verdict {
+        decision: match v.decision {
+            wit::Decision::Approve => Decision::Approve,
+            wit::Decision::ApproveWithControls => Decision::ApproveWithControls,
+            wit::Decision::Remediate => Decision::Remediate,
+            wit::Decision::Reject => Decision::Reject,
+        },
+        risk: Risk {
+            score: v.risk.score,
+            tier: match v.risk.tier {
+                wit::Tier::Low => Tier::Low,
+                wit::Tier::Medium => Tier::Medium,
+                wit::Tier::High => Tier::High,
+                wit::Tier::Critical => Tier::Critical,
+            },
+            factors: v
+                .risk
+                .factors
+                .into_iter()
+                .map(|f| RiskFactor {
+                    factor: f.factor,
+                    points: f.points,
+                    reason: f.reason,
+                })
+                .collect(),
+        },
+        findings,
+        controls,
+        manifest_sha256: v.manifest_sha256,
+        policy_sha256: v.policy_sha256,
+        engine: v.engine,
+    };
+    Ok(VetOutcome {
+        verdict,
+        json: v.json,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn vetter_is_send_sync() {
+        assert_send_sync::<Vetter>();
+    }
+}

@@ -1,0 +1,375 @@
+//! The rule catalogue. One rule, one file (modelled on ruff and clippy): each file holds
+//! its ID, name, default severity, documentation and check. [`RULES`] is the one
+//! registry table; IDs are never reused, retired IDs stay listed in [`RETIRED`].
+//!
+//! Adding a rule = one file here + one line in [`RULES`] + a fixture in `tests/corpus/`.
+
+use crate::manifest::{Access, Manifest, Sp};
+use crate::policy::{DataClass, PolicyDoc, ScopeDef, Sensitivity};
+use crate::verdict::{Finding, Fix, Severity};
+use crate::yaml::Node;
+use serde::Serialize;
+
+mod app_name;
+mod app_purpose;
+mod data_missing;
+mod data_sensitive;
+mod data_unknown;
+mod instr_audit_log;
+mod instr_contact;
+mod life_expiry_missing;
+mod life_expiry_range;
+mod life_retention_expiry;
+mod life_retention_missing;
+mod life_retention_policy;
+mod owner_missing;
+mod owner_not_email;
+mod owner_outside_org;
+mod owner_personal;
+mod schema_unknown_field;
+mod schema_wrong_type;
+mod scope_broad;
+mod scope_denied;
+mod scope_offline;
+mod scope_review;
+mod scope_undeclared_data;
+mod scope_unknown;
+mod scope_write_for_read;
+mod secret_literal;
+mod sink_denied;
+mod sink_http;
+mod sink_not_allowed;
+mod sink_personal_email;
+mod sink_sensitive;
+mod sink_unparseable;
+mod vendor_data_undeclared;
+mod vendor_dpa;
+mod vendor_missing;
+mod vendor_unapproved;
+
+/// Rule category (the part of the manifest it looks at).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Schema,
+    Identity,
+    Lifecycle,
+    Scopes,
+    Data,
+    Sinks,
+    Vendors,
+    Secrets,
+    Instrumentation,
+    Oauth,
+}
+
+/// One rule: metadata, documentation and its check.
+#[derive(Serialize)]
+pub struct Rule {
+    /// Stable ID, e.g. `MV-SCOPE-006`. Never reused.
+    pub id: &'static str,
+    /// Kebab-case name, e.g. `write-scope-for-read-access`.
+    pub name: &'static str,
+    pub category: Category,
+    /// Default severity (a policy may override it).
+    pub severity: Severity,
+    /// One line: what a finding of this rule means.
+    pub summary: &'static str,
+    /// What it checks.
+    pub what: &'static str,
+    /// Why it matters (the rationale, citing its source).
+    pub why: &'static str,
+    /// A manifest snippet that triggers it.
+    pub example: &'static str,
+    /// How to fix it.
+    pub fix: &'static str,
+    /// RFC sections, the seed, or the policy key it enforces.
+    pub references: &'static [&'static str],
+    #[serde(skip)]
+    pub(crate) check: fn(&Ctx<'_>, &mut Out<'_>),
+}
+
+impl Rule {
+    /// The rule's documentation as Markdown (`microvet explain ID`).
+    pub fn doc_markdown(&self) -> String {
+        let mut refs = String::new();
+        for r in self.references {
+            refs.push_str(&format!("- {r}\n"));
+        }
+        format!(
+            "# {} {}\n\nSeverity: {} · Category: {:?}\n\n{}\n\n## What it checks\n{}\n\n## Why it matters\n{}\n\n## Example\n```yaml\n{}\n```\n\n## Fix\n{}\n\n## References\n{}",
+            self.id,
+            self.name,
+            self.severity.as_str(),
+            self.category,
+            self.summary,
+            self.what,
+            self.why,
+            self.example.trim_end(),
+            self.fix,
+            refs
+        )
+    }
+}
+
+/// Every rule, in ID order within categories. IDs are never reused.
+pub static RULES: &[&Rule] = &[
+    &schema_unknown_field::RULE,
+    &schema_wrong_type::RULE,
+    &owner_missing::RULE,
+    &owner_not_email::RULE,
+    &owner_outside_org::RULE,
+    &owner_personal::RULE,
+    &app_purpose::RULE,
+    &app_name::RULE,
+    &life_expiry_missing::RULE,
+    &life_expiry_range::RULE,
+    &life_retention_policy::RULE,
+    &life_retention_expiry::RULE,
+    &life_retention_missing::RULE,
+    &scope_denied::RULE,
+    &scope_review::RULE,
+    &scope_broad::RULE,
+    &scope_unknown::RULE,
+    &scope_undeclared_data::RULE,
+    &scope_write_for_read::RULE,
+    &scope_offline::RULE,
+    &data_unknown::RULE,
+    &data_sensitive::RULE,
+    &data_missing::RULE,
+    &sink_unparseable::RULE,
+    &sink_denied::RULE,
+    &sink_personal_email::RULE,
+    &sink_http::RULE,
+    &sink_not_allowed::RULE,
+    &sink_sensitive::RULE,
+    &vendor_unapproved::RULE,
+    &vendor_dpa::RULE,
+    &vendor_missing::RULE,
+    &vendor_data_undeclared::RULE,
+    &secret_literal::RULE,
+    &instr_audit_log::RULE,
+    &instr_contact::RULE,
+];
+
+/// Retired rule IDs: never reused.
+pub static RETIRED: &[&str] = &[];
+
+/// Look up a rule by ID (case-insensitive).
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+/// The catalogue as JSON.
+pub fn catalogue_json() -> String {
+    serde_json::to_string(RULES).unwrap_or_else(|_| String::from("[]"))
+}
+
+/// A declared data type, resolved against the policy.
+pub struct DataItem<'a> {
+    pub name: &'a Sp<String>,
+    pub access: Access,
+    pub class: Option<(&'a str, DataClass)>,
+}
+
+/// A sink, parsed once.
+pub struct SinkItem<'a> {
+    pub raw: &'a Sp<String>,
+    pub url: Result<url::Url, url::ParseError>,
+}
+
+/// Everything a rule may look at, computed once per vet.
+pub struct Ctx<'a> {
+    pub manifest: &'a Manifest,
+    pub root: &'a Node,
+    pub policy: &'a PolicyDoc,
+    pub data: Vec<DataItem<'a>>,
+    pub sinks: Vec<SinkItem<'a>>,
+    pub scopes: Vec<(&'a Sp<String>, Option<&'a ScopeDef>)>,
+    /// The most sensitive class touched.
+    pub max_sensitivity: Option<Sensitivity>,
+    /// Whether any declared data is personal.
+    pub personal: bool,
+    /// Whether this is an RFC 7591 registration request rather than a manifest.
+    pub dcr: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        manifest: &'a Manifest,
+        root: &'a Node,
+        policy: &'a PolicyDoc,
+        dcr: bool,
+    ) -> Ctx<'a> {
+        let data: Vec<DataItem<'a>> = manifest
+            .data_access
+            .iter()
+            .flat_map(|d| d.value.iter())
+            .map(|d| DataItem {
+                name: &d.data_type,
+                access: d.access,
+                class: policy.class_of(&d.data_type.value),
+            })
+            .collect();
+        let max_sensitivity = data
+            .iter()
+            .filter_map(|d| d.class.map(|c| c.1.sensitivity))
+            .max();
+        let personal = data.iter().any(|d| d.class.is_some_and(|c| c.1.personal));
+        let sinks = manifest
+            .external_sinks
+            .iter()
+            .flat_map(|s| s.value.iter())
+            .map(|raw| SinkItem {
+                raw,
+                url: url::Url::parse(raw.value.trim()),
+            })
+            .collect();
+        let scopes = manifest
+            .oauth_scopes
+            .iter()
+            .flat_map(|s| s.value.iter())
+            .map(|s| (s, policy.scopes.get(&s.value)))
+            .collect();
+        Ctx {
+            manifest,
+            root,
+            policy,
+            data,
+            sinks,
+            scopes,
+            max_sensitivity,
+            personal,
+            dcr,
+        }
+    }
+
+    /// Whether any declared data is sensitive (confidential or restricted).
+    pub fn sensitive(&self) -> bool {
+        self.max_sensitivity.is_some_and(Sensitivity::is_sensitive)
+    }
+
+    /// Names of the sensitive data types declared.
+    pub fn sensitive_types(&self) -> Vec<&str> {
+        self.data
+            .iter()
+            .filter(|d| d.class.is_some_and(|c| c.1.sensitivity.is_sensitive()))
+            .map(|d| d.name.value.as_str())
+            .collect()
+    }
+
+    /// Whether a sink URL is on the policy's enterprise allowlist.
+    pub fn sink_allowed(&self, url: &url::Url) -> bool {
+        self.policy.sinks.allow.iter().any(|p| p.matches(url))
+    }
+
+    /// The deny pattern a sink URL matches, if any.
+    pub fn sink_denied(&self, url: &url::Url) -> Option<&'a crate::policy::SinkPattern> {
+        self.policy.sinks.deny.iter().find(|p| p.matches(url))
+    }
+}
+
+/// Collects findings, applying the policy's severity overrides.
+pub struct Out<'a> {
+    pub(crate) rule: &'static Rule,
+    pub(crate) severity: Severity,
+    pub(crate) findings: &'a mut Vec<Finding>,
+}
+
+impl Out<'_> {
+    /// Report a finding of the current rule at `path`/`line`.
+    pub fn report(
+        &mut self,
+        path: &str,
+        line: Option<u32>,
+        message: impl Into<String>,
+    ) -> Reported<'_> {
+        self.findings.push(Finding {
+            rule: self.rule.id,
+            severity: self.severity,
+            path: path.to_string(),
+            line,
+            message: message.into(),
+            fix: None,
+        });
+        let idx = self.findings.len().saturating_sub(1);
+        Reported {
+            findings: self.findings,
+            idx,
+        }
+    }
+
+    /// Report at a spanned value.
+    pub fn at<T>(&mut self, sp: &Sp<T>, message: impl Into<String>) -> Reported<'_> {
+        self.report(&sp.path, Some(sp.line), message)
+    }
+}
+
+/// A finding just reported, to which a fix may be attached.
+pub struct Reported<'o> {
+    findings: &'o mut Vec<Finding>,
+    idx: usize,
+}
+
+impl Reported<'_> {
+    /// Attach a machine-applicable fix (JSON Patch `add`/`replace`/`remove`).
+    pub fn fix(
+        self,
+        op: &'static str,
+        path: &str,
+        value: Option<serde_json::Value>,
+        description: impl Into<String>,
+    ) {
+        if let Some(f) = self.findings.get_mut(self.idx) {
+            f.fix = Some(Fix {
+                op,
+                path: path.to_string(),
+                value,
+                description: description.into(),
+            });
+        }
+    }
+}
+
+/// Run every enabled rule.
+pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        let over = cx.policy.rules.get(rule.id);
+        if over.and_then(|o| o.enabled) == Some(false) {
+            continue;
+        }
+        let severity = over.and_then(|o| o.severity).unwrap_or(rule.severity);
+        let mut out = Out {
+            rule,
+            severity,
+            findings: &mut findings,
+        };
+        (rule.check)(cx, &mut out);
+    }
+    findings
+}
+
+/// Shared helpers for rule files.
+pub(crate) mod prelude {
+    pub use super::{Category, Ctx, Out, Rule};
+    pub use crate::manifest::Access;
+    pub use crate::verdict::Severity;
+    pub use serde_json::json;
+}
+
+/// The literal secrets in a document (for redaction of every output).
+pub fn secret_strings(root: &Node) -> Vec<String> {
+    let mut out: Vec<String> = secret_literal::find(root)
+        .into_iter()
+        .map(|h| h.secret)
+        .filter(|s| s.chars().count() >= 4)
+        .collect();
+    // Longest first so a secret containing another is replaced whole.
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    out.dedup();
+    out
+}

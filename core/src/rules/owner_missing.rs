@@ -1,0 +1,41 @@
+//! MV-OWNER-001 owner-missing
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-OWNER-001",
+    name: "owner-missing",
+    category: Category::Identity,
+    severity: Severity::High,
+    summary: "the app has no accountable owner",
+    what: "That `owner` is present and not empty.",
+    why: "An OAuth client without an owner is shadow IT: nobody recertifies it, nobody is paged when it leaks, and it survives its usefulness. The seed's playbook starts with an inventory that flags clients without owners.",
+    example: "name: hr-onboarding-helper\n# owner: missing",
+    fix: "Set `owner` to the accountable person's work email, e.g. `owner: hr@example.com`.",
+    references: &[
+        "the seed: playbook step 1 (flag clients without owners)",
+        "the seed: 7-step vet, step 6 (owner contact info)",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    if cx.dcr {
+        return;
+    }
+    match &cx.manifest.owner {
+        None => {
+            out.report(
+                "/owner",
+                None,
+                "the app has no `owner`; every micro app needs an accountable person",
+            );
+        }
+        Some(o) if o.value.trim().is_empty() => {
+            out.at(
+                o,
+                "`owner` is empty; every micro app needs an accountable person",
+            );
+        }
+        Some(_) => {}
+    }
+}

@@ -1,0 +1,59 @@
+//! MV-SCOPE-003 broad-scope
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-SCOPE-003",
+    name: "broad-scope",
+    category: Category::Scopes,
+    severity: Severity::High,
+    summary: "a scope looks like a wildcard, admin or all-access scope",
+    what: "Each scope not already denied by policy, for shapes that grant everything: a `*`, an `admin`, `all`, `full`, `root` or `superuser` segment, or `.ReadWrite.All`-style names.",
+    why: "Over-privileged tokens with broad scopes are the seed's second risk; a scope named like `files.all` grants far more than a micro app needs and makes consent meaningless.",
+    example: "oauth_scopes: [files.full_access]",
+    fix: "Replace it with the narrow read scope for the data the app declares.",
+    references: &[
+        "the seed: over-privileged tokens with broad scopes",
+        "RFC 9700 §2.3 (privilege restriction)",
+        "RFC 6749 §3.3",
+    ],
+    check,
+};
+
+const BROAD: &[&str] = &[
+    "*",
+    "admin",
+    "all",
+    "full",
+    "full_access",
+    "fullaccess",
+    "root",
+    "superuser",
+    "any",
+    "everything",
+];
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    for (s, def) in &cx.scopes {
+        if super::scope_denied::is_denied(cx, &s.value, *def) {
+            continue;
+        }
+        let lower = s.value.to_ascii_lowercase();
+        let broad = lower.contains('*')
+            || lower
+                .split(['.', ':', '/', '_', '-'])
+                .any(|seg| BROAD.contains(&seg))
+            || lower.ends_with("readwrite.all");
+        if broad {
+            out.at(
+                s,
+                format!("scope `{}` looks like a wildcard or admin scope", s.value),
+            )
+            .fix(
+                "remove",
+                &s.path,
+                None,
+                format!("remove scope `{}`", s.value),
+            );
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! MV-SCOPE-005 scope-grants-undeclared-data
+use super::prelude::*;
+use crate::policy::PolicyDoc;
+
+pub static RULE: Rule = Rule {
+    id: "MV-SCOPE-005",
+    name: "scope-grants-undeclared-data",
+    category: Category::Scopes,
+    severity: Severity::Medium,
+    summary: "a scope grants data the manifest does not declare in data_access",
+    what: "For each catalogued scope that grants data types: that at least one of them is declared in `data_access`.",
+    why: "Over-privilege: a token that can read data the app says it does not touch is pure blast radius. Least privilege by scope is the seed's core control.",
+    example: "data_access: [{ type: user.profile }]\noauth_scopes: [openid, profile, customer.read]",
+    fix: "Remove the scope, or declare the data it is really needed for.",
+    references: &[
+        "the seed: least privilege by scope",
+        "RFC 9700 §2.3 (privilege restriction)",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    if cx.dcr {
+        return;
+    }
+    for (s, def) in &cx.scopes {
+        let Some(def) = def else { continue };
+        if def.grants.is_empty() || def.denied {
+            continue;
+        }
+        let used = cx
+            .data
+            .iter()
+            .any(|d| PolicyDoc::scope_grants(def, &d.name.value));
+        if !used {
+            out.at(
+                s,
+                format!(
+                    "scope `{}` grants data that `data_access` does not declare ({})",
+                    s.value,
+                    def.grants.join(", ")
+                ),
+            )
+            .fix(
+                "remove",
+                &s.path,
+                None,
+                format!("remove scope `{}`", s.value),
+            );
+        }
+    }
+}

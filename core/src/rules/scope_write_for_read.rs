@@ -1,0 +1,58 @@
+//! MV-SCOPE-006 write-scope-for-read-access
+use super::prelude::*;
+use crate::policy::{Access as ScopeAccess, PolicyDoc};
+
+pub static RULE: Rule = Rule {
+    id: "MV-SCOPE-006",
+    name: "write-scope-for-read-access",
+    category: Category::Scopes,
+    severity: Severity::High,
+    summary: "a write scope is requested where the app only declares read access",
+    what: "For each catalogued write scope: whether every data type it grants that the app declares is declared read-only.",
+    why: "The seed's case study: an HR app requested `hr:write` though it only needed read access, and candidate PII was exposed. A write token turns a leak into tampering.",
+    example: "data_access: [{ type: hr.candidate_records }]\noauth_scopes: [hr.write]",
+    fix: "Replace the write scope with its read alternative from the catalogue (e.g. `hr.read_only`).",
+    references: &[
+        "the seed: case study (hr:write when read suffices)",
+        "RFC 9700 §2.3 (privilege restriction)",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    for (s, def) in &cx.scopes {
+        let Some(def) = def else { continue };
+        if def.access != ScopeAccess::Write || def.denied {
+            continue;
+        }
+        let covered: Vec<_> = cx
+            .data
+            .iter()
+            .filter(|d| PolicyDoc::scope_grants(def, &d.name.value))
+            .collect();
+        if covered.is_empty() || covered.iter().any(|d| d.access == Access::Write) {
+            continue;
+        }
+        let r = out.at(
+            s,
+            format!(
+                "scope `{}` grants write access but `data_access` declares only read",
+                s.value
+            ),
+        );
+        match &def.read_alternative {
+            Some(alt) => r.fix(
+                "replace",
+                &s.path,
+                Some(json!(alt)),
+                format!("replace `{}` with `{alt}`", s.value),
+            ),
+            None => r.fix(
+                "remove",
+                &s.path,
+                None,
+                format!("remove scope `{}`", s.value),
+            ),
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! MV-SECRET-001 literal-secret
+use super::prelude::*;
+use crate::yaml::{Node, Value, escape_token};
+
+pub static RULE: Rule = Rule {
+    id: "MV-SECRET-001",
+    name: "literal-secret",
+    category: Category::Secrets,
+    severity: Severity::Critical,
+    summary: "a literal secret is written in the manifest",
+    what: "Every string in the manifest for: values of secret-named keys (`client_secret`, `password`, `api_key`, `token`, `private_key`...) that are not vault references; AWS, GitHub, Slack, Google, Stripe key shapes; PEM private keys; JWTs; URLs with a password; long high-entropy tokens.",
+    why: "The seed: poor secret management, client secrets and API keys embedded in spreadsheets and documents; enforce secrets in approved vaults. A manifest is copied into tickets, logs and builder UIs: any secret in it is leaked. microvet never repeats the secret in any output.",
+    example: "client:\n  client_secret: s3cr3t-Value-123",
+    fix: "Rotate the secret (it is exposed), store it in the vault and reference it, e.g. `vault://micro-apps/<app>/client_secret`.",
+    references: &[
+        "the seed: secrets manager (do not store client secrets in spreadsheets)",
+        "RFC 9700 §2.5 (client authentication)",
+        "OWASP ASVS V2.10 / V6.4",
+    ],
+    check,
+};
+
+const SECRET_KEYS: &[&str] = &[
+    "client_secret",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "api_key",
+    "apikey",
+    "access_key",
+    "secret_key",
+    "private_key",
+    "token",
+    "access_token",
+    "refresh_token",
+    "auth_token",
+    "bearer",
+    "credentials",
+    "aws_secret_access_key",
+];
+
+/// A secret found in the manifest: where, what kind, and the exact text (for redaction only).
+pub(crate) struct SecretHit {
+    pub path: String,
+    pub line: u32,
+    pub kind: &'static str,
+    pub secret: String,
+}
+
+fn is_reference(v: &str) -> bool {
+    let v = v.trim();
+    v.is_empty()
+        || [
+            "vault://",
+            "vault:",
+            "secret://",
+            "secretref:",
+            "env:",
+            "arn:aws:secretsmanager:",
+            "projects/",
+            "keyvault://",
+            "op://",
+            "sm://",
+            "aws-sm://",
+            "gcp-sm://",
+        ]
+        .iter()
+        .any(|p| v.starts_with(p))
+        || (v.starts_with("${") && v.ends_with('}'))
+        || (v.starts_with("{{") && v.ends_with("}}"))
+        || v.starts_with('<') && v.ends_with('>')
+}
+
+fn charset_run(s: &str, prefix: &str, min: usize, extra: &str) -> bool {
+    s.match_indices(prefix).any(|(i, _)| {
+        s.get(i + prefix.len()..)
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || extra.contains(*c))
+                    .count()
+                    >= min
+            })
+            .unwrap_or(false)
+    })
+}
+
+fn shannon_bits(s: &str) -> f64 {
+    let mut counts = [0u32; 128];
+    let mut n = 0u32;
+    for b in s.bytes().filter(u8::is_ascii) {
+        if let Some(c) = counts.get_mut(usize::from(b)) {
+            *c += 1;
+            n += 1;
+        }
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    let n = f64::from(n);
+    counts
+        .iter()
+        .filter(|c| **c > 0)
+        .map(|c| {
+            let p = f64::from(*c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// The kind of secret a string looks like, by shape alone.
+fn shape(s: &str) -> Option<&'static str> {
+    let t = s.trim();
+    if t.contains("-----BEGIN") && t.contains("PRIVATE KEY") {
+        return Some("private key");
+    }
+    for p in ["AKIA", "ASIA"] {
+        if t.match_indices(p).any(|(i, _)| {
+            t.get(i + 4..i + 20).is_some_and(|r| {
+                r.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            })
+        }) {
+            return Some("AWS access key");
+        }
+    }
+    if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+        .iter()
+        .any(|p| charset_run(t, p, 30, ""))
+        || charset_run(t, "github_pat_", 40, "_")
+    {
+        return Some("GitHub token");
+    }
+    if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| charset_run(t, p, 10, "-"))
+    {
+        return Some("Slack token");
+    }
+    if charset_run(t, "AIza", 35, "-_") {
+        return Some("Google API key");
+    }
+    if ["sk_live_", "rk_live_"]
+        .iter()
+        .any(|p| charset_run(t, p, 16, ""))
+    {
+        return Some("Stripe key");
+    }
+    if let Ok(u) = url::Url::parse(t) {
+        if u.password().is_some_and(|p| !p.is_empty()) {
+            return Some("password in URL");
+        }
+        return None;
+    }
+    let parts: Vec<&str> = t.split('.').collect();
+    if parts.len() == 3
+        && t.starts_with("eyJ")
+        && parts.iter().all(|p| {
+            p.len() >= 10
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+    {
+        return Some("JWT");
+    }
+    let tokenish = t.len() >= 32
+        && !t.contains(char::is_whitespace)
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c));
+    let classes = [
+        t.chars().any(|c| c.is_ascii_lowercase()),
+        t.chars().any(|c| c.is_ascii_uppercase()),
+        t.chars().any(|c| c.is_ascii_digit()),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if tokenish && classes >= 3 && shannon_bits(t) >= 4.0 {
+        return Some("high-entropy token");
+    }
+    None
+}
+
+fn walk(node: &Node, path: &str, key: Option<&str>, hits: &mut Vec<SecretHit>) {
+    match &node.value {
+        Value::Str(s) => {
+            let keyed = key.is_some_and(|k| {
+                let k = k.to_ascii_lowercase();
+                SECRET_KEYS.contains(&k.as_str())
+                    || k.ends_with("_secret")
+                    || k.ends_with("_password")
+                    || k.ends_with("_token")
+            });
+            let kind = if keyed && !is_reference(s) && !s.trim().is_empty() {
+                Some(shape(s).unwrap_or("secret value"))
+            } else {
+                shape(s)
+            };
+            if let Some(kind) = kind {
+                hits.push(SecretHit {
+                    path: path.to_string(),
+                    line: node.line,
+                    kind,
+                    secret: s.clone(),
+                });
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                walk(item, &format!("{path}/{i}"), key, hits);
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                walk(
+                    v,
+                    &format!("{path}/{}", escape_token(&k.name)),
+                    Some(&k.name),
+                    hits,
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every literal secret in the document.
+pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
+    let mut hits = Vec::new();
+    walk(root, "", None, &mut hits);
+    hits
+}
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    let app = cx
+        .manifest
+        .name
+        .as_ref()
+        .filter(|n| super::app_name::is_slug(&n.value))
+        .map_or("app", |n| n.value.as_str());
+    for hit in find(cx.root) {
+        let field = hit.path.rsplit('/').next().unwrap_or("secret").to_string();
+        let field = if field.chars().all(|c| c.is_ascii_digit()) || field.is_empty() {
+            "secret".to_string()
+        } else {
+            field
+        };
+        let reference = format!("vault://micro-apps/{app}/{field}");
+        out.report(
+            &hit.path,
+            Some(hit.line),
+            format!(
+                "literal {} in the manifest (redacted); rotate it and move it to the vault",
+                hit.kind
+            ),
+        )
+        .fix(
+            "replace",
+            &hit.path,
+            Some(json!(reference)),
+            format!("reference the vault (`{reference}`) instead of the literal secret"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape;
+
+    #[test]
+    fn shapes() {
+        assert_eq!(shape("AKIAIOSFODNN7EXAMPLE"), Some("AWS access key"));
+        assert_eq!(
+            shape("ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"),
+            Some("GitHub token")
+        );
+        assert_eq!(shape("xoxb-123456789012-abcdefghij"), Some("Slack token"));
+        assert_eq!(
+            shape("https://user:hunter2@example.com/x"),
+            Some("password in URL")
+        );
+        assert_eq!(
+            shape("https://apps.example.com/hr-onboarding/callback"),
+            None
+        );
+        assert_eq!(shape("automate candidate onboarding checklists"), None);
+        assert_eq!(shape("hr-onboarding-helper"), None);
+        assert_eq!(
+            shape("Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4Lz"),
+            Some("high-entropy token")
+        );
+    }
+}

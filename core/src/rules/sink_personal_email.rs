@@ -1,0 +1,58 @@
+//! MV-SINK-003 sink-personal-email
+use super::owner_not_email::email_domain;
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-SINK-003",
+    name: "sink-personal-email",
+    category: Category::Sinks,
+    severity: Severity::High,
+    summary: "data is mailed to a personal mailbox",
+    what: "Each `mailto:` sink whose recipient domain is a personal mailbox provider, or outside the organisation.",
+    why: "Personal email is a disallowed sink in the seed: mail to a personal mailbox leaves every control the organisation has.",
+    example: "external_sinks: [mailto:jane.doe@gmail.com]",
+    fix: "Mail a shared mailbox under the organisation's domain, or store the data in an approved sink.",
+    references: &[
+        "the seed: disallowed sinks (personal email)",
+        "policy: organisation.personal_email_domains",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &cx.sinks {
+        let Ok(url) = &s.url else { continue };
+        if url.scheme() != "mailto" {
+            continue;
+        }
+        let decoded: String = url::form_urlencoded::parse(url.path().as_bytes())
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.into_owned()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        for addr in decoded.split(',') {
+            match email_domain(addr) {
+                Some(d) if cx.policy.is_personal_domain(d) => {
+                    out.at(
+                        s.raw,
+                        format!("sink mails data to a personal mailbox (`{d}`)"),
+                    );
+                }
+                Some(d) if !cx.policy.is_org_domain(d) => {
+                    out.at(
+                        s.raw,
+                        format!("sink mails data outside the organisation (`{d}`)"),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    out.at(s.raw, "sink `mailto:` has no valid recipient address");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! MV-SINK-001 sink-unparseable
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-SINK-001",
+    name: "sink-unparseable",
+    category: Category::Sinks,
+    severity: Severity::High,
+    summary: "an external sink is not an absolute URL",
+    what: "That each `external_sinks` entry parses as an absolute URL (WHATWG URL parsing, as browsers do).",
+    why: "A sink that cannot be parsed cannot be matched against the allowlist, so data could leave to anywhere. The seed: define accepted data connectors and disallowed sinks.",
+    example: "external_sinks: [\"my bucket\"]",
+    fix: "Write the sink as a URL, e.g. `s3://corp-hr-temp` or `https://reports.example.com/upload`.",
+    references: &[
+        "WHATWG URL Standard",
+        "the seed: accepted connectors and disallowed sinks",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    for s in &cx.sinks {
+        if let Err(e) = &s.url {
+            out.at(
+                s.raw,
+                format!("sink `{}` is not an absolute URL ({e})", s.raw.value),
+            );
+        }
+    }
+}

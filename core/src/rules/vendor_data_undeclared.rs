@@ -1,0 +1,45 @@
+//! MV-VENDOR-004 vendor-data-undeclared
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-VENDOR-004",
+    name: "vendor-data-undeclared",
+    category: Category::Vendors,
+    severity: Severity::Low,
+    summary: "a dependency of an app with personal data does not say what data it receives",
+    what: "When the app declares personal data: each dependency without a DPA that has no `data` list.",
+    why: "Whether a plugin needs a DPA depends on what it receives; if the manifest does not say, reviewers must ask. Declaring `data: []` states that it receives none.",
+    example: "data_access: [{ type: customer.pii }]\nthird_party_deps: [{ name: chat-plugin, vendor: plugin-vendor.com }]",
+    fix: "Add `data:` to the dependency listing the data types it receives (`[]` if none).",
+    references: &[
+        "GDPR Art. 28",
+        "the seed: map data flows for high-sensitivity data",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    if !cx.personal {
+        return;
+    }
+    for d in cx
+        .manifest
+        .third_party_deps
+        .iter()
+        .flat_map(|d| d.value.iter())
+    {
+        if d.data.is_none() && !super::vendor_dpa::has_dpa(cx, d) {
+            let who = d.name.as_ref().or(d.vendor.as_ref()).map_or_else(
+                || "a dependency".to_string(),
+                |v| format!("`{}`", v.value.trim()),
+            );
+            out.report(
+                &d.path,
+                Some(d.line),
+                format!(
+                    "{who} does not declare which data it receives; the app handles personal data"
+                ),
+            );
+        }
+    }
+}

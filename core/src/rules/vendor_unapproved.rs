@@ -1,0 +1,53 @@
+//! MV-VENDOR-001 vendor-not-approved
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-VENDOR-001",
+    name: "vendor-not-approved",
+    category: Category::Vendors,
+    severity: Severity::Medium,
+    summary: "a third-party dependency's vendor is not on the approved list",
+    what: "Each `third_party_deps[].vendor` against the policy's `vendors.approved` domains.",
+    why: "Add-ons and chatbots embedded in micro apps leak data or execute code (the seed's threat model, item 5); an auditor flagged the lack of vendor contracts in the seed's case study.",
+    example: "third_party_deps: [{ name: chat-plugin, vendor: plugin-vendor.com }]",
+    fix: "Use an approved vendor, or have the vendor reviewed and added to the policy.",
+    references: &[
+        "policy: vendors.approved",
+        "the seed: Threat model item 5 and case study",
+    ],
+    check,
+};
+
+pub(crate) fn approved<'p>(cx: &Ctx<'p>, vendor: &str) -> Option<&'p crate::policy::Vendor> {
+    let v = vendor
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    let v = v.split('/').next().unwrap_or(v);
+    cx.policy
+        .vendors
+        .approved
+        .iter()
+        .find(|a| crate::policy::host_in_domain(v, &a.domain))
+}
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    for d in cx
+        .manifest
+        .third_party_deps
+        .iter()
+        .flat_map(|d| d.value.iter())
+    {
+        if let Some(v) = &d.vendor {
+            if !v.value.trim().is_empty() && approved(cx, &v.value).is_none() {
+                out.at(
+                    v,
+                    format!(
+                        "vendor `{}` is not on the approved vendor list",
+                        v.value.trim()
+                    ),
+                );
+            }
+        }
+    }
+}

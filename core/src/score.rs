@@ -1,0 +1,369 @@
+//! Risk score, tier, decision and controls.
+//!
+//! The score (0-100) is a sum of explained factors: data sensitivity, scopes, sinks, third
+//! parties, the client, and *exposure* findings. Every factor only grows when an item
+//! (data type, scope, sink, dependency, redirect URI, grant) is added, so adding a risky
+//! item never lowers the score (a property test holds us to that). Findings of relational
+//! rules, which can disappear when an item is added (e.g. `MV-SCOPE-005`, satisfied by
+//! declaring the data), drive the decision but not the score.
+
+use crate::policy::{Access as ScopeAccess, Sensitivity};
+use crate::rules::{Category, Ctx};
+use crate::verdict::{Control, Decision, Finding, Risk, RiskFactor, Severity, Tier};
+use serde_json::json;
+
+/// Rules whose findings may disappear when an item is added: not scored.
+const RELATIONAL: &[&str] = &[
+    "MV-SCOPE-005",
+    "MV-SCOPE-006",
+    "MV-SCOPE-007",
+    "MV-VENDOR-004",
+];
+
+fn finding_points(s: Severity) -> u32 {
+    match s {
+        Severity::Critical => 25,
+        Severity::High => 10,
+        Severity::Medium => 4,
+        Severity::Low => 1,
+        Severity::Info => 0,
+    }
+}
+
+fn exposure_finding(f: &Finding) -> bool {
+    if RELATIONAL.contains(&f.rule) {
+        return false;
+    }
+    matches!(
+        crate::rules::find(f.rule).map(|r| r.category),
+        Some(
+            Category::Sinks
+                | Category::Secrets
+                | Category::Vendors
+                | Category::Scopes
+                | Category::Data
+                | Category::Oauth
+        )
+    )
+}
+
+fn push(factors: &mut Vec<RiskFactor>, factor: &str, points: u32, reason: String) {
+    if points > 0 {
+        factors.push(RiskFactor {
+            factor: factor.to_string(),
+            points,
+            reason,
+        });
+    }
+}
+
+/// Compute the explained risk.
+pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
+    let mut factors = Vec::new();
+
+    // Data: the most sensitive class sets a base; each sensitive type adds more.
+    if let Some(max) = cx.max_sensitivity {
+        let base = match max {
+            Sensitivity::Public => 0,
+            Sensitivity::Internal => 5,
+            Sensitivity::Confidential => 15,
+            Sensitivity::Restricted => 25,
+        };
+        let names: Vec<&str> = cx
+            .data
+            .iter()
+            .filter(|d| d.class.is_some_and(|c| c.1.sensitivity == max))
+            .map(|d| d.name.value.as_str())
+            .collect();
+        push(
+            &mut factors,
+            "data-sensitivity",
+            base,
+            format!(
+                "most sensitive data is {} ({})",
+                max.as_str(),
+                names.join(", ")
+            ),
+        );
+    }
+    let sensitive = cx.sensitive_types();
+    push(
+        &mut factors,
+        "sensitive-data-types",
+        5 * u32::try_from(sensitive.len()).unwrap_or(u32::MAX / 8),
+        format!(
+            "{} sensitive data type(s): {}",
+            sensitive.len(),
+            sensitive.join(", ")
+        ),
+    );
+    let unknown_data = cx.data.iter().filter(|d| d.class.is_none()).count();
+    push(
+        &mut factors,
+        "unclassified-data",
+        4 * count(unknown_data),
+        format!("{unknown_data} data type(s) not in the catalogue"),
+    );
+
+    // Scopes.
+    let mut scope_points = 0u32;
+    let mut scope_reasons = Vec::new();
+    for (s, def) in &cx.scopes {
+        let (p, why) = match def {
+            None => (4, "unknown"),
+            Some(d) if d.denied => (10, "denied"),
+            Some(d) if d.review && d.access == ScopeAccess::Write => (10, "write, needs review"),
+            Some(d) if d.review => (6, "needs review"),
+            Some(d) if d.access == ScopeAccess::Write => (6, "write"),
+            Some(d) if d.offline => (4, "offline access"),
+            Some(_) => (0, ""),
+        };
+        if p > 0 {
+            scope_points += p;
+            scope_reasons.push(format!("{} ({why})", s.value));
+        }
+    }
+    push(
+        &mut factors,
+        "scopes",
+        scope_points,
+        scope_reasons.join(", "),
+    );
+
+    // Sinks: data leaving the app at all, more when not allowlisted.
+    let mut sink_points = 0u32;
+    let mut sink_reasons = Vec::new();
+    for s in &cx.sinks {
+        let allowed = s.url.as_ref().is_ok_and(|u| cx.sink_allowed(u));
+        sink_points += if allowed { 2 } else { 10 };
+        sink_reasons.push(format!(
+            "{} ({})",
+            redact_sink(&s.raw.value),
+            if allowed {
+                "enterprise"
+            } else {
+                "not allowlisted"
+            }
+        ));
+    }
+    push(
+        &mut factors,
+        "external-sinks",
+        sink_points,
+        sink_reasons.join(", "),
+    );
+
+    // Third parties.
+    let mut dep_points = 0u32;
+    let mut deps = Vec::new();
+    for d in cx
+        .manifest
+        .third_party_deps
+        .iter()
+        .flat_map(|d| d.value.iter())
+    {
+        let approved = d.vendor.as_ref().is_some_and(|v| {
+            cx.policy
+                .vendors
+                .approved
+                .iter()
+                .any(|a| crate::policy::host_in_domain(v.value.trim(), &a.domain))
+        });
+        dep_points += if approved { 3 } else { 8 };
+        let name = d
+            .name
+            .as_ref()
+            .or(d.vendor.as_ref())
+            .map_or("unnamed", |n| n.value.as_str());
+        deps.push(format!(
+            "{name} ({})",
+            if approved {
+                "approved vendor"
+            } else {
+                "unapproved vendor"
+            }
+        ));
+    }
+    push(&mut factors, "third-parties", dep_points, deps.join(", "));
+
+    // Exposure findings.
+    let mut by_sev = [0u32; 5];
+    let mut finding_total = 0u32;
+    for f in findings.iter().filter(|f| exposure_finding(f)) {
+        finding_total += finding_points(f.severity);
+        if let Some(slot) = by_sev.get_mut(f.severity as usize) {
+            *slot += 1;
+        }
+    }
+    let parts: Vec<String> = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ]
+    .iter()
+    .filter_map(|s| {
+        by_sev
+            .get(*s as usize)
+            .filter(|n| **n > 0)
+            .map(|n| format!("{n} {}", s.as_str()))
+    })
+    .collect();
+    push(
+        &mut factors,
+        "exposure-findings",
+        finding_total,
+        format!("exposure findings: {}", parts.join(", ")),
+    );
+
+    let total: u32 = factors.iter().map(|f| f.points).sum();
+    let score = total.min(100);
+    let t = cx.policy.decision.tiers;
+    let tier = if score >= t.critical {
+        Tier::Critical
+    } else if score >= t.high {
+        Tier::High
+    } else if score >= t.medium {
+        Tier::Medium
+    } else {
+        Tier::Low
+    };
+    Risk {
+        score,
+        tier,
+        factors,
+    }
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX / 8)
+}
+
+/// A sink as shown in reasons: scheme and host only (never userinfo, paths or queries).
+fn redact_sink(raw: &str) -> String {
+    match url::Url::parse(raw.trim()) {
+        Ok(u) => match u.host_str() {
+            Some(h) if !h.is_empty() => format!("{}://{h}", u.scheme()),
+            _ => format!("{}:", u.scheme()),
+        },
+        Err(_) => String::from("unparseable sink"),
+    }
+}
+
+/// Decision: any critical → reject; any high → remediate; medium findings or a medium+
+/// tier → approve-with-controls; else approve.
+pub fn decide(findings: &[Finding], tier: Tier) -> Decision {
+    let worst = findings.iter().map(|f| f.severity).max();
+    match worst {
+        Some(Severity::Critical) => Decision::Reject,
+        Some(Severity::High) => Decision::Remediate,
+        Some(Severity::Medium) => Decision::ApproveWithControls,
+        _ if tier >= Tier::Medium => Decision::ApproveWithControls,
+        _ => Decision::Approve,
+    }
+}
+
+/// Concrete, machine-readable controls.
+pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control> {
+    let mut out = Vec::new();
+    let r = cx.policy.lifecycle.ttl_days;
+    let by_tier = match risk.tier {
+        Tier::Low => r.max,
+        Tier::Medium => ((r.min + r.max) / 2).clamp(r.min, r.max),
+        Tier::High | Tier::Critical => r.min,
+    };
+    let ttl = match &cx.manifest.expiry_days {
+        Some(e) if e.value >= r.min && e.value < by_tier => e.value,
+        _ => by_tier,
+    };
+    if !cx.dcr || ttl > 0 {
+        out.push(Control {
+            control: "client_ttl_days",
+            value: json!(ttl),
+            reason: format!(
+                "{} risk: provision a client that expires after {ttl} days (policy {}-{})",
+                risk.tier.as_str(),
+                r.min,
+                r.max
+            ),
+        });
+    }
+    let recert = match risk.tier {
+        Tier::Low => 180,
+        Tier::Medium => 90,
+        Tier::High | Tier::Critical => 30,
+    };
+    out.push(Control {
+        control: "recertify_every_days",
+        value: json!(recert),
+        reason: format!(
+            "{} risk: the owner re-approves the app every {recert} days or it is disabled",
+            risk.tier.as_str()
+        ),
+    });
+    if cx.sensitive() && !cx.sinks.is_empty() {
+        let sinks: Vec<String> = cx.sinks.iter().map(|s| redact_sink(&s.raw.value)).collect();
+        out.push(Control {
+            control: "dlp_required",
+            value: json!(sinks),
+            reason: format!(
+                "sensitive data ({}) leaves the app: DLP scanning on these sinks",
+                cx.sensitive_types().join(", ")
+            ),
+        });
+    }
+    let review: Vec<&str> = cx
+        .scopes
+        .iter()
+        .filter(|(_, d)| d.is_some_and(|d| d.review))
+        .map(|(s, _)| s.value.as_str())
+        .collect();
+    if !review.is_empty() || risk.tier >= Tier::High {
+        let reason = if review.is_empty() {
+            format!("{} risk tier", risk.tier.as_str())
+        } else {
+            format!("scopes need review: {}", review.join(", "))
+        };
+        out.push(Control {
+            control: "security_review",
+            value: json!(true),
+            reason,
+        });
+    }
+    let unapproved: Vec<String> = findings
+        .iter()
+        .filter(|f| f.rule == "MV-VENDOR-001")
+        .filter_map(|f| {
+            cx.root
+                .pointer(&f.path)
+                .and_then(|n| n.as_str())
+                .map(|s| s.trim().to_string())
+        })
+        .collect();
+    if !unapproved.is_empty() {
+        out.push(Control {
+            control: "vendor_review",
+            value: json!(unapproved),
+            reason: String::from(
+                "unapproved vendors: review the vendor and its contract before data flows to it",
+            ),
+        });
+    }
+    if cx
+        .manifest
+        .instrumentation
+        .as_ref()
+        .and_then(|i| i.audit_log.as_ref())
+        .is_none()
+        && !cx.dcr
+    {
+        out.push(Control {
+            control: "audit_logging",
+            value: json!("required"),
+            reason: String::from(
+                "no audit log declared: send consent, token and data-access events to the SIEM",
+            ),
+        });
+    }
+    out
+}

@@ -1,0 +1,247 @@
+//! Host-side types mirroring the WIT records and the canonical verdict JSON.
+//!
+//! Serializing a [`Verdict`] with `serde_json` gives the same bytes as the component's
+//! canonical `json` (same field order, same omissions); the host never computes a verdict
+//! itself, it only converts what the component returned.
+
+use serde::{Deserialize, Serialize};
+
+/// How bad a finding is, least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// What the organisation should do with the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    Approve,
+    ApproveWithControls,
+    Remediate,
+    Reject,
+}
+
+impl Decision {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::ApproveWithControls => "approve-with-controls",
+            Decision::Remediate => "remediate",
+            Decision::Reject => "reject",
+        }
+    }
+
+    /// Whether the app may go ahead (with or without controls).
+    pub fn is_approved(self) -> bool {
+        matches!(self, Decision::Approve | Decision::ApproveWithControls)
+    }
+}
+
+/// Risk tier derived from the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tier {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Tier {
+    /// The kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Low => "low",
+            Tier::Medium => "medium",
+            Tier::High => "high",
+            Tier::Critical => "critical",
+        }
+    }
+}
+
+/// What kind of document is vetted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputKind {
+    /// A microvet manifest (YAML or JSON).
+    Manifest,
+    /// A raw RFC 7591 dynamic client registration request (JSON).
+    Dcr,
+}
+
+/// A machine-applicable change (JSON Patch, RFC 6902 terms).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// `add`, `replace` or `remove`.
+    pub op: String,
+    /// RFC 6901 pointer into the manifest.
+    pub path: String,
+    /// The new value (absent for `remove`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// What the fix does, for people.
+    pub description: String,
+}
+
+/// One problem (or advice) found in the manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Stable rule ID, e.g. `MV-SCOPE-002`.
+    pub rule: String,
+    pub severity: Severity,
+    /// RFC 6901 pointer to the offending value (`""` for the whole document).
+    pub path: String,
+    /// 1-based line in the submitted text, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+/// One contribution to the risk score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    pub factor: String,
+    pub points: u32,
+    pub reason: String,
+}
+
+/// The explained risk score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Risk {
+    /// 0..=100
+    pub score: u32,
+    pub tier: Tier,
+    pub factors: Vec<RiskFactor>,
+}
+
+/// A concrete, machine-readable control attached to an approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Control {
+    /// e.g. `client_ttl_days`.
+    pub control: String,
+    pub value: serde_json::Value,
+    pub reason: String,
+}
+
+/// The verdict, field for field as in the canonical JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub decision: Decision,
+    pub risk: Risk,
+    pub findings: Vec<Finding>,
+    pub controls: Vec<Control>,
+    /// Lowercase hex sha256 of the exact manifest bytes.
+    pub manifest_sha256: String,
+    /// Lowercase hex sha256 of the exact policy bytes.
+    pub policy_sha256: String,
+    /// `microvet x.y.z`.
+    pub engine: String,
+}
+
+/// The result of one vet: the typed verdict and the component's canonical JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VetOutcome {
+    pub verdict: Verdict,
+    /// The canonical verdict JSON produced by the component: identical bytes in every
+    /// runtime. Prefer it over re-serializing `verdict` when storing or comparing.
+    pub json: String,
+}
+
+/// A code verifier with its S256 challenge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PkcePair {
+    /// The secret code verifier.
+    pub verifier: String,
+    /// `BASE64URL-NOPAD(SHA256(verifier))`.
+    pub challenge: String,
+    /// Always `S256`.
+    pub method: String,
+}
+
+/// An authorization request URL plus the secrets the app must keep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeRequest {
+    pub url: String,
+    pub verifier: String,
+    pub challenge: String,
+    pub state: String,
+    /// Present when the `openid` scope is requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+}
+
+/// Why an input (or a policy) could not be vetted at all: the WIT `error` record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VetError {
+    /// Stable machine code, e.g. `syntax`, `limit`, `policy`, `pkce-length`.
+    pub code: String,
+    /// Lowercase, no trailing period; user input in backticks.
+    pub message: String,
+    /// The likely fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// RFC 6901 pointer, where the error is at a field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// 1-based line, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+impl VetError {
+    /// Render for a terminal, like the core does:
+    ///
+    /// ```text
+    /// error[syntax]: invalid YAML: ...
+    ///   --> file:3:7
+    ///   help: ...
+    /// ```
+    pub fn render(&self, source_name: &str) -> String {
+        let mut out = format!("error[{}]: {}", self.code, self.message);
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => out.push_str(&format!("\n  --> {source_name}:{l}:{c}")),
+            (Some(l), None) => out.push_str(&format!("\n  --> {source_name}:{l}")),
+            _ => out.push_str(&format!("\n  --> {source_name}")),
+        }
+        if let Some(p) = &self.path {
+            out.push_str(&format!(" at `{p}`"));
+        }
+        if let Some(h) = &self.help {
+            out.push_str(&format!("\n  help: {h}"));
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for VetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for VetError {}

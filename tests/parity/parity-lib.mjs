@@ -1,0 +1,89 @@
+// Shared by the Node and the browser parity tests: the golden corpus and the one function
+// that turns a case's input into its output string. `outputFor` runs unchanged in Node and
+// in the browser page (it touches no Node API); the corpus readers import node:fs lazily.
+//
+// A case is a directory `tests/corpus/<case>/` with exactly one input file, plus
+// `expected.json` (the native Rust core's bytes):
+//   input.yaml | input.json   kind `manifest`, vetted with the built-in policy
+//   dcr.json                  kind `dcr`, an RFC 7591 registration request (policy.vetDcr)
+// The output is the canonical verdict JSON, or `{"error":<MicrovetError JSON>}` when the
+// input cannot be vetted, followed by exactly one "\n".
+
+/** Input file name → kind. */
+export const INPUT_FILES = Object.freeze({
+  'input.yaml': 'manifest',
+  'input.json': 'manifest',
+  'dcr.json': 'dcr',
+});
+
+/** The corpus directory (a file: URL), relative to this file. */
+export const CORPUS_URL = new URL('../corpus/', import.meta.url);
+
+/**
+ * The output string of one case.
+ * @param {import('../../web/src/index.js').Microvet} microvet a loaded module
+ * @param {'manifest' | 'dcr'} kind
+ * @param {string} input the input file's text (UTF-8, verbatim)
+ * @param {import('../../web/src/index.js').Policy} [policy] defaults to the built-in policy
+ * @returns {string}
+ */
+export function outputFor(microvet, kind, input, policy = microvet.policy()) {
+  let json;
+  try {
+    if (kind === 'manifest') json = policy.vetJson(input);
+    else if (kind === 'dcr') json = policy.vetDcrJson(input);
+    else throw new TypeError(`unknown input kind \`${kind}\``);
+  } catch (e) {
+    if (e === null || typeof e !== 'object' || e.name !== 'MicrovetError') throw e;
+    json = JSON.stringify({ error: e });
+  }
+  return `${json}\n`;
+}
+
+/**
+ * Every case of the corpus, sorted by name: `{name, kind, inputFile, input, expected}`.
+ * Node only. Throws if a case directory is malformed (no or several inputs, no expected.json).
+ * @param {URL} [corpus]
+ */
+export async function listCases(corpus = CORPUS_URL) {
+  const { readdirSync, readFileSync, statSync, existsSync } = await import('node:fs');
+  if (!existsSync(corpus)) return [];
+  const names = readdirSync(corpus)
+    .filter((n) => !n.startsWith('.') && statSync(new URL(`${n}/`, corpus)).isDirectory())
+    .sort();
+  return names.map((name) => {
+    const dir = new URL(`${encodeURIComponent(name)}/`, corpus);
+    const present = readdirSync(dir);
+    const inputs = present.filter((f) => f in INPUT_FILES);
+    if (inputs.length !== 1) {
+      throw new Error(`corpus case \`${name}\` must have exactly one of ${Object.keys(INPUT_FILES).join(', ')}; found ${inputs.length ? inputs.join(', ') : 'none'}`);
+    }
+    if (!present.includes('expected.json')) throw new Error(`corpus case \`${name}\` has no expected.json`);
+    const inputFile = inputs[0];
+    return {
+      name,
+      kind: INPUT_FILES[inputFile],
+      inputFile,
+      input: readFileSync(new URL(inputFile, dir), 'utf8'),
+      expected: readFileSync(new URL('expected.json', dir), 'utf8'),
+    };
+  });
+}
+
+/**
+ * `null` when equal, else a short human description of the first difference.
+ * @param {string} actual
+ * @param {string} expected
+ */
+export function firstDifference(actual, expected) {
+  if (actual === expected) return null;
+  let i = 0;
+  while (i < actual.length && i < expected.length && actual[i] === expected[i]) i++;
+  const at = (s) => JSON.stringify(s.slice(Math.max(0, i - 40), i + 40));
+  const line = expected.slice(0, i).split('\n').length;
+  return [
+    `first difference at offset ${i} (line ${line}); lengths actual ${actual.length}, expected ${expected.length}`,
+    `  expected: …${at(expected)}…`,
+    `  actual:   …${at(actual)}…`,
+  ].join('\n');
+}

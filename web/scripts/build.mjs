@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Build web/dist from the microvet component:
+//   1. the component bytes: $MICROVET_WASM if set, else `cargo run -p microvet -- component`
+//      (the host CLI writes the component it embeds, i.e. the bytes wasmtime runs);
+//   2. jco transpile → dist/component/{microvet.js, microvet.core*.wasm};
+//   3. check that the core wasm served to JS is byte-for-byte inside the component, and
+//      write dist/build.json (hashes, jco version, the exact command).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = resolve(web, '..');
+const dist = join(web, 'dist');
+const out = join(dist, 'component');
+const wasm = join(dist, 'microvet.wasm');
+
+function fail(message) {
+  console.error(`\nmicrovet build: error: ${message}`);
+  process.exit(1);
+}
+
+const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+// -- 1. the component bytes ---------------------------------------------------------------
+mkdirSync(dist, { recursive: true });
+const fromEnv = process.env.MICROVET_WASM;
+if (fromEnv) {
+  const src = resolve(fromEnv);
+  if (!existsSync(src)) fail(`MICROVET_WASM=${fromEnv}: no such file`);
+  if (src !== wasm) copyFileSync(src, wasm);
+  console.log(`component: ${src} (from MICROVET_WASM)`);
+} else {
+  const args = ['run', '-q', '--release', '-p', 'microvet', '--', 'component', '--out', wasm];
+  console.log(`component: cargo ${args.join(' ')}  (in ${repo})`);
+  const r = spawnSync('cargo', args, { cwd: repo, stdio: 'inherit' });
+  if (r.error) {
+    fail(`could not run cargo (${r.error.message}).
+  help: install the Rust toolchain, or set MICROVET_WASM to a built component, e.g.
+        MICROVET_WASM=$(ls ../target/release/build/microvet-*/out/microvet.wasm | head -1) npm run build`);
+  }
+  if (r.status !== 0) {
+    fail(`\`cargo ${args.join(' ')}\` failed with exit code ${r.status ?? r.signal}.
+  help: fix the Rust build first (cargo build --release -p microvet), or set MICROVET_WASM
+        to an already built component`);
+  }
+  if (!existsSync(wasm)) fail(`cargo succeeded but did not write ${wasm}`);
+}
+
+const component = readFileSync(wasm);
+// A component's preamble is `\0asm` + version 0x0d + layer 1; a core module has layer 0.
+if (component.length < 8 || component.readUInt32BE(0) !== 0x0061736d) {
+  fail(`${wasm} is not WebAssembly`);
+}
+if (component.readUInt16LE(6) !== 1) {
+  fail(`${wasm} is a core wasm module, not a component (was it componentized by wit-component?)`);
+}
+
+// -- 2. jco transpile ---------------------------------------------------------------------
+const require = createRequire(import.meta.url);
+// jco's `exports` hides package.json: resolve its entry point and walk up to it.
+let jcoDir = dirname(require.resolve('@bytecodealliance/jco'));
+while (!existsSync(join(jcoDir, 'package.json')) && dirname(jcoDir) !== jcoDir) jcoDir = dirname(jcoDir);
+const jcoPkgPath = join(jcoDir, 'package.json');
+const jcoPkg = JSON.parse(readFileSync(jcoPkgPath, 'utf8'));
+const jcoBin = join(dirname(jcoPkgPath), typeof jcoPkg.bin === 'string' ? jcoPkg.bin : jcoPkg.bin.jco);
+
+// --instantiation async: we hand jco the core modules (fs in Node, fetch in browsers) and
+//   the one import ({'wasi:random/random': src/random.js}) ourselves, see src/index.js.
+// --no-nodejs-compat: drops jco's own fs fallback, unused since we load the core modules.
+// --minify: the JS glue only; the core wasm is never optimized (same bytes as wasmtime's).
+// --no-typescript: src/index.d.ts is the hand-written public type surface.
+const jcoArgs = [
+  'transpile', relative(web, wasm), '-o', relative(web, out), '--name', 'microvet',
+  '--instantiation', 'async', '--no-nodejs-compat', '--minify', '--no-typescript', '--quiet',
+];
+rmSync(out, { recursive: true, force: true });
+console.log(`transpile: jco ${jcoArgs.join(' ')}  (jco ${jcoPkg.version})`);
+const t = spawnSync(process.execPath, [jcoBin, ...jcoArgs], { cwd: web, stdio: 'inherit' });
+if (t.status !== 0) fail(`jco transpile failed with exit code ${t.status ?? t.signal}`);
+
+// -- 3. checks and build record -----------------------------------------------------------
+const files = readdirSync(out).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();
+const core = join(out, 'microvet.core.wasm');
+if (!existsSync(core) || !existsSync(join(out, 'microvet.js'))) {
+  fail(`jco did not write microvet.js and microvet.core.wasm (got: ${files.join(', ')})`);
+}
+const coreBytes = readFileSync(core);
+if (component.indexOf(coreBytes) < 0) {
+  fail('dist/component/microvet.core.wasm is not byte-for-byte inside the component');
+}
+const glue = readFileSync(join(out, 'microvet.js'), 'utf8');
+if (glue.includes('preview2-shim')) fail('the jco output imports @bytecodealliance/preview2-shim');
+
+const record = {
+  component: { file: 'dist/microvet.wasm', bytes: component.length, sha256: sha256(component) },
+  core: { file: 'dist/component/microvet.core.wasm', bytes: coreBytes.length, sha256: sha256(coreBytes) },
+  jco: jcoPkg.version,
+  command: `jco ${jcoArgs.join(' ')}`,
+  files: files.map((f) => `dist/component/${f}`),
+};
+writeFileSync(join(dist, 'build.json'), `${JSON.stringify(record, null, 2)}\n`);
+console.log(`built: ${record.files.join(', ')}`);
+console.log(`component sha256 ${record.component.sha256} (${record.component.bytes} bytes)`);

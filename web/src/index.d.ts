@@ -1,0 +1,215 @@
+// Public types of the `microvet` package (hand-written; they mirror wit/microvet.wit and
+// the canonical verdict JSON, whose keys are snake_case and enum values kebab-case).
+
+/** How bad a finding is, least to most severe. */
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+/** What the organisation should do with the app. */
+export type Decision = 'approve' | 'approve-with-controls' | 'remediate' | 'reject';
+
+/** Risk tier: low < 25 <= medium < 50 <= high < 75 <= critical. */
+export type Tier = 'low' | 'medium' | 'high' | 'critical';
+
+/** Any JSON value (fix and control values are JSON in the canonical verdict). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A machine-applicable change, in JSON Patch (RFC 6902) terms. */
+export interface Fix {
+  op: 'add' | 'replace' | 'remove';
+  /** RFC 6901 pointer into the manifest. */
+  path: string;
+  /** The new value (absent for `remove`). */
+  value?: JsonValue;
+  /** What the fix does, for people. */
+  description: string;
+}
+
+/** One problem (or advice) found in the manifest. */
+export interface Finding {
+  /** Stable rule ID, e.g. `MV-SCOPE-002`. */
+  rule: string;
+  severity: Severity;
+  /** RFC 6901 pointer to the offending value (`""` for the whole document). */
+  path: string;
+  /** 1-based line in the submitted text, where known. */
+  line?: number;
+  message: string;
+  fix?: Fix;
+}
+
+/** One contribution to the risk score. */
+export interface RiskFactor {
+  factor: string;
+  points: number;
+  reason: string;
+}
+
+/** The explained risk score. */
+export interface Risk {
+  /** 0..=100 */
+  score: number;
+  tier: Tier;
+  factors: RiskFactor[];
+}
+
+/** A concrete control attached to an approval, e.g. `client_ttl_days`. */
+export interface Control {
+  control: string;
+  /** A number, a string or a list. */
+  value: JsonValue;
+  reason: string;
+}
+
+/** The verdict, exactly as the server's JSON (parsed from the component's canonical JSON). */
+export interface Verdict {
+  decision: Decision;
+  risk: Risk;
+  /** Most severe first, then by path, then by rule. */
+  findings: Finding[];
+  controls: Control[];
+  /** Lowercase hex sha256 of the exact manifest bytes (UTF-8). */
+  manifest_sha256: string;
+  /** Lowercase hex sha256 of the exact policy bytes. */
+  policy_sha256: string;
+  /** `microvet x.y.z`. */
+  engine: string;
+}
+
+/** One entry of `vetBatch`: a verdict, or why that manifest could not be vetted. */
+export type BatchResult = { ok: true; verdict: Verdict } | { ok: false; error: MicrovetError };
+
+/** The JSON form of a `MicrovetError`, key order `code, message, help, path, line, column`. */
+export interface MicrovetErrorJson {
+  code: string;
+  message: string;
+  help?: string;
+  path?: string;
+  line?: number;
+  column?: number;
+}
+
+/**
+ * Why an input could not be vetted at all (not YAML/JSON, over a limit, an invalid policy,
+ * a malformed PKCE value). Problems inside a well-formed manifest are findings, not errors.
+ */
+export class MicrovetError extends Error {
+  /** @internal */
+  constructor(record: MicrovetErrorJson, cause?: unknown);
+  readonly name: 'MicrovetError';
+  /**
+   * Stable machine code: `syntax`, `limit`, `structure`, `policy`, `pkce-length`,
+   * `pkce-charset`, `pkce-challenge`, `invalid-argument`, ...
+   */
+  code: string;
+  /** The likely fix. */
+  help?: string;
+  /** RFC 6901 pointer, where the error is at a field. */
+  path?: string;
+  /** 1-based line, where known. */
+  line?: number;
+  /** 1-based column, where known. */
+  column?: number;
+  /** `{code, message, help?, path?, line?, column?}`: the same bytes as the Rust side's JSON. */
+  toJSON(): MicrovetErrorJson;
+}
+
+/** A parsed and validated policy: parse once, vet many. */
+export class Policy {
+  private constructor();
+  /** Lowercase hex sha256 of the policy text. */
+  readonly sha256: string;
+  /** The policy's name. */
+  readonly name: string;
+  /** Vet a manifest (YAML or JSON text). @throws {MicrovetError} */
+  vet(manifest: string): Verdict;
+  /** The canonical verdict JSON: the exact bytes every runtime produces. @throws {MicrovetError} */
+  vetJson(manifest: string): string;
+  /** Vet a raw RFC 7591 dynamic client registration request (JSON text). @throws {MicrovetError} */
+  vetDcr(request: string): Verdict;
+  /** The canonical verdict JSON of a DCR request. @throws {MicrovetError} */
+  vetDcrJson(request: string): string;
+  /** Vet many manifests in one call; one result each, in order; never throws `MicrovetError`. */
+  vetBatch(manifests: readonly string[]): BatchResult[];
+  /** Free the policy inside the component now (otherwise the garbage collector does). */
+  dispose(): void;
+  [Symbol.dispose](): void;
+}
+
+/** A PKCE code verifier with its S256 challenge. */
+export interface PkcePair {
+  verifier: string;
+  challenge: string;
+  method: 'S256';
+}
+
+/** Input of `pkce.authorizeUrl`. */
+export interface AuthorizeUrlOptions {
+  /** The authorization endpoint (https). */
+  endpoint: string;
+  clientId: string;
+  redirectUri: string;
+  /** `openid` adds a `nonce`. */
+  scopes?: readonly string[];
+  /** Additional query parameters. */
+  extra?: Readonly<Record<string, string>> | ReadonlyArray<readonly [string, string]>;
+}
+
+/** An authorization request URL plus the secrets the app must keep. */
+export interface AuthorizeRequest {
+  url: string;
+  verifier: string;
+  challenge: string;
+  state: string;
+  /** Present when the `openid` scope is requested. */
+  nonce?: string;
+}
+
+/** PKCE (RFC 7636) helpers. Only `S256` is ever produced; `plain` is refused. */
+export interface Pkce {
+  /** A verifier of `length` (43..=128, default 64) unreserved characters and its challenge. @throws {MicrovetError} */
+  generate(length?: number): PkcePair;
+  /** `count` pairs in one call. @throws {MicrovetError} */
+  generateBatch(length: number, count: number): PkcePair[];
+  /** The S256 challenge of a verifier (validated first). @throws {MicrovetError} */
+  challenge(verifier: string): string;
+  /** Constant-time check; `false` on mismatch. @throws {MicrovetError} on a malformed value */
+  verify(verifier: string, challenge: string): boolean;
+  /** An authorization-code request URL with PKCE S256, `state` and (for openid) `nonce`. @throws {MicrovetError} */
+  authorizeUrl(options: AuthorizeUrlOptions): AuthorizeRequest;
+}
+
+/** One entry of the rule catalogue. */
+export interface RuleInfo {
+  id: string;
+  name: string;
+  severity: Severity;
+  summary: string;
+  doc: string;
+}
+
+/** One instance of the microvet component. */
+export class Microvet {
+  private constructor();
+  /** `microvet x.y.z`. */
+  readonly engine: string;
+  readonly pkce: Pkce;
+  /** Whether this instance trapped; it then cannot be used again (`load()` makes a new one). */
+  readonly trapped: boolean;
+  /**
+   * The built-in default policy (cached) when `text` is omitted, else `text` parsed and
+   * validated. @throws {MicrovetError}
+   */
+  policy(text?: string): Policy;
+  /** The rule catalogue. */
+  rules(): RuleInfo[];
+}
+
+export interface LoadOptions {
+  /** A new instance instead of the shared one. */
+  fresh?: boolean;
+  /** Where `microvet.js` and `microvet.core*.wasm` are served, if not `../dist/component/`. */
+  baseUrl?: string | URL;
+}
+
+/** Load (once) and instantiate the component. */
+export function load(options?: LoadOptions): Promise<Microvet>;

@@ -1,0 +1,377 @@
+// microvet for JavaScript: the microvet WebAssembly component (the same bytes the wasmtime
+// host runs), transpiled by jco, behind a small typed API.
+//
+//   import { load } from 'microvet';
+//   const mv = await load();
+//   const verdict = mv.policy().vet(manifestText);
+//
+// No bundler, no import map, no WASI shim: the component's only import is
+// `wasi:random/random`, supplied by ./random.js over `crypto.getRandomValues`.
+
+import { random } from './random.js';
+
+/** Where `npm run build` puts jco's output, relative to this file. */
+const DEFAULT_BASE = new URL('../dist/component/', import.meta.url);
+
+// ---------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Why an input could not be vetted (the WIT `error` record), as a real `Error`.
+ * `toJSON()` gives `{code, message, help?, path?, line?, column?}` in exactly that key
+ * order with absent fields omitted: the same bytes as the Rust side's error JSON.
+ */
+export class MicrovetError extends Error {
+  /**
+   * @param {{code: string, message: string, help?: string, path?: string,
+   *          line?: number, column?: number}} record
+   * @param {unknown} [cause]
+   */
+  constructor(record, cause) {
+    super(String(record.message), cause === undefined ? undefined : { cause });
+    this.name = 'MicrovetError';
+    this.code = String(record.code);
+    this.help = record.help ?? undefined;
+    this.path = record.path ?? undefined;
+    this.line = record.line ?? undefined;
+    this.column = record.column ?? undefined;
+  }
+
+  toJSON() {
+    /** @type {Record<string, string | number>} */
+    const out = { code: this.code, message: this.message };
+    if (this.help !== undefined) out.help = this.help;
+    if (this.path !== undefined) out.path = this.path;
+    if (this.line !== undefined) out.line = this.line;
+    if (this.column !== undefined) out.column = this.column;
+    return out;
+  }
+}
+
+/** Whether `v` looks like the WIT `error` record. */
+function isErrorRecord(v) {
+  return v !== null && typeof v === 'object' && typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+/**
+ * Run a component call; turn jco's `ComponentError` (whose `.payload` is the WIT error
+ * record) into a `MicrovetError`, and remember traps (a trapped instance can never be
+ * entered again: `load()` then builds a fresh one).
+ */
+function call(state, fn) {
+  if (state.trapped) {
+    throw new Error('microvet: this instance trapped earlier and cannot be used; call load() again for a fresh one');
+  }
+  try {
+    return fn();
+  } catch (e) {
+    if (e !== null && typeof e === 'object' && 'payload' in e && isErrorRecord(e.payload)) {
+      throw new MicrovetError(e.payload, e);
+    }
+    if (e instanceof WebAssembly.RuntimeError) {
+      state.trapped = true;
+    }
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Argument checks (programming errors are TypeErrors/RangeErrors, like the platform's)
+// ---------------------------------------------------------------------------------------
+
+function text(name, v) {
+  if (typeof v !== 'string') {
+    throw new TypeError(`microvet: \`${name}\` must be a string, got ${v === null ? 'null' : typeof v}`);
+  }
+  return v;
+}
+
+function u32(name, v) {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
+    throw new RangeError(`microvet: \`${name}\` must be an integer in 0..=4294967295, got ${String(v)}`);
+  }
+  return v;
+}
+
+function strings(name, v) {
+  if (!Array.isArray(v)) throw new TypeError(`microvet: \`${name}\` must be an array of strings`);
+  return v.map((s, i) => text(`${name}[${i}]`, s));
+}
+
+function pairs(name, v) {
+  if (v === undefined || v === null) return [];
+  const entries = Array.isArray(v) ? v : Object.entries(v);
+  return entries.map((e, i) => {
+    if (!Array.isArray(e) || e.length !== 2) {
+      throw new TypeError(`microvet: \`${name}[${i}]\` must be a [name, value] pair`);
+    }
+    return [text(`${name}[${i}][0]`, e[0]), text(`${name}[${i}][1]`, e[1])];
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Policy
+// ---------------------------------------------------------------------------------------
+
+/** A parsed and validated policy: parse once, vet many. */
+export class Policy {
+  #state;
+  #handle;
+  #sha256;
+  #name;
+
+  /** @internal Use `microvet.policy(text?)`. */
+  constructor(state, handle) {
+    this.#state = state;
+    this.#handle = handle;
+    this.#sha256 = call(state, () => handle.sha256());
+    this.#name = call(state, () => handle.name());
+  }
+
+  /** Lowercase hex sha256 of the policy text. */
+  get sha256() {
+    return this.#sha256;
+  }
+
+  /** The policy's name. */
+  get name() {
+    return this.#name;
+  }
+
+  #live() {
+    if (this.#handle === null) throw new Error('microvet: this policy was disposed');
+    return this.#handle;
+  }
+
+  /** The canonical verdict JSON (the exact bytes every runtime produces) for a manifest. */
+  vetJson(manifest) {
+    const h = this.#live();
+    const m = text('manifest', manifest);
+    return call(this.#state, () => h.vet(m)).json;
+  }
+
+  /** The verdict for a manifest (YAML or JSON text), parsed from the canonical JSON. */
+  vet(manifest) {
+    return JSON.parse(this.vetJson(manifest));
+  }
+
+  /** The canonical verdict JSON for a raw RFC 7591 dynamic client registration request. */
+  vetDcrJson(request) {
+    const h = this.#live();
+    const t = text('request', request);
+    return call(this.#state, () => h.vetKind('dcr', t)).json;
+  }
+
+  /** The verdict for a raw RFC 7591 dynamic client registration request (JSON text). */
+  vetDcr(request) {
+    return JSON.parse(this.vetDcrJson(request));
+  }
+
+  /**
+   * Vet many manifests in one call across the JS/Wasm boundary; one result each, in order.
+   * A manifest that cannot be vetted gives `{ok: false, error}` instead of throwing.
+   */
+  vetBatch(manifests) {
+    const h = this.#live();
+    const list = strings('manifests', manifests);
+    const results = call(this.#state, () => h.vetBatch(list));
+    return results.map((r) =>
+      r.tag === 'ok'
+        ? { ok: true, verdict: JSON.parse(r.val.json) }
+        : { ok: false, error: new MicrovetError(r.val) },
+    );
+  }
+
+  /** Free the policy inside the component now (otherwise the garbage collector does). */
+  dispose() {
+    const h = this.#handle;
+    this.#handle = null;
+    if (h !== null && typeof h[Symbol.dispose] === 'function') h[Symbol.dispose]();
+  }
+
+  [Symbol.dispose]() {
+    this.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The loaded component
+// ---------------------------------------------------------------------------------------
+
+class Pkce {
+  #state;
+  #pkce;
+
+  constructor(state, pkce) {
+    this.#state = state;
+    this.#pkce = pkce;
+  }
+
+  /** A fresh verifier of `length` (43..=128) characters and its S256 challenge. */
+  generate(length = 64) {
+    const n = u32('length', length);
+    return call(this.#state, () => this.#pkce.generate(n));
+  }
+
+  /** `count` fresh pairs in one call. */
+  generateBatch(length = 64, count = 1) {
+    const n = u32('length', length);
+    const c = u32('count', count);
+    return call(this.#state, () => this.#pkce.generateBatch(n, c));
+  }
+
+  /** The S256 challenge of a verifier (validated first). */
+  challenge(verifier) {
+    const v = text('verifier', verifier);
+    return call(this.#state, () => this.#pkce.challenge(v));
+  }
+
+  /** Constant-time check that `challenge` is the S256 challenge of `verifier`. */
+  verify(verifier, challenge) {
+    const v = text('verifier', verifier);
+    const c = text('challenge', challenge);
+    return call(this.#state, () => this.#pkce.verify(v, c));
+  }
+
+  /** An authorization-code request URL with PKCE S256, `state` and (for openid) `nonce`. */
+  authorizeUrl(request) {
+    if (request === null || typeof request !== 'object') {
+      throw new TypeError('microvet: authorizeUrl expects {endpoint, clientId, redirectUri, scopes?, extra?}');
+    }
+    const endpoint = text('endpoint', request.endpoint);
+    const clientId = text('clientId', request.clientId);
+    const redirectUri = text('redirectUri', request.redirectUri);
+    const scopes = strings('scopes', request.scopes ?? []);
+    const extra = pairs('extra', request.extra);
+    const r = call(this.#state, () => this.#pkce.authorizeUrl(endpoint, clientId, redirectUri, scopes, extra));
+    /** @type {{url: string, verifier: string, challenge: string, state: string, nonce?: string}} */
+    const out = { url: r.url, verifier: r.verifier, challenge: r.challenge, state: r.state };
+    if (r.nonce !== undefined) out.nonce = r.nonce;
+    return out;
+  }
+}
+
+/** One instance of the component. */
+export class Microvet {
+  #state;
+  #exports;
+  #builtin = null;
+  #rules = null;
+
+  /** @internal Use `load()`. */
+  constructor(exports) {
+    this.#state = { trapped: false };
+    this.#exports = exports;
+    /** `microvet x.y.z`. */
+    this.engine = call(this.#state, () => exports.vetting.engine());
+    /** PKCE (RFC 7636) helpers; only S256 is ever produced. */
+    this.pkce = new Pkce(this.#state, exports.pkce);
+    Object.freeze(this);
+  }
+
+  /** Whether this instance trapped (it can then never be used again; `load()` makes a new one). */
+  get trapped() {
+    return this.#state.trapped;
+  }
+
+  /**
+   * A policy handle: the built-in default policy when `text` is omitted, else `text`
+   * parsed and validated (throws `MicrovetError` with code `policy` or `syntax`).
+   */
+  policy(text_) {
+    const P = this.#exports.vetting.Policy;
+    if (text_ === undefined) {
+      if (this.#builtin === null) this.#builtin = new Policy(this.#state, call(this.#state, () => P.builtin()));
+      return this.#builtin;
+    }
+    const t = text('policy', text_);
+    return new Policy(this.#state, call(this.#state, () => P.parse(t)));
+  }
+
+  /** The rule catalogue (id, name, severity, summary, doc). */
+  rules() {
+    if (this.#rules === null) this.#rules = call(this.#state, () => this.#exports.vetting.rulesJson());
+    return JSON.parse(this.#rules);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------
+
+const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+/** Compile one core module of the component (`microvet.core.wasm`, ...) from `base`. */
+async function compileCore(base, name) {
+  const url = new URL(name, base);
+  if (url.protocol === 'file:' && isNode) {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(url));
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`microvet: cannot fetch ${url.href}: HTTP ${res.status}`);
+  const type = res.headers.get('content-type') ?? '';
+  if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0].trim() === 'application/wasm') {
+    return WebAssembly.compileStreaming(res);
+  }
+  // Servers that do not send `application/wasm` still work, just without streaming compile.
+  return WebAssembly.compile(await res.arrayBuffer());
+}
+
+/** Compiled core modules, per base URL: compile once, instantiate as often as needed. */
+const modules = new Map();
+/** The shared instance, per base URL. */
+const shared = new Map();
+
+function coreModules(base) {
+  const key = base.href;
+  let cache = modules.get(key);
+  if (cache === undefined) {
+    cache = new Map();
+    modules.set(key, cache);
+  }
+  return (name) => {
+    let p = cache.get(name);
+    if (p === undefined) {
+      p = compileCore(base, name);
+      // A failed fetch/compile is not cached: the next load() tries again.
+      p.catch(() => cache.delete(name));
+      cache.set(name, p);
+    }
+    return p;
+  };
+}
+
+async function instantiateFresh(base) {
+  const { instantiate } = await import(new URL('microvet.js', base).href);
+  const exports = await instantiate(coreModules(base), { 'wasi:random/random': random });
+  return new Microvet(exports);
+}
+
+/**
+ * Load the component. Returns the shared instance (created on first use; created again
+ * if it ever trapped), or a new instance with `{fresh: true}`. `baseUrl` is where the
+ * jco output (`microvet.js`, `microvet.core*.wasm`) lives when it was moved elsewhere.
+ *
+ * @param {{fresh?: boolean, baseUrl?: string | URL}} [options]
+ * @returns {Promise<Microvet>}
+ */
+export async function load(options = {}) {
+  const base = options.baseUrl === undefined ? DEFAULT_BASE : new URL(String(options.baseUrl).replace(/\/?$/, '/'), import.meta.url);
+  if (options.fresh) return instantiateFresh(base);
+  const key = base.href;
+  const existing = shared.get(key);
+  if (existing !== undefined) {
+    const mv = await existing.catch(() => null);
+    if (mv !== null && !mv.trapped) return mv;
+    if (shared.get(key) === existing) shared.delete(key);
+    else return load(options);
+  }
+  const p = instantiateFresh(base);
+  shared.set(key, p);
+  p.catch(() => {
+    if (shared.get(key) === p) shared.delete(key);
+  });
+  return p;
+}
