@@ -18,6 +18,7 @@ const RELATIONAL: &[&str] = &[
     "MV-SCOPE-006",
     "MV-SCOPE-007",
     "MV-VENDOR-004",
+    "MV-DATA-003",
 ];
 
 fn finding_points(s: Severity) -> u32 {

@@ -16,8 +16,16 @@ export const INPUT_FILES = Object.freeze({
   'dcr.json': 'dcr',
 });
 
-/** The corpus directory (a file: URL), relative to this file. */
+/** The corpus directory (a file: URL): `tests/corpus/` next to this directory. */
 export const CORPUS_URL = new URL('../corpus/', import.meta.url);
+
+/** `$MICROVET_CORPUS` (a directory path, for scratch corpora) or `tests/corpus/`. Node only. */
+export async function corpusUrl() {
+  const dir = globalThis.process?.env?.MICROVET_CORPUS;
+  if (!dir) return CORPUS_URL;
+  const { pathToFileURL } = await import('node:url');
+  return pathToFileURL(dir.endsWith('/') ? dir : `${dir}/`);
+}
 
 /**
  * The output string of one case.
@@ -41,11 +49,14 @@ export function outputFor(microvet, kind, input, policy = microvet.policy()) {
 }
 
 /**
- * Every case of the corpus, sorted by name: `{name, kind, inputFile, input, expected}`.
- * Node only. Throws if a case directory is malformed (no or several inputs, no expected.json).
+ * Every case of the corpus, sorted by name:
+ * `{name, kind, inputFile, input, expected, expectedBytes}` (`expectedBytes` is the raw
+ * file, for the byte-for-byte comparison). Node only. Throws if a case directory is
+ * malformed (no or several input files, no expected.json).
  * @param {URL} [corpus]
  */
-export async function listCases(corpus = CORPUS_URL) {
+export async function listCases(corpus) {
+  corpus ??= await corpusUrl();
   const { readdirSync, readFileSync, statSync, existsSync } = await import('node:fs');
   if (!existsSync(corpus)) return [];
   const names = readdirSync(corpus)
@@ -60,14 +71,28 @@ export async function listCases(corpus = CORPUS_URL) {
     }
     if (!present.includes('expected.json')) throw new Error(`corpus case \`${name}\` has no expected.json`);
     const inputFile = inputs[0];
+    const expectedBytes = readFileSync(new URL('expected.json', dir));
     return {
       name,
       kind: INPUT_FILES[inputFile],
       inputFile,
       input: readFileSync(new URL(inputFile, dir), 'utf8'),
-      expected: readFileSync(new URL('expected.json', dir), 'utf8'),
+      expected: expectedBytes.toString('utf8'),
+      expectedBytes,
     };
   });
+}
+
+/**
+ * Whether `actual` encodes (UTF-8) to exactly the bytes `expectedBytes`.
+ * @param {string} actual
+ * @param {Uint8Array} expectedBytes
+ */
+export function sameBytes(actual, expectedBytes) {
+  const a = new TextEncoder().encode(actual);
+  if (a.length !== expectedBytes.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== expectedBytes[i]) return false;
+  return true;
 }
 
 /**

@@ -82,6 +82,10 @@ console.log(`transpile: jco ${jcoArgs.join(' ')}  (jco ${jcoPkg.version})`);
 const t = spawnSync(process.execPath, [jcoBin, ...jcoArgs], { cwd: web, stdio: 'inherit' });
 if (t.status !== 0) fail(`jco transpile failed with exit code ${t.status ?? t.signal}`);
 
+// jco still writes a top-level .d.ts (referring to interface files it did not write); the
+// package's types are src/index.d.ts, so drop it.
+for (const f of readdirSync(out)) if (f.endsWith('.d.ts')) rmSync(join(out, f));
+
 // -- 3. checks and build record -----------------------------------------------------------
 const files = readdirSync(out).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();
 const core = join(out, 'microvet.core.wasm');

@@ -245,21 +245,37 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         } else {
             field
         };
-        let reference = format!("vault://micro-apps/{app}/{field}");
-        out.report(
+        let r = out.report(
             &hit.path,
             Some(hit.line),
-            format!(
-                "literal {} in the manifest (redacted); rotate it and move it to the vault",
-                hit.kind
-            ),
-        )
-        .fix(
-            "replace",
-            &hit.path,
-            Some(json!(reference)),
-            format!("reference the vault (`{reference}`) instead of the literal secret"),
+            format!("literal {} in the manifest (redacted); rotate it and move it to the vault", hit.kind),
         );
+        // A URL with a password keeps its URL: only the credentials go.
+        let stripped = url::Url::parse(hit.secret.trim())
+            .ok()
+            .filter(|u| u.password().is_some())
+            .and_then(|mut u| {
+                u.set_password(None).ok()?;
+                u.set_username("").ok()?;
+                Some(u.to_string())
+            });
+        match stripped {
+            Some(clean) => r.fix(
+                "replace",
+                &hit.path,
+                Some(json!(clean)),
+                "remove the credentials from the URL; authenticate with a vault-held secret",
+            ),
+            None => {
+                let reference = format!("vault://micro-apps/{app}/{field}");
+                r.fix(
+                    "replace",
+                    &hit.path,
+                    Some(json!(reference)),
+                    format!("reference the vault (`{reference}`) instead of the literal secret"),
+                );
+            }
+        }
     }
 }
 

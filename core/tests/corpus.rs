@@ -1,0 +1,107 @@
+//! Golden corpus: every case in `tests/corpus/<case>/` is vetted by the native core and
+//! compared byte for byte with `expected.json`. The same files are the contract for the
+//! wasmtime host, Node and Chromium (parity). Regenerate with `MICROVET_BLESS=1`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use microvet_core::{InputKind, Policy};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
+}
+
+/// (case name, kind, input text) for every case.
+fn cases() -> Vec<(String, InputKind, String, PathBuf)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(corpus_dir()).unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let (kind, file) = if dir.join("dcr.json").exists() {
+            (InputKind::Dcr, "dcr.json")
+        } else if dir.join("input.json").exists() {
+            (InputKind::Manifest, "input.json")
+        } else {
+            (InputKind::Manifest, "input.yaml")
+        };
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        out.push((name, kind, text, dir));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The parity output: the verdict's canonical JSON, or `{"error":…}`.
+fn output(policy: &Policy, kind: InputKind, text: &str) -> String {
+    match policy.vet_kind(kind, text) {
+        Ok(v) => v.to_json(),
+        Err(e) => format!("{{\"error\":{}}}", serde_json::to_string(&e).unwrap()),
+    }
+}
+
+#[test]
+fn corpus_matches_golden_files() {
+    let policy = Policy::builtin().unwrap();
+    let bless = std::env::var_os("MICROVET_BLESS").is_some();
+    let mut failures = Vec::new();
+    for (name, kind, text, dir) in cases() {
+        let got = output(&policy, kind, &text) + "\n";
+        let path = dir.join("expected.json");
+        if bless {
+            std::fs::write(&path, &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if got != want {
+            failures.push(format!("{name}:\n  want {want}  got  {got}"));
+        }
+    }
+    assert!(failures.is_empty(), "golden mismatches (rerun with MICROVET_BLESS=1 after review):\n{}", failures.join("\n"));
+}
+
+#[test]
+fn corpus_is_big_enough_and_covers_every_rule_both_ways() {
+    let policy = Policy::builtin().unwrap();
+    let cases = cases();
+    assert!(cases.len() >= 12, "only {} cases", cases.len());
+    let mut fired: BTreeSet<String> = BTreeSet::new();
+    let mut verdicts = 0;
+    let mut errors = 0;
+    let mut silent_somewhere: BTreeSet<String> = BTreeSet::new();
+    for (_, kind, text, _) in &cases {
+        match policy.vet_kind(*kind, text) {
+            Ok(v) => {
+                verdicts += 1;
+                let here: BTreeSet<String> = v.findings.iter().map(|f| f.rule.to_string()).collect();
+                for r in microvet_core::rules::RULES {
+                    if !here.contains(r.id) {
+                        silent_somewhere.insert(r.id.to_string());
+                    }
+                }
+                fired.extend(here);
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    assert!(errors >= 3, "need at least three broken inputs, have {errors}");
+    assert!(verdicts >= 9);
+    let missing: Vec<&str> = microvet_core::rules::RULES.iter().map(|r| r.id).filter(|id| !fired.contains(*id)).collect();
+    assert!(missing.is_empty(), "rules with no triggering corpus case: {missing:?}");
+    let never_silent: Vec<&str> = microvet_core::rules::RULES.iter().map(|r| r.id).filter(|id| !silent_somewhere.contains(*id)).collect();
+    assert!(never_silent.is_empty(), "rules that fire on every case: {never_silent:?}");
+}
+
+#[test]
+fn json_twin_gives_the_same_decision_and_findings_as_yaml() {
+    let policy = Policy::builtin().unwrap();
+    let dir = corpus_dir();
+    let y = policy.vet(&std::fs::read_to_string(dir.join("seed-example/input.yaml")).unwrap()).unwrap();
+    let j = policy.vet(&std::fs::read_to_string(dir.join("seed-example-json/input.json")).unwrap()).unwrap();
+    assert_eq!(y.decision, j.decision);
+    assert_eq!(y.risk, j.risk);
+    let strip = |v: &microvet_core::Verdict| v.findings.iter().map(|f| (f.rule, f.path.clone(), f.message.clone())).collect::<Vec<_>>();
+    assert_eq!(strip(&y), strip(&j));
+}
