@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of microvet: Rust (core, host, CLI), Node (package, parity, PKCE interop)
+# and the browser (Chromium via playwright-core). Installs what is missing on a fresh
+# machine: the wasm target, npm packages (from package-lock.json), Debian's chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+step "rust tests (core + wasmtime host + CLI)"
+cargo test --locked
+
+step "component for the web package (the same bytes the host embeds)"
+cargo build --release --locked -p microvet
+mkdir -p web/dist
+./target/release/microvet component --out web/dist/microvet.wasm
+
+step "chromium for browser tests"
+if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  fi
+fi
+
+step "node + browser tests"
+cd "$root/web"
+npm ci --no-audit --no-fund
+MICROVET_WASM="$root/web/dist/microvet.wasm" npm run build
+npm test
