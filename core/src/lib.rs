@@ -5,6 +5,7 @@
 //! [`pkce::Entropy`]. The guest component and the native tests call the same code.
 pub mod engine;
 pub mod error;
+pub mod fix;
 pub mod manifest;
 pub mod pkce;
 pub mod policy;

@@ -1,7 +1,12 @@
 //! Golden corpus: every case in `tests/corpus/<case>/` is vetted by the native core and
 //! compared byte for byte with `expected.json`. The same files are the contract for the
 //! wasmtime host, Node and Chromium (parity). Regenerate with `MICROVET_BLESS=1`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use microvet_core::{InputKind, Policy};
 use std::collections::BTreeSet;
@@ -59,7 +64,11 @@ fn corpus_matches_golden_files() {
             failures.push(format!("{name}:\n  want {want}  got  {got}"));
         }
     }
-    assert!(failures.is_empty(), "golden mismatches (rerun with MICROVET_BLESS=1 after review):\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "golden mismatches (rerun with MICROVET_BLESS=1 after review):\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -75,7 +84,8 @@ fn corpus_is_big_enough_and_covers_every_rule_both_ways() {
         match policy.vet_kind(*kind, text) {
             Ok(v) => {
                 verdicts += 1;
-                let here: BTreeSet<String> = v.findings.iter().map(|f| f.rule.to_string()).collect();
+                let here: BTreeSet<String> =
+                    v.findings.iter().map(|f| f.rule.to_string()).collect();
                 for r in microvet_core::rules::RULES {
                     if !here.contains(r.id) {
                         silent_somewhere.insert(r.id.to_string());
@@ -86,22 +96,48 @@ fn corpus_is_big_enough_and_covers_every_rule_both_ways() {
             Err(_) => errors += 1,
         }
     }
-    assert!(errors >= 3, "need at least three broken inputs, have {errors}");
+    assert!(
+        errors >= 3,
+        "need at least three broken inputs, have {errors}"
+    );
     assert!(verdicts >= 9);
-    let missing: Vec<&str> = microvet_core::rules::RULES.iter().map(|r| r.id).filter(|id| !fired.contains(*id)).collect();
-    assert!(missing.is_empty(), "rules with no triggering corpus case: {missing:?}");
-    let never_silent: Vec<&str> = microvet_core::rules::RULES.iter().map(|r| r.id).filter(|id| !silent_somewhere.contains(*id)).collect();
-    assert!(never_silent.is_empty(), "rules that fire on every case: {never_silent:?}");
+    let missing: Vec<&str> = microvet_core::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !fired.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules with no triggering corpus case: {missing:?}"
+    );
+    let never_silent: Vec<&str> = microvet_core::rules::RULES
+        .iter()
+        .map(|r| r.id)
+        .filter(|id| !silent_somewhere.contains(*id))
+        .collect();
+    assert!(
+        never_silent.is_empty(),
+        "rules that fire on every case: {never_silent:?}"
+    );
 }
 
 #[test]
 fn json_twin_gives_the_same_decision_and_findings_as_yaml() {
     let policy = Policy::builtin().unwrap();
     let dir = corpus_dir();
-    let y = policy.vet(&std::fs::read_to_string(dir.join("seed-example/input.yaml")).unwrap()).unwrap();
-    let j = policy.vet(&std::fs::read_to_string(dir.join("seed-example-json/input.json")).unwrap()).unwrap();
+    let y = policy
+        .vet(&std::fs::read_to_string(dir.join("seed-example/input.yaml")).unwrap())
+        .unwrap();
+    let j = policy
+        .vet(&std::fs::read_to_string(dir.join("seed-example-json/input.json")).unwrap())
+        .unwrap();
     assert_eq!(y.decision, j.decision);
     assert_eq!(y.risk, j.risk);
-    let strip = |v: &microvet_core::Verdict| v.findings.iter().map(|f| (f.rule, f.path.clone(), f.message.clone())).collect::<Vec<_>>();
+    let strip = |v: &microvet_core::Verdict| {
+        v.findings
+            .iter()
+            .map(|f| (f.rule, f.path.clone(), f.message.clone()))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(&y), strip(&j));
 }

@@ -1,6 +1,11 @@
 //! Hostile input gets a clear error naming what and where, never a panic or a hang.
 //! (Limits are documented in docs/LIMITS.md.)
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use microvet_core::{ErrorCode, Policy};
 use proptest::prelude::*;
@@ -11,11 +16,15 @@ fn policy() -> Policy {
 
 #[test]
 fn billion_laughs_alias_bomb_is_a_limit_error() {
-    let mut s = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    let mut s = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
     let names = ["b", "c", "d", "e", "f", "g", "h", "i"];
     let mut prev = "a";
     for n in names {
-        s.push_str(&format!("{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
+        s.push_str(&format!(
+            "{n}: &{n} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
         prev = n;
     }
     let e = policy().vet(&s).unwrap_err();
@@ -48,7 +57,9 @@ fn ten_thousand_levels_of_nesting() {
 
 #[test]
 fn nul_bytes_are_named_with_their_line() {
-    let e = policy().vet("name: a\nowner: b\0@example.com\n").unwrap_err();
+    let e = policy()
+        .vet("name: a\nowner: b\0@example.com\n")
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Syntax);
     assert_eq!(e.line, Some(2));
     assert!(e.message.contains("NUL"));
@@ -56,15 +67,22 @@ fn nul_bytes_are_named_with_their_line() {
 
 #[test]
 fn duplicate_keys_name_both_lines() {
-    let e = policy().vet("name: a\nexpiry_days: 30\nowner: x@example.com\nexpiry_days: 365\n").unwrap_err();
+    let e = policy()
+        .vet("name: a\nexpiry_days: 30\nowner: x@example.com\nexpiry_days: 365\n")
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Structure);
     assert_eq!(e.line, Some(4));
-    assert!(e.message.contains("`expiry_days`") && e.message.contains("line 2"), "{e:?}");
+    assert!(
+        e.message.contains("`expiry_days`") && e.message.contains("line 2"),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn syntax_errors_have_line_and_column() {
-    let e = policy().vet("name: a\nowner: [x\npurpose: y\n").unwrap_err();
+    let e = policy()
+        .vet("name: a\nowner: [x\npurpose: y\n")
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Syntax);
     assert!(e.line.is_some() && e.column.is_some(), "{e:?}");
     assert!(e.help.is_some());

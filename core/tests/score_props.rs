@@ -1,16 +1,74 @@
 //! "Adding a risky item never lowers the score": data types, scopes, sinks, dependencies,
 //! redirect URIs and grants only ever add to the risk.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use microvet_core::Policy;
 use proptest::prelude::*;
 
-const SCOPES: &[&str] = &["openid", "profile", "email", "hr.read_only", "hr.write", "customer.read", "customer.write", "payments.read", "files.*", "directory.admin", "mystery.scope", "offline_access", "calendar.full_access", "tickets.write"];
-const SINKS: &[&str] = &["s3://corp-hr-temp", "https://www.dropbox.com/s/x", "http://reports.example.com/u", "mailto:x@gmail.com", "https://partner.io/in", "not a url", "https://files.example.com/up", "ftp://old.example.com/"];
-const DATA: &[&str] = &["user.profile", "user.email", "hr.employee_records", "hr.candidate_records", "customer.pii", "payment.cards", "finance.reports", "unknown.stuff", "secrets.credentials"];
-const DEPS: &[&str] = &["{ name: a, vendor: slack.com }", "{ name: b, vendor: evil.io }", "{ name: c }", "{ name: d, vendor: x.io, data: [customer.pii] }", "{ name: e, vendor: y.io, dpa: true, data: [hr.payroll] }"];
-const REDIRECTS: &[&str] = &["https://apps.example.com/cb", "http://apps.example.com/cb", "https://evil.io/cb", "https://*.example.com/cb", "com.example.app:/cb", "http://127.0.0.1:8080/cb"];
-const GRANTS: &[&str] = &["authorization_code", "refresh_token", "implicit", "password", "client_credentials"];
+const SCOPES: &[&str] = &[
+    "openid",
+    "profile",
+    "email",
+    "hr.read_only",
+    "hr.write",
+    "customer.read",
+    "customer.write",
+    "payments.read",
+    "files.*",
+    "directory.admin",
+    "mystery.scope",
+    "offline_access",
+    "calendar.full_access",
+    "tickets.write",
+];
+const SINKS: &[&str] = &[
+    "s3://corp-hr-temp",
+    "https://www.dropbox.com/s/x",
+    "http://reports.example.com/u",
+    "mailto:x@gmail.com",
+    "https://partner.io/in",
+    "not a url",
+    "https://files.example.com/up",
+    "ftp://old.example.com/",
+];
+const DATA: &[&str] = &[
+    "user.profile",
+    "user.email",
+    "hr.employee_records",
+    "hr.candidate_records",
+    "customer.pii",
+    "payment.cards",
+    "finance.reports",
+    "unknown.stuff",
+    "secrets.credentials",
+];
+const DEPS: &[&str] = &[
+    "{ name: a, vendor: slack.com }",
+    "{ name: b, vendor: evil.io }",
+    "{ name: c }",
+    "{ name: d, vendor: x.io, data: [customer.pii] }",
+    "{ name: e, vendor: y.io, dpa: true, data: [hr.payroll] }",
+];
+const REDIRECTS: &[&str] = &[
+    "https://apps.example.com/cb",
+    "http://apps.example.com/cb",
+    "https://evil.io/cb",
+    "https://*.example.com/cb",
+    "com.example.app:/cb",
+    "http://127.0.0.1:8080/cb",
+];
+const GRANTS: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    "implicit",
+    "password",
+    "client_credentials",
+];
 
 #[derive(Debug, Clone, Default)]
 struct M {
@@ -24,9 +82,24 @@ struct M {
 
 impl M {
     fn yaml(&self) -> String {
-        let list = |ix: &[usize], pool: &[&str]| ix.iter().map(|i| format!("\"{}\"", pool[*i])).collect::<Vec<_>>().join(", ");
-        let data = self.data.iter().map(|i| format!("{{ type: \"{}\" }}", DATA[*i])).collect::<Vec<_>>().join(", ");
-        let deps = self.deps.iter().map(|i| DEPS[*i].to_string()).collect::<Vec<_>>().join(", ");
+        let list = |ix: &[usize], pool: &[&str]| {
+            ix.iter()
+                .map(|i| format!("\"{}\"", pool[*i]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let data = self
+            .data
+            .iter()
+            .map(|i| format!("{{ type: \"{}\" }}", DATA[*i]))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let deps = self
+            .deps
+            .iter()
+            .map(|i| DEPS[*i].to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         format!(
             "name: prop-app\nowner: dev@example.com\npurpose: a property test application manifest\nexpiry_days: 60\nretention_days: 30\n\
              data_access: [{data}]\noauth_scopes: [{}]\nexternal_sinks: [{}]\nthird_party_deps: [{deps}]\n\
@@ -48,7 +121,14 @@ fn arb_m() -> impl Strategy<Value = M> {
         proptest::collection::vec(0..REDIRECTS.len(), 0..3),
         proptest::collection::vec(0..GRANTS.len(), 0..3),
     )
-        .prop_map(|(scopes, sinks, data, deps, redirects, grants)| M { scopes, sinks, data, deps, redirects, grants })
+        .prop_map(|(scopes, sinks, data, deps, redirects, grants)| M {
+            scopes,
+            sinks,
+            data,
+            deps,
+            redirects,
+            grants,
+        })
 }
 
 fn score(p: &Policy, m: &M) -> u32 {

@@ -248,7 +248,10 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         let r = out.report(
             &hit.path,
             Some(hit.line),
-            format!("literal {} in the manifest (redacted); rotate it and move it to the vault", hit.kind),
+            format!(
+                "literal {} in the manifest (redacted); rotate it and move it to the vault",
+                hit.kind
+            ),
         );
         // A URL with a password keeps its URL: only the credentials go.
         let stripped = url::Url::parse(hit.secret.trim())

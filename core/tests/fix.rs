@@ -1,0 +1,102 @@
+//! `fix` applies every machine-applicable fix; vetting the fixed manifest must not show the
+//! fixed findings again.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use microvet_core::{Decision, Policy};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+#[test]
+fn fixed_findings_do_not_come_back_on_any_corpus_manifest() {
+    let policy = Policy::builtin().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus");
+    let mut checked = 0;
+    let mut applied_total = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let case = entry.unwrap().path();
+        let input = ["input.yaml", "input.json"]
+            .iter()
+            .map(|f| case.join(f))
+            .find(|p| p.exists());
+        let Some(input) = input else { continue };
+        let text = std::fs::read_to_string(&input).unwrap();
+        let Ok(before) = policy.vet(&text) else {
+            continue;
+        };
+        let fixed = policy.fix(&text).unwrap();
+        let after = policy.vet(&fixed.manifest).unwrap_or_else(|e| {
+            panic!(
+                "{}: fixed manifest does not vet: {e:?}\n{}",
+                case.display(),
+                fixed.manifest
+            )
+        });
+        let applied: BTreeSet<&str> = fixed.applied.iter().map(|f| f.path.as_str()).collect();
+        let gone: Vec<(&str, &str)> = before
+            .findings
+            .iter()
+            .filter(|f| {
+                f.fix
+                    .as_ref()
+                    .is_some_and(|fx| applied.contains(fx.path.as_str()))
+            })
+            .map(|f| (f.rule, f.message.as_str()))
+            .collect();
+        for (rule, message) in &gone {
+            assert!(
+                !after
+                    .findings
+                    .iter()
+                    .any(|f| f.rule == *rule && f.message == *message),
+                "{}: {rule} `{message}` is back after fix\n{}",
+                case.display(),
+                fixed.manifest
+            );
+        }
+        assert!(
+            after.decision <= before.decision || fixed.applied.is_empty(),
+            "{}: fix made it worse",
+            case.display()
+        );
+        applied_total += fixed.applied.len();
+        checked += 1;
+    }
+    assert!(
+        checked >= 10 && applied_total >= 10,
+        "checked {checked} cases, {applied_total} fixes"
+    );
+}
+
+#[test]
+fn case_study_write_scope_becomes_the_read_scope() {
+    let policy = Policy::builtin().unwrap();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/case-study/input.yaml"),
+    )
+    .unwrap();
+    let fixed = policy.fix(&text).unwrap();
+    assert!(
+        fixed.manifest.contains("hr.read_only"),
+        "{}",
+        fixed.manifest
+    );
+    assert!(!fixed.manifest.contains("hr.write"));
+    assert!(fixed.manifest.contains("expiry_days: 90"));
+    let after = policy.vet(&fixed.manifest).unwrap();
+    // The consumer sink has no safe automatic fix: still refused, but for that alone.
+    assert_eq!(after.decision, Decision::Reject);
+    assert!(
+        after
+            .findings
+            .iter()
+            .filter(|f| f.severity >= microvet_core::Severity::High)
+            .all(|f| f.rule.starts_with("MV-SINK")),
+        "{:#?}",
+        after.findings
+    );
+}
