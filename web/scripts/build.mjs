@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Build web/dist from the microvet component:
-//   1. the component bytes: $MICROVET_WASM if set, else `cargo run -p microvet -- component`
-//      (the host CLI writes the component it embeds, i.e. the bytes wasmtime runs);
+//   1. the component bytes: $MICROVET_WASM if set, else
+//      `cargo run -q --release -p microvet -- component --out web/dist/microvet.wasm`
+//      (the host CLI writes the component it embeds, i.e. the bytes wasmtime runs;
+//      $MICROVET_CARGO_PROFILE picks another cargo profile, e.g. `dev`);
 //   2. jco transpile → dist/component/{microvet.js, microvet.core*.wasm};
 //   3. check that the core wasm served to JS is byte-for-byte inside the component, and
 //      write dist/build.json (hashes, jco version, the exact command).
@@ -26,21 +28,31 @@ function fail(message) {
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 // -- 1. the component bytes ---------------------------------------------------------------
+// Start clean: a failed build must not leave an older dist/ behind for the tests to use.
+// MICROVET_WASM is relative to where `npm run` was invoked (INIT_CWD), else to the cwd.
+const fromEnv = process.env.MICROVET_WASM ? resolve(process.env.INIT_CWD ?? process.cwd(), process.env.MICROVET_WASM) : '';
+const stale = [out, join(dist, 'build.json')];
+if (fromEnv !== wasm) stale.push(wasm);
+for (const f of stale) rmSync(f, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
-const fromEnv = process.env.MICROVET_WASM;
 if (fromEnv) {
-  const src = resolve(fromEnv);
-  if (!existsSync(src)) fail(`MICROVET_WASM=${fromEnv}: no such file`);
+  const src = fromEnv;
+  if (!existsSync(src)) fail(`MICROVET_WASM=${process.env.MICROVET_WASM}: no such file (${src})`);
   if (src !== wasm) copyFileSync(src, wasm);
   console.log(`component: ${src} (from MICROVET_WASM)`);
 } else {
-  const args = ['run', '-q', '--release', '-p', 'microvet', '--', 'component', '--out', wasm];
+  // The guest is always built with its own `guest` profile by host/build.rs, so the
+  // component bytes do not depend on the host's profile: MICROVET_CARGO_PROFILE=dev reuses a
+  // debug host build (much faster to build than wasmtime in release).
+  const profile = process.env.MICROVET_CARGO_PROFILE || 'release';
+  const profileArgs = profile === 'release' ? ['--release'] : ['--profile', profile];
+  const args = ['run', '-q', ...profileArgs, '-p', 'microvet', '--', 'component', '--out', wasm];
   console.log(`component: cargo ${args.join(' ')}  (in ${repo})`);
   const r = spawnSync('cargo', args, { cwd: repo, stdio: 'inherit' });
   if (r.error) {
     fail(`could not run cargo (${r.error.message}).
   help: install the Rust toolchain, or set MICROVET_WASM to a built component, e.g.
-        MICROVET_WASM=$(ls ../target/release/build/microvet-*/out/microvet.wasm | head -1) npm run build`);
+        MICROVET_WASM=$(ls ../target/*/build/microvet-*/out/microvet.wasm | head -1) npm run build`);
   }
   if (r.status !== 0) {
     fail(`\`cargo ${args.join(' ')}\` failed with exit code ${r.status ?? r.signal}.
@@ -77,14 +89,14 @@ const jcoArgs = [
   'transpile', relative(web, wasm), '-o', relative(web, out), '--name', 'microvet',
   '--instantiation', 'async', '--no-nodejs-compat', '--minify', '--no-typescript', '--quiet',
 ];
-rmSync(out, { recursive: true, force: true });
 console.log(`transpile: jco ${jcoArgs.join(' ')}  (jco ${jcoPkg.version})`);
 const t = spawnSync(process.execPath, [jcoBin, ...jcoArgs], { cwd: web, stdio: 'inherit' });
 if (t.status !== 0) fail(`jco transpile failed with exit code ${t.status ?? t.signal}`);
 
-// jco still writes a top-level .d.ts (referring to interface files it did not write); the
-// package's types are src/index.d.ts, so drop it.
+// jco still writes a top-level .d.ts (referring to interface files it did not write) and an
+// empty interfaces/ directory; the package's types are src/index.d.ts, so drop both.
 for (const f of readdirSync(out)) if (f.endsWith('.d.ts')) rmSync(join(out, f));
+rmSync(join(out, 'interfaces'), { recursive: true, force: true });
 
 // -- 3. checks and build record -----------------------------------------------------------
 const files = readdirSync(out).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();

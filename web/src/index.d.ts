@@ -178,13 +178,25 @@ export interface Pkce {
   authorizeUrl(options: AuthorizeUrlOptions): AuthorizeRequest;
 }
 
-/** One entry of the rule catalogue. */
+/** One entry of the rule catalogue (`microvet explain ID` prints the same documentation). */
 export interface RuleInfo {
+  /** Stable ID, e.g. `MV-SCHEMA-001`; never reused. */
   id: string;
+  /** kebab-case name, e.g. `unknown-field`. */
   name: string;
+  /** e.g. `schema`, `identity`, `lifecycle`, `scopes`, `data`, `sinks`, `vendors`, `secrets`. */
+  category: string;
+  /** Default severity (a policy may change it). */
   severity: Severity;
   summary: string;
-  doc: string;
+  /** What it checks. */
+  what: string;
+  /** Why it matters. */
+  why: string;
+  example: string;
+  fix: string;
+  /** RFC sections and documents. */
+  references: string[];
 }
 
 /** One instance of the microvet component. */
@@ -193,7 +205,10 @@ export class Microvet {
   /** `microvet x.y.z`. */
   readonly engine: string;
   readonly pkce: Pkce;
-  /** Whether this instance trapped; it then cannot be used again (`load()` makes a new one). */
+  /**
+   * Whether this instance trapped (a wasm trap, or an import that threw through it); it then
+   * cannot be used again (`load()` makes a new one).
+   */
   readonly trapped: boolean;
   /**
    * The built-in default policy (cached) when `text` is omitted, else `text` parsed and

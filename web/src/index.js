@@ -56,8 +56,11 @@ function isErrorRecord(v) {
 
 /**
  * Run a component call; turn jco's `ComponentError` (whose `.payload` is the WIT error
- * record) into a `MicrovetError`, and remember traps (a trapped instance can never be
- * entered again: `load()` then builds a fresh one).
+ * record) into a `MicrovetError`. Anything else escaping the component is a trap: a wasm
+ * trap, or an exception thrown by an import (e.g. `crypto.getRandomValues`) through the
+ * guest's frames, which skips the guest's cleanup (its shadow stack, its allocator state).
+ * Such an instance is never entered again; `load()` then builds a fresh one. Arguments are
+ * checked before `fn` runs, so argument errors never poison an instance.
  */
 function call(state, fn) {
   if (state.trapped) {
@@ -69,9 +72,7 @@ function call(state, fn) {
     if (e !== null && typeof e === 'object' && 'payload' in e && isErrorRecord(e.payload)) {
       throw new MicrovetError(e.payload, e);
     }
-    if (e instanceof WebAssembly.RuntimeError) {
-      state.trapped = true;
-    }
+    state.trapped = true;
     throw e;
   }
 }
@@ -289,7 +290,7 @@ export class Microvet {
     return new Policy(this.#state, call(this.#state, () => P.parse(t)));
   }
 
-  /** The rule catalogue (id, name, severity, summary, doc). */
+  /** The rule catalogue (id, name, category, severity, summary, what, why, example, fix, references). */
   rules() {
     if (this.#rules === null) this.#rules = call(this.#state, () => this.#exports.vetting.rulesJson());
     return JSON.parse(this.#rules);

@@ -1,6 +1,7 @@
 // The `microvet` package in Node: loading, PKCE, typed errors, the wrapper's contract.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
 import { load, MicrovetError, Microvet, Policy } from '../src/index.js';
@@ -47,13 +48,51 @@ describe('load', () => {
     assert.ok((await load()) instanceof Microvet);
   });
 
+  /** Make `mv` trap: an import (crypto.getRandomValues) throws through the guest. */
+  function poison(mv) {
+    const webCrypto = globalThis.crypto;
+    const original = webCrypto.getRandomValues;
+    webCrypto.getRandomValues = () => {
+      throw new Error('no entropy here');
+    };
+    try {
+      assert.throws(() => mv.pkce.generate(), /no entropy here/);
+    } finally {
+      webCrypto.getRandomValues = original;
+    }
+  }
+
+  test('an import that throws poisons that instance only', async () => {
+    const shared = await load();
+    const mv = await load({ fresh: true });
+    poison(mv);
+    assert.equal(mv.trapped, true);
+    assert.throws(() => mv.pkce.challenge(APPENDIX_B.verifier), /trapped earlier/);
+    assert.equal(shared.trapped, false);
+    assert.equal(shared.pkce.generate().verifier.length, 64);
+  });
+
+  test('load() replaces a shared instance that trapped', async () => {
+    const before = await load();
+    poison(before);
+    const after = await load();
+    assert.notEqual(after, before);
+    assert.equal(after.trapped, false);
+    assert.equal(after.pkce.challenge(APPENDIX_B.verifier), APPENDIX_B.challenge);
+    assert.equal(await load(), after);
+  });
+
   test('rules() is the parsed catalogue', async () => {
     const rules = (await load()).rules();
     assert.ok(Array.isArray(rules));
+    assert.ok(rules.length >= 12, `${rules.length} rules`);
     for (const r of rules) {
-      assert.equal(typeof r.id, 'string');
+      assert.match(r.id, /^MV-[A-Z]+-\d{3}$/);
       assert.match(r.severity, /^(info|low|medium|high|critical)$/);
+      for (const k of ['name', 'category', 'summary', 'what', 'why', 'example', 'fix']) assert.equal(typeof r[k], 'string', `${r.id}.${k}`);
+      assert.ok(Array.isArray(r.references), `${r.id}.references`);
     }
+    assert.equal(new Set(rules.map((r) => r.id)).size, rules.length, 'rule IDs are unique');
   });
 });
 
@@ -211,9 +250,27 @@ describe('policy and vet', () => {
     assert.deepEqual(p.vetBatch([]), []);
   });
 
+  test('a custom policy: its name, and sha256 of its exact UTF-8 bytes', async () => {
+    const mv = await load();
+    for (const name of ['strict', 'sandbox']) {
+      const bytes = readFileSync(new URL(`../../policies/${name}.yaml`, import.meta.url));
+      const p = mv.policy(bytes.toString('utf8'));
+      assert.equal(p.name, name);
+      assert.equal(p.sha256, createHash('sha256').update(bytes).digest('hex'));
+      assert.notEqual(p.sha256, mv.policy().sha256);
+    }
+  });
+
+  test('an invalid policy is a MicrovetError with code policy', async () => {
+    const mv = await load();
+    const e = microvetError(() => mv.policy('name: scratch\n'));
+    assert.equal(e.code, 'policy');
+    assert.match(JSON.stringify(e), /^\{"code":"policy","message":/);
+  });
+
   test('a disposed policy refuses to vet', async () => {
     const mv = await load({ fresh: true });
-    const p = mv.policy('name: scratch\n');
+    const p = mv.policy(readFileSync(new URL('../../policies/sandbox.yaml', import.meta.url), 'utf8'));
     p.dispose();
     assert.throws(() => p.vetJson('name: a\n'), /disposed/);
     p.dispose();
