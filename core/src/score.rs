@@ -19,6 +19,10 @@ const RELATIONAL: &[&str] = &[
     "MV-SCOPE-007",
     "MV-VENDOR-004",
     "MV-DATA-003",
+    // Satisfied by adding a grant, response type, redirect URI or offline scope.
+    "MV-OAUTH-003",
+    "MV-OAUTH-015",
+    "MV-OAUTH-030",
 ];
 
 fn finding_points(s: Severity) -> u32 {
@@ -366,5 +370,38 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
             ),
         });
     }
+    client_controls(cx, &mut out);
     out
+}
+
+/// What the authorization server must enforce for the client whatever the manifest says
+/// (a DCR request cannot even express PKCE or rotation): the seed's "PKCE S256 for public
+/// clients" and "refresh rotation, TTL <= 30 days", as Keycloak's `pkce-enforcer` and
+/// "Revoke Refresh Token" would apply them.
+fn client_controls(cx: &Ctx<'_>, out: &mut Vec<Control>) {
+    use crate::rules::oauth_client as oc;
+    let Some(c) = oc::client(cx) else { return };
+    if oc::code_flow(c) {
+        out.push(Control {
+            control: "pkce_required",
+            value: json!("S256"),
+            reason: String::from(
+                "authorization code flow: reject authorization requests without an S256 code challenge (RFC 9700 §2.1.1)",
+            ),
+        });
+    }
+    if oc::has_grant(c, "refresh_token") {
+        let max = cx.policy.client.refresh_token_max_days;
+        let days = c
+            .refresh_token_ttl_days
+            .as_ref()
+            .map_or(max, |t| t.value.min(max).max(0));
+        out.push(Control {
+            control: "refresh_token",
+            value: json!({ "rotation": true, "max_days": days }),
+            reason: format!(
+                "refresh tokens are one-time use (rotated) and expire within {days} days (RFC 9700 §4.14; policy max {max})"
+            ),
+        });
+    }
 }

@@ -22,6 +22,37 @@ mod life_expiry_range;
 mod life_retention_expiry;
 mod life_retention_missing;
 mod life_retention_policy;
+mod oauth_access_lifetime;
+mod oauth_auth_method;
+mod oauth_cc_public;
+pub(crate) mod oauth_client;
+mod oauth_grant_mismatch;
+mod oauth_implicit;
+mod oauth_native_secret;
+mod oauth_password;
+mod oauth_pkce_confidential;
+mod oauth_pkce_method;
+mod oauth_pkce_missing;
+mod oauth_public_credentials;
+mod oauth_redirect_canonical;
+mod oauth_redirect_count;
+mod oauth_redirect_duplicate;
+mod oauth_redirect_host;
+mod oauth_redirect_https;
+mod oauth_redirect_ip;
+mod oauth_redirect_localhost;
+mod oauth_redirect_malformed;
+mod oauth_redirect_missing;
+mod oauth_redirect_open;
+mod oauth_redirect_private_scheme;
+mod oauth_redirect_scheme;
+mod oauth_redirect_scheme_owner;
+mod oauth_redirect_wildcard;
+mod oauth_refresh_lifetime;
+mod oauth_refresh_need;
+mod oauth_refresh_rotation;
+mod oauth_shared_secret;
+mod oauth_unknown_value;
 mod owner_missing;
 mod owner_not_email;
 mod owner_outside_org;
@@ -150,6 +181,36 @@ pub static RULES: &[&Rule] = &[
     &secret_literal::RULE,
     &instr_audit_log::RULE,
     &instr_contact::RULE,
+    &oauth_implicit::RULE,
+    &oauth_password::RULE,
+    &oauth_grant_mismatch::RULE,
+    &oauth_cc_public::RULE,
+    &oauth_unknown_value::RULE,
+    &oauth_pkce_missing::RULE,
+    &oauth_pkce_method::RULE,
+    &oauth_pkce_confidential::RULE,
+    &oauth_public_credentials::RULE,
+    &oauth_native_secret::RULE,
+    &oauth_auth_method::RULE,
+    &oauth_shared_secret::RULE,
+    &oauth_refresh_rotation::RULE,
+    &oauth_refresh_lifetime::RULE,
+    &oauth_refresh_need::RULE,
+    &oauth_access_lifetime::RULE,
+    &oauth_redirect_scheme::RULE,
+    &oauth_redirect_wildcard::RULE,
+    &oauth_redirect_malformed::RULE,
+    &oauth_redirect_https::RULE,
+    &oauth_redirect_host::RULE,
+    &oauth_redirect_ip::RULE,
+    &oauth_redirect_open::RULE,
+    &oauth_redirect_localhost::RULE,
+    &oauth_redirect_private_scheme::RULE,
+    &oauth_redirect_scheme_owner::RULE,
+    &oauth_redirect_canonical::RULE,
+    &oauth_redirect_duplicate::RULE,
+    &oauth_redirect_count::RULE,
+    &oauth_redirect_missing::RULE,
 ];
 
 /// Retired rule IDs: never reused.

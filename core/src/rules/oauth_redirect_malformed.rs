@@ -1,0 +1,171 @@
+//! MV-OAUTH-019 redirect-uri-malformed
+use super::oauth_client::{self as oc, Hard};
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-OAUTH-019",
+    name: "redirect-uri-malformed",
+    category: Category::Oauth,
+    severity: Severity::High,
+    summary: "a redirect URI is not an absolute URI without fragment and userinfo, or parsers disagree on it",
+    what: "Each redirect URI must parse as an absolute URL; must not carry a fragment (`#...`) or userinfo (`user:pass@`, or a lone `@`); and must not contain what makes parsers disagree: a backslash (WHATWG reads `\\` as `/` in http(s) URLs, RFC 3986 parsers do not), whitespace or control characters (browsers drop tabs and newlines), or a special scheme without `//` (`https:host/cb`). The message says what a browser would read.",
+    why: "`https://apps.example.com\\@evil.io` is `apps.example.com` to a browser but `evil.io` to an RFC 3986 parser: the authorization server may validate one host and the browser visit the other. Userinfo is the classic way to make a foreign host look like the organisation's (`https://apps.example.com@evil.io`). A fragment is forbidden (the response would be appended after it) and a relative URI has no defined target.",
+    example: "client:\n  redirect_uris: [\"https://apps.example.com\\\\@evil.io/cb\", \"https://apps.example.com@evil.io/cb\", \"/callback\"]",
+    fix: "Write the callback as a plain absolute `https://host/path` URI; the fix removes a fragment, the other shapes need a person to say which host was meant.",
+    references: &[
+        "RFC 6749 §3.1.2 (absolute URI, no fragment)",
+        "RFC 3986 §3.2.1 (userinfo), §4.3 (absolute URI)",
+        "WHATWG URL §4.4 (backslash, tab and newline handling in special URLs)",
+        "RFC 9700 §4.1 (redirect URI validation attacks)",
+    ],
+    check,
+};
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    let Some(c) = oc::client(cx) else { return };
+    for r in oc::redirects(c) {
+        let raw = &r.raw.value;
+        let browser = r.url.as_ref().map(|u| u.as_str().to_string());
+        match &r.hard {
+            Some(Hard::Unparseable(e)) => {
+                out.at(
+                    r.raw,
+                    format!("redirect URI `{raw}` is not an absolute URI ({e})"),
+                );
+                continue;
+            }
+            Some(Hard::Backslash) => {
+                let host = r
+                    .url
+                    .as_ref()
+                    .and_then(|u| u.host_str().map(oc::show_host))
+                    .unwrap_or_else(|| String::from("no host"));
+                let other = oc::raw_authority(r.text)
+                    .map(|a| format!("`{}`", a.host))
+                    .unwrap_or_else(|| String::from("another host"));
+                out.at(
+                    r.raw,
+                    format!(
+                        "redirect URI `{raw}` contains a backslash: browsers read host {host} (`{}`), RFC 3986 parsers read host {other}",
+                        browser.unwrap_or_default()
+                    ),
+                );
+                continue;
+            }
+            Some(Hard::Whitespace) => {
+                out.at(
+                    r.raw,
+                    format!(
+                        "redirect URI `{}` contains whitespace or control characters: browsers read `{}`",
+                        raw.escape_debug(),
+                        browser.unwrap_or_default()
+                    ),
+                );
+                continue;
+            }
+            Some(Hard::MissingSlashes) => {
+                out.at(
+                    r.raw,
+                    format!(
+                        "redirect URI `{raw}` lacks `//` after the scheme: browsers read `{}`, other parsers see no host",
+                        browser.unwrap_or_default()
+                    ),
+                );
+                continue;
+            }
+            Some(_) => continue,
+            None => {}
+        }
+        let Some(url) = &r.url else { continue };
+        if let Some(userinfo) = oc::raw_authority(r.text).and_then(|a| a.userinfo) {
+            let host = url
+                .host_str()
+                .map(oc::show_host)
+                .unwrap_or_else(|| String::from("no host"));
+            out.at(
+                r.raw,
+                format!(
+                    "redirect URI `{raw}` contains userinfo `{userinfo}@`: the browser goes to host {host}"
+                ),
+            );
+        }
+        if url.fragment().is_some() {
+            let fixed = oc::canonical(url);
+            out.at(
+                r.raw,
+                format!("redirect URI `{raw}` has a fragment, which redirect URIs must not have"),
+            )
+            .fix(
+                "replace",
+                &r.raw.path,
+                Some(json!(fixed)),
+                format!("remove the fragment: `{fixed}`"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+
+    fn m(u: &str) -> Vec<String> {
+        uri("web", u, "MV-OAUTH-019")
+    }
+
+    #[test]
+    fn backslash_shows_both_readings() {
+        let got = m("https://apps.example.com\\@evil.io/callback");
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].contains("browsers read host `apps.example.com` (`https://apps.example.com/@evil.io/callback`)"),
+            "{got:?}"
+        );
+        assert!(
+            got[0].contains("RFC 3986 parsers read host `evil.io`"),
+            "{got:?}"
+        );
+        // No other rule second-guesses a URI parsers disagree on.
+        let all = vet(&with_uris(
+            "web",
+            &["https://apps.example.com\\@evil.io/callback"],
+        ));
+        assert!(
+            all.iter().all(|f| f.rule == "MV-OAUTH-019"
+                || !f.rule.starts_with("MV-OAUTH-0")
+                || f.rule == "MV-OAUTH-015"),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn relative_missing_slashes_whitespace_userinfo() {
+        assert!(m("/callback")[0].contains("is not an absolute URI"));
+        assert!(m("apps.example.com/callback")[0].contains("is not an absolute URI"));
+        assert!(
+            m("https:apps.example.com/cb")[0]
+                .contains("browsers read `https://apps.example.com/cb`")
+        );
+        assert!(
+            m("https://apps.exa\tmple.com/cb")[0]
+                .contains("browsers read `https://apps.example.com/cb`")
+        );
+        let u = m("https://apps.example.com@evil.io/cb");
+        assert!(
+            u[0].contains("userinfo `apps.example.com@`: the browser goes to host `evil.io`"),
+            "{u:?}"
+        );
+        assert_eq!(m("https://@apps.example.com/cb").len(), 1);
+    }
+
+    #[test]
+    fn fragment_is_removed_by_the_fix() {
+        let f = vet(&with_uris("web", &["https://apps.example.com/cb#x"]));
+        assert_eq!(
+            fix_value(&f, "MV-OAUTH-019").unwrap(),
+            serde_json::json!("https://apps.example.com/cb")
+        );
+        assert!(m("https://apps.example.com/cb").is_empty());
+    }
+}

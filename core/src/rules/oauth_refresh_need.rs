@@ -1,0 +1,60 @@
+//! MV-OAUTH-015 refresh-without-offline-need
+use super::oauth_client as oc;
+use super::prelude::*;
+
+pub static RULE: Rule = Rule {
+    id: "MV-OAUTH-015",
+    name: "refresh-without-offline-need",
+    category: Category::Oauth,
+    severity: Severity::Info,
+    summary: "refresh tokens are enabled but the app states no need to work while the user is away",
+    what: "The `refresh_token` grant when the app requests no offline scope (`offline_access` or a policy scope with `offline: true`) and its `purpose` mentions no background work (offline, background, scheduled, nightly, daily, weekly, periodic, sync, batch, cron, unattended). Advice only: a heuristic over free text. The reverse (offline scope without the grant) is MV-SCOPE-007.",
+    why: "Micro apps are used interactively; when the access token expires the user can sign in again silently through the SSO session. Every refresh token is one more long-lived credential to leak, so the seed asks to disable them unless strictly necessary.",
+    example: "purpose: fill in onboarding checklists\nclient:\n  grant_types: [authorization_code, refresh_token]",
+    fix: "Drop the `refresh_token` grant, or request `offline_access` and say in `purpose` what runs while the user is away.",
+    references: &[
+        "the seed: disable refresh tokens for micro apps unless strictly necessary",
+        "OpenID Connect Core 1.0 §11 (offline access)",
+        "RFC 9700 §4.14",
+    ],
+    check,
+};
+
+const OFFLINE_WORDS: &[&str] = &[
+    "offline",
+    "background",
+    "schedul",
+    "nightly",
+    "overnight",
+    "daily",
+    "hourly",
+    "weekly",
+    "periodic",
+    "sync",
+    "batch",
+    "cron",
+    "unattended",
+];
+
+fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    let Some(c) = oc::client(cx) else { return };
+    let Some(g) = oc::grant_item(c, "refresh_token") else {
+        return;
+    };
+    if oc::requests_offline(cx) {
+        return;
+    }
+    let purpose = cx
+        .manifest
+        .purpose
+        .as_ref()
+        .map(|p| p.value.to_lowercase())
+        .unwrap_or_default();
+    if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {
+        return;
+    }
+    out.at(
+        g,
+        "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work",
+    );
+}
