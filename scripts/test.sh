@@ -15,6 +15,7 @@ fi
 
 step "rust tests (core + wasmtime host + CLI)"
 cargo test --locked
+cargo test --locked -p microvet-core --features schema --test schemas
 
 step "component for the web package (the same bytes the host embeds)"
 cargo build --release --locked -p microvet

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 /// Data sensitivity, least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Sensitivity {
     Public,
@@ -38,6 +39,7 @@ impl Sensitivity {
 
 /// Read or write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Access {
     Read,
@@ -46,6 +48,7 @@ pub enum Access {
 
 /// The whole policy document.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDoc {
     pub policy_version: u32,
@@ -76,6 +79,7 @@ pub struct PolicyDoc {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Organisation {
     pub domains: Vec<String>,
@@ -84,6 +88,7 @@ pub struct Organisation {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     pub min: i64,
@@ -91,6 +96,7 @@ pub struct Range {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Lifecycle {
     #[serde(default = "Lifecycle::default_ttl")]
@@ -115,6 +121,7 @@ impl Default for Lifecycle {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClientPolicy {
     #[serde(default = "ClientPolicy::d_refresh")]
@@ -163,6 +170,7 @@ impl Default for ClientPolicy {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataClass {
     pub sensitivity: Sensitivity,
@@ -171,6 +179,7 @@ pub struct DataClass {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DataType {
     pub class: String,
@@ -179,6 +188,7 @@ pub struct DataType {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScopeDef {
     pub access: Access,
@@ -196,6 +206,7 @@ pub struct ScopeDef {
 
 /// A sink pattern: matches a parsed URL by scheme and host.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SinkPattern {
     /// URL scheme (`https`, `s3`, `mailto`...). Any scheme when absent.
@@ -214,6 +225,7 @@ pub struct SinkPattern {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sinks {
     #[serde(default)]
@@ -223,6 +235,7 @@ pub struct Sinks {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Vendor {
     pub domain: String,
@@ -231,6 +244,7 @@ pub struct Vendor {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Vendors {
     #[serde(default)]
@@ -238,6 +252,7 @@ pub struct Vendors {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tiers {
     pub medium: u32,
@@ -246,6 +261,7 @@ pub struct Tiers {
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DecisionCfg {
     #[serde(default = "DecisionCfg::d_tiers")]
@@ -271,6 +287,7 @@ impl Default for DecisionCfg {
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleOverride {
     #[serde(default)]

@@ -8,6 +8,7 @@ use serde::Serialize;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Severity {
     Info,
@@ -32,6 +33,7 @@ impl Severity {
 
 /// What to do with the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Decision {
     Approve,
@@ -59,6 +61,7 @@ impl Decision {
 
 /// Risk tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Tier {
     Low,
@@ -81,6 +84,7 @@ impl Tier {
 
 /// A machine-applicable change (JSON Patch, RFC 6902 terms).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Fix {
     /// `add`, `replace` or `remove`.
     pub op: &'static str,
@@ -93,6 +97,7 @@ pub struct Fix {
 
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Finding {
     pub rule: &'static str,
     pub severity: Severity,
@@ -106,6 +111,7 @@ pub struct Finding {
 
 /// One contribution to the risk score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RiskFactor {
     pub factor: String,
     pub points: u32,
@@ -114,6 +120,7 @@ pub struct RiskFactor {
 
 /// The explained risk score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Risk {
     pub score: u32,
     pub tier: Tier,
@@ -122,6 +129,7 @@ pub struct Risk {
 
 /// A control attached to an approval.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Control {
     pub control: &'static str,
     pub value: serde_json::Value,
@@ -130,6 +138,7 @@ pub struct Control {
 
 /// The result of a vet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Verdict {
     pub decision: Decision,
     pub risk: Risk,
