@@ -1,35 +1,105 @@
 #!/usr/bin/env node
-// Raw, gzip (level 9) and brotli (quality 11) sizes of everything a browser downloads for `await load()`.
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Raw, gzip (level 9) and brotli (quality 11) sizes of everything a browser downloads:
+//   - for `await load()`:            src/index.js and what it imports, plus dist/component/*
+//   - for `<microvet-panel>`:        src/panel.js and what it imports, plus dist/component/*
+// The JS files are found by following the static `import … from './x.js'` statements from
+// the entry point, so a new module is counted without editing this script. The component
+// files are every `.js`/`.wasm` jco wrote to dist/component (the browser test checks that
+// this is exactly what a page fetches).
+//
+//   npm run size            tables for both entry points
+//   npm run size -- --json  the same as JSON
+// `measure(entry)` is exported for test/size.test.mjs (the budget check).
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const web = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const component = join(web, 'dist', 'component');
-let names;
-try {
-  names = readdirSync(component).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();
-} catch {
-  console.error('no dist/component: run `npm run build` first');
-  process.exit(1);
-}
-const files = ['src/index.js', 'src/random.js', ...names.map((f) => `dist/component/${f}`)];
+export const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const COMPONENT = join(WEB, 'dist', 'component');
 
-const rows = files.map((f) => {
-  const bytes = readFileSync(join(web, f));
-  const br = brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
-  return { file: f, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, br };
-});
-const total = rows.reduce((a, r) => ({ raw: a.raw + r.raw, gzip: a.gzip + r.gzip, br: a.br + r.br }), { raw: 0, gzip: 0, br: 0 });
+/** The entry points a page can start from. */
+export const ENTRIES = Object.freeze({ load: 'src/index.js', panel: 'src/panel.js' });
+
+/** `src/x.js` and every local module it imports (statically, or by `import('./literal.js')`), in order. */
+export function importClosure(entry) {
+  const seen = [];
+  const visit = (rel) => {
+    if (seen.includes(rel)) return;
+    seen.push(rel);
+    const file = join(WEB, rel);
+    const source = readFileSync(file, 'utf8');
+    const specs = [
+      ...source.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s*['"](\.{1,2}\/[^'"]+)['"]/gm),
+      ...source.matchAll(/^\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/gm),
+      ...source.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g),
+    ].map((m) => m[1]);
+    for (const spec of specs) visit(relative(WEB, resolve(dirname(file), spec)).split('\\').join('/'));
+  };
+  visit(entry);
+  return seen;
+}
+
+/** The files jco wrote that a page loads (the glue and its core modules). */
+export function componentFiles() {
+  if (!existsSync(COMPONENT)) throw new Error('no dist/component: run `npm run build` first');
+  return readdirSync(COMPONENT)
+    .filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+    .sort()
+    .map((f) => `dist/component/${f}`);
+}
+
+/**
+ * Sizes of everything downloaded for one entry point (`'load'`, `'panel'`, or a path).
+ * @returns {{entry: string, files: {file: string, raw: number, gzip: number, br: number}[], total: {raw: number, gzip: number, br: number}}}
+ */
+export function measure(entry = 'panel') {
+  const start = ENTRIES[entry] ?? entry;
+  const files = [...importClosure(start), ...componentFiles()];
+  const rows = files.map((f) => {
+    const bytes = readFileSync(join(WEB, f));
+    return {
+      file: f,
+      raw: bytes.length,
+      gzip: gzipSync(bytes, { level: 9 }).length,
+      br: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    };
+  });
+  const total = rows.reduce((a, r) => ({ raw: a.raw + r.raw, gzip: a.gzip + r.gzip, br: a.br + r.br }), { raw: 0, gzip: 0, br: 0 });
+  return { entry: start, files: rows, total };
+}
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-const pad = Math.max(...files.map((f) => f.length), 5);
-const cell = (v) => v.padStart(10);
-const line = (name, raw, gzip, br) => `| ${name.padEnd(pad)} | ${cell(raw)} | ${cell(gzip)} | ${cell(br)} |`;
-const row = (name, r) => line(name, kib(r.raw), kib(r.gzip), kib(r.br));
-console.log(line('file', 'raw', 'gzip', 'brotli'));
-console.log(`|${'-'.repeat(pad + 2)}|-----------:|-----------:|-----------:|`);
-for (const r of rows) console.log(row(r.file, r));
-console.log(row('total', total));
-if (process.argv.includes('--json')) console.log(JSON.stringify({ files: rows, total }));
+
+/** A Markdown table of one measurement. */
+export function table(m) {
+  const pad = Math.max(...m.files.map((r) => r.file.length), 5);
+  const cell = (v) => v.padStart(10);
+  const line = (name, raw, gzip, br) => `| ${name.padEnd(pad)} | ${cell(raw)} | ${cell(gzip)} | ${cell(br)} |`;
+  const row = (name, r) => line(name, kib(r.raw), kib(r.gzip), kib(r.br));
+  return [
+    line('file', 'raw', 'gzip', 'brotli'),
+    `|${'-'.repeat(pad + 2)}|-----------:|-----------:|-----------:|`,
+    ...m.files.map((r) => row(r.file, r)),
+    row('total', m.total),
+  ].join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  let results;
+  try {
+    results = Object.keys(ENTRIES).map((e) => measure(e));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify(results));
+  } else {
+    for (const m of results) {
+      console.log(`\nWhat a browser downloads for ${m.entry === ENTRIES.load ? '`await load()`' : '`<microvet-panel>`'} (from ${m.entry}):\n`);
+      console.log(table(m));
+      console.log(`\ntotal: ${m.total.gzip.toLocaleString('en')} bytes gzip (level 9), ${m.total.br.toLocaleString('en')} bytes brotli (quality 11)`);
+    }
+  }
+}

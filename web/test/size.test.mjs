@@ -1,0 +1,31 @@
+// Size budget (issue 6): everything a browser downloads for <microvet-panel> — the panel,
+// the package modules it imports, and the component files jco wrote — gzip level 9.
+// The budget lives here; if the build is over it, this test fails with the numbers (it is
+// not loosened to fit). `npm run size` prints the same measurement as a table.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { measure, table } from '../scripts/size.mjs';
+
+/** Issue 6: "everything the browser downloads for the panel ≤ 150 KB gzipped" (KB = 1000 bytes). */
+const BUDGET_GZIP_BYTES = 150_000;
+
+test(`<microvet-panel> downloads at most ${BUDGET_GZIP_BYTES.toLocaleString('en')} bytes gzipped`, () => {
+  const m = measure('panel');
+  console.log(`What the browser downloads for <microvet-panel>:\n${table(m)}`);
+  const largest = [...m.files].sort((a, b) => b.gzip - a.gzip)[0];
+  const js = m.files.filter((f) => f.file.startsWith('src/')).reduce((a, f) => a + f.gzip, 0);
+  assert.ok(
+    m.total.gzip <= BUDGET_GZIP_BYTES,
+    `${m.total.gzip.toLocaleString('en')} bytes gzip > budget ${BUDGET_GZIP_BYTES.toLocaleString('en')} ` +
+      `(over by ${(m.total.gzip - BUDGET_GZIP_BYTES).toLocaleString('en')}); largest: ${largest.file} ` +
+      `${largest.gzip.toLocaleString('en')} bytes gzip; the package's own JS (src/) is ${js.toLocaleString('en')} bytes gzip`,
+  );
+});
+
+test('the measurement follows the panel\'s imports', () => {
+  const files = measure('panel').files.map((f) => f.file);
+  for (const f of ['src/panel.js', 'src/index.js', 'src/random.js', 'dist/component/microvet.js', 'dist/component/microvet.core.wasm']) {
+    assert.ok(files.includes(f), `${f} is not counted (counted: ${files.join(', ')})`);
+  }
+});
