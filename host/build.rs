@@ -158,11 +158,11 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
     let output = cmd
         .output()
         .map_err(|e| format!("cannot run `{}`: {e}", cargo.to_string_lossy()))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Pass the nested build's output through: cargo shows a build script's stderr when
+    // it fails (and with `-vv`).
+    eprintln!("{stderr}");
     if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        // Pass the nested build's diagnostics through: cargo prints a failed build
-        // script's stderr.
-        eprintln!("{stderr}");
         if stderr.contains("can't find crate for `core`")
             || stderr.contains("can't find crate for `std`")
             || stderr.contains("target may not be installed")

@@ -117,22 +117,35 @@ fn compile(engine: &Engine) -> Result<Component, HostError> {
 }
 
 /// Load a cache file written by [`write`].
-#[allow(unsafe_code)]
+///
+/// The file is read into memory and deserialized from there (`Component::deserialize`),
+/// not mapped with `Component::deserialize_file`: a mapped file that someone truncates
+/// or rewrites in place while a long-running host still uses the component would kill
+/// the process with SIGBUS. Reading ~1 MB costs well under a millisecond.
 fn load(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
-    // SAFETY: `deserialize_file` maps the file and runs the native code in it, so it must
-    // only ever see output of `Component::serialize`. This is sound here because:
+    let bytes = fs::read(path)?;
+    deserialize(engine, &bytes)
+}
+
+/// The one `unsafe` block of the project.
+#[allow(unsafe_code)]
+fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Component> {
+    // SAFETY: `Component::deserialize` runs the native code in `bytes`, so it must only
+    // ever see output of `Component::serialize`. This is sound here because:
     // - the only files loaded are named by `file_name`, a hash of the exact component
     //   bytes embedded in this binary, the target triple and the engine's compatibility
     //   hash (wasmtime version, CPU features, compilation settings), and they are written
     //   only by `write` below from `Component::serialize` of those bytes;
     // - the cache directory is the user's own (created with mode 0700 on unix), so no
-    //   other user can plant a file there;
-    // - files are written to a temp file and renamed into place, never modified in
-    //   place, so a mapped file never changes under us and a partial write is never seen;
+    //   other user can plant a file there (whoever can write there can already replace
+    //   the `microvet` binary or its environment);
+    // - files are written to a temp file and renamed into place, so a partial write is
+    //   never seen; the bytes are copied out of the file before use, so later changes
+    //   to the file cannot affect a loaded component;
     // - wasmtime itself checks the header, the wasmtime version and the engine
-    //   configuration of the file and refuses an incompatible one (which we then treat
-    //   as a cache miss).
-    unsafe { Component::deserialize_file(engine, path) }
+    //   configuration recorded in the bytes and refuses an incompatible or corrupt
+    //   artifact (which we then treat as a cache miss).
+    unsafe { Component::deserialize(engine, bytes) }
 }
 
 fn write(component: &Component, dir: &Path, path: &Path) -> Result<(), String> {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker, ResourceAny};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceAny};
 use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap};
 
 pub use cache::{CacheStatus, default_cache_dir};
@@ -112,6 +112,7 @@ impl Default for VetterOptions {
 #[derive(Clone)]
 pub struct Vetter {
     engine: Engine,
+    component: Component,
     pre: bindings::MicrovetPre<State>,
     policy: Arc<PolicySource>,
     policy_sha256: Arc<str>,
@@ -228,6 +229,10 @@ impl Ticker {
     }
 }
 
+/// Upper bounds of what one call may create (the component needs fewer).
+const CORE_INSTANCES_PER_CALL: u32 = 16;
+const TABLES_PER_CALL: u32 = 16;
+
 /// Ticks of the epoch deadline: the call traps between `limit` and `limit * 9/8`.
 const DEADLINE_TICKS: u64 = 9;
 
@@ -250,10 +255,12 @@ impl Vetter {
         config.epoch_interruption(true);
         if let Some(instances) = options.pooling {
             let mut pool = wasmtime::PoolingAllocationConfig::default();
+            // One component instance holds a few core instances (the module and the
+            // canonical-ABI shims), one linear memory and a few tables.
             pool.total_component_instances(instances)
-                .total_core_instances(instances)
+                .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_CALL))
                 .total_memories(instances)
-                .total_tables(instances)
+                .total_tables(instances.saturating_mul(TABLES_PER_CALL))
                 .max_memory_size(options.memory_limit);
             config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
         }
@@ -282,6 +289,7 @@ impl Vetter {
 
         let mut vetter = Vetter {
             engine,
+            component,
             pre,
             policy: Arc::new(options.policy),
             policy_sha256: Arc::from(""),
@@ -500,8 +508,8 @@ impl Vetter {
                 limiter: Limiter {
                     inner: StoreLimitsBuilder::new()
                         .memory_size(self.memory_limit)
-                        .instances(4)
-                        .tables(8)
+                        .instances(usize::try_from(CORE_INSTANCES_PER_CALL).unwrap_or(usize::MAX))
+                        .tables(usize::try_from(TABLES_PER_CALL).unwrap_or(usize::MAX))
                         .memories(2)
                         .build(),
                     memory_limit: self.memory_limit,
@@ -578,6 +586,42 @@ impl Vetter {
     /// The cache file this vetter uses (if a cache directory was configured).
     pub fn cache_path(&self) -> Option<&Path> {
         self.cache_status.path()
+    }
+
+    /// The names of the component's imports (expected: only `wasi:random/random@0.2.3`).
+    pub fn component_imports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+
+    /// The functions the component imports, as `interface#function` (what a runtime
+    /// must provide; for the browser: `wasi:random/random@0.2.3#get-random-bytes`).
+    pub fn component_imported_functions(&self) -> Vec<String> {
+        let ty = self.component.component_type();
+        let mut out = Vec::new();
+        for (name, item) in ty.imports(&self.engine) {
+            match item.ty {
+                wasmtime::component::types::ComponentItem::ComponentInstance(instance) => {
+                    for (func, _) in instance.exports(&self.engine) {
+                        out.push(format!("{name}#{func}"));
+                    }
+                }
+                _ => out.push(name.to_owned()),
+            }
+        }
+        out
+    }
+
+    /// The names of the component's exports.
+    pub fn component_exports(&self) -> Vec<String> {
+        self.component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect()
     }
 }
 

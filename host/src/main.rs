@@ -12,9 +12,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use microvet::{
-    CacheStatus, HostError, PolicySource, Severity, VetOutcome, Vetter, VetterOptions,
-};
+use microvet::{CacheStatus, HostError, PolicySource, Severity, VetOutcome, Vetter, VetterOptions};
 
 /// Vet no-code micro-app manifests against policy-as-code; PKCE (RFC 7636) helpers.
 ///
@@ -250,7 +248,9 @@ impl Ctx {
                     let cache = match v.cache_status() {
                         CacheStatus::Disabled => "disabled (compiled)".to_owned(),
                         CacheStatus::Hit(p) => format!("hit `{}`", p.display()),
-                        CacheStatus::Written(p) => format!("miss, compiled and wrote `{}`", p.display()),
+                        CacheStatus::Written(p) => {
+                            format!("miss, compiled and wrote `{}`", p.display())
+                        }
                         CacheStatus::Recovered(p) => {
                             format!("unusable file, compiled and rewrote `{}`", p.display())
                         }
@@ -428,7 +428,12 @@ fn write_verdict(
         color.paint("1", name),
         color.paint(decision_color(v.decision), v.decision.as_str())
     )?;
-    writeln!(out, "  risk {}/100 ({})", v.risk.score, v.risk.tier.as_str())?;
+    writeln!(
+        out,
+        "  risk {}/100 ({})",
+        v.risk.score,
+        v.risk.tier.as_str()
+    )?;
     for f in &v.risk.factors {
         writeln!(out, "    +{:<3} {}: {}", f.points, f.factor, f.reason)?;
     }
@@ -548,7 +553,13 @@ fn pkce(ctx: &Ctx, args: PkceArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                 .map(str::to_owned)
                 .collect();
             let req = vetter
-                .pkce_authorize_url(&a.endpoint, &a.client_id, &a.redirect_uri, &scopes, &a.params)
+                .pkce_authorize_url(
+                    &a.endpoint,
+                    &a.client_id,
+                    &a.redirect_uri,
+                    &scopes,
+                    &a.params,
+                )
                 .map_err(|e| report_plain(&e))?;
             match args.format {
                 PkceFormat::Text => {
@@ -593,11 +604,57 @@ struct Rule {
     #[serde(default)]
     name: String,
     #[serde(default)]
+    category: serde_json::Value,
+    #[serde(default)]
     severity: String,
     #[serde(default)]
     summary: String,
-    #[serde(default, alias = "docs")]
-    doc: String,
+    #[serde(default)]
+    what: String,
+    #[serde(default)]
+    why: String,
+    #[serde(default)]
+    example: String,
+    #[serde(default)]
+    fix: String,
+    #[serde(default)]
+    references: Vec<String>,
+}
+
+impl Rule {
+    /// The rule's documentation as Markdown, laid out like the core's `doc_markdown`.
+    fn doc(&self) -> String {
+        let mut out = format!("# {} {}\n\nSeverity: {}", self.id, self.name, self.severity);
+        match &self.category {
+            serde_json::Value::String(c) => out.push_str(&format!(" · Category: {c}")),
+            serde_json::Value::Null => {}
+            other => out.push_str(&format!(" · Category: {other}")),
+        }
+        out.push_str("\n\n");
+        out.push_str(&self.summary);
+        let sections = [
+            ("What it checks", &self.what),
+            ("Why it matters", &self.why),
+        ];
+        for (title, body) in sections {
+            if !body.is_empty() {
+                out.push_str(&format!("\n\n## {title}\n{body}"));
+            }
+        }
+        if !self.example.is_empty() {
+            out.push_str(&format!("\n\n## Example\n```yaml\n{}\n```", self.example));
+        }
+        if !self.fix.is_empty() {
+            out.push_str(&format!("\n\n## Fix\n{}", self.fix));
+        }
+        if !self.references.is_empty() {
+            out.push_str("\n\n## References");
+            for r in &self.references {
+                out.push_str(&format!("\n- {r}"));
+            }
+        }
+        out
+    }
 }
 
 fn load_rules(ctx: &Ctx) -> anyhow::Result<Vec<Rule>> {
@@ -625,22 +682,15 @@ fn rules(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<u8> {
 fn explain(ctx: &Ctx, id: &str, out: &mut dyn Write) -> anyhow::Result<u8> {
     let rules = load_rules(ctx)?;
     if let Some(rule) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id)) {
-        writeln!(out, "{}: {} ({})", rule.id, rule.name, rule.severity)?;
-        writeln!(out)?;
-        let body = if rule.doc.is_empty() {
-            &rule.summary
-        } else {
-            &rule.doc
-        };
-        writeln!(out, "{}", body.trim_end())?;
+        writeln!(out, "{}", rule.doc())?;
         return Ok(OK);
     }
     eprintln!("error: unknown rule `{id}`");
     let wanted = id.to_ascii_uppercase();
     let best = rules
         .iter()
-        .map(|r| (strsim::jaro_winkler(&wanted, &r.id), r))
-        .filter(|(score, _)| *score >= 0.85)
+        .map(|r| (strsim::normalized_levenshtein(&wanted, &r.id), r))
+        .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((_, r)) => eprintln!("  help: did you mean `{}`?", r.id),

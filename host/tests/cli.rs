@@ -1,0 +1,275 @@
+//! The `microvet` binary: exit codes, messages, the component bytes and the cache.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+const BIN: &str = env!("CARGO_BIN_EXE_microvet");
+
+/// RFC 7636 Appendix B.
+const RFC_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const RFC_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// A cache directory shared by the tests that are not about the cache, warmed once so
+/// that only one run pays for compiling the component.
+fn warm_cache() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = run_in(dir.path(), &["-v", "pkce", "challenge", RFC_VERIFIER]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(stderr(&out).contains("cache miss"), "{}", stderr(&out));
+        assert_eq!(cwasm_files(dir.path()).len(), 1);
+        dir
+    })
+    .path()
+}
+
+fn run_in(cache: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("MICROVET_CACHE_DIR", cache)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run microvet")
+}
+
+fn run(args: &[&str]) -> Output {
+    run_in(warm_cache(), args)
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exit code")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn cwasm_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect()
+}
+
+#[test]
+fn pkce_challenge_prints_the_rfc_value() {
+    let out = run(&["pkce", "challenge", RFC_VERIFIER]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), RFC_CHALLENGE);
+}
+
+#[test]
+fn pkce_length_42_exits_2_with_the_core_message() {
+    let out = run(&["pkce", "--length", "42"]);
+    assert_eq!(code(&out), 2);
+    assert!(stdout(&out).is_empty());
+    let err = stderr(&out);
+    assert!(err.contains("error[pkce-length]"), "{err}");
+    assert!(err.contains("42"), "{err}");
+}
+
+#[test]
+fn pkce_verify_exit_codes() {
+    let ok = run(&["pkce", "verify", RFC_VERIFIER, RFC_CHALLENGE]);
+    assert_eq!(code(&ok), 0, "{}", stderr(&ok));
+
+    let other = run(&["pkce", "challenge", &"a".repeat(43)]);
+    let other = stdout(&other).trim().to_owned();
+    let mismatch = run(&["pkce", "verify", RFC_VERIFIER, &other]);
+    assert_eq!(code(&mismatch), 1, "{}", stderr(&mismatch));
+
+    let invalid = run(&["pkce", "verify", "too-short", RFC_CHALLENGE]);
+    assert_eq!(code(&invalid), 2);
+    assert!(stderr(&invalid).contains("error[pkce-length]"));
+}
+
+#[test]
+fn pkce_env_format() {
+    let out = run(&["pkce", "--format", "env"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("PKCE_CODE_VERIFIER="));
+    assert!(lines[1].starts_with("PKCE_CODE_CHALLENGE="));
+    assert_eq!(lines[2], "PKCE_CODE_CHALLENGE_METHOD=S256");
+}
+
+#[test]
+fn pkce_authorize_url_json() {
+    let out = run(&[
+        "pkce",
+        "authorize-url",
+        "--endpoint",
+        "https://login.example.com/authorize",
+        "--client-id",
+        "app-1",
+        "--redirect-uri",
+        "https://app.example.com/callback",
+        "--scope",
+        "openid profile",
+        "--param",
+        "prompt=consent",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("json");
+    let url = v["url"].as_str().expect("url");
+    assert!(
+        url.starts_with("https://login.example.com/authorize?"),
+        "{url}"
+    );
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    assert!(url.contains("prompt=consent"), "{url}");
+    assert!(v["nonce"].is_string(), "openid asks for a nonce");
+}
+
+#[test]
+fn check_of_a_non_utf8_file_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(&file, b"name: ok\nowner: \xff\xfe\n").expect("write");
+    let out = run(&["check", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("is not valid UTF-8 (byte offset 16)"), "{err}");
+}
+
+#[test]
+fn check_of_a_missing_file_exits_2() {
+    let out = run(&["check", "/nonexistent/manifest.yaml"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("cannot read"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = run(&["check"]);
+    assert_eq!(code(&out), 2);
+    let out = run(&["pkce", "authorize-url", "--endpoint", "https://x.example"]);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn explain_unknown_rule_exits_2() {
+    let out = run(&["explain", "MV-NOPE-999"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("unknown rule `MV-NOPE-999`"));
+}
+
+#[test]
+fn rules_prints_a_table() {
+    let out = run(&["rules"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ID"));
+}
+
+#[test]
+fn policy_check_of_the_default_policy() {
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/default.yaml");
+    let out = run(&["policy", "check", policy.to_str().expect("utf-8 path")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("is valid"));
+}
+
+#[test]
+fn component_out_writes_the_embedded_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("microvet.wasm");
+    let out = run(&["component", "--out", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read(&file).expect("read"), microvet::COMPONENT);
+    assert!(stderr(&out).contains(microvet::COMPONENT_SHA256));
+
+    let wit = run(&["component", "--wit"]);
+    assert_eq!(code(&wit), 0);
+    assert!(stdout(&wit).contains("world microvet"));
+}
+
+#[test]
+fn cache_is_written_then_hit_then_recovered() {
+    // The first run in an empty cache directory (`warm_cache`) compiled the component
+    // and wrote the cache file.
+    let files = cwasm_files(warm_cache());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let compiled = std::fs::read(&files[0]).expect("read");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join(files[0].file_name().expect("name"));
+    std::fs::write(&file, &compiled).expect("seed");
+    let args = ["-v", "pkce", "challenge", RFC_VERIFIER];
+
+    // A later run loads from the cache file.
+    let hit = run_in(dir.path(), &args);
+    assert_eq!(code(&hit), 0, "{}", stderr(&hit));
+    assert!(stderr(&hit).contains("cache hit"), "{}", stderr(&hit));
+    assert_eq!(stdout(&hit).trim(), RFC_CHALLENGE);
+
+    // A corrupt cache file is recovered from: the run works and the file is rewritten.
+    std::fs::write(&file, b"not a compiled component").expect("corrupt");
+    let recovered = run_in(dir.path(), &args);
+    assert_eq!(code(&recovered), 0, "{}", stderr(&recovered));
+    assert!(
+        stderr(&recovered).contains("rewrote"),
+        "{}",
+        stderr(&recovered)
+    );
+    assert_eq!(stdout(&recovered).trim(), RFC_CHALLENGE);
+    assert_eq!(std::fs::read(&file).expect("read"), compiled);
+    assert_eq!(cwasm_files(dir.path()), [file]);
+}
+
+#[test]
+fn check_exit_codes_and_formats() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hr-onboarding-helper.yaml");
+    let personal = dir.path().join("personal.yaml");
+    std::fs::write(&personal, "name: bad-app\nowner: someone@gmail.com\n").expect("write");
+    let invalid = dir.path().join("invalid.yaml");
+    std::fs::write(&invalid, "name: x\nowner: [a\nfoo: : :\n").expect("write");
+    let s = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+
+    if example.is_file() {
+        let ok = run(&["check", &s(&example)]);
+        assert_eq!(code(&ok), 0, "{}{}", stdout(&ok), stderr(&ok));
+        assert!(stdout(&ok).contains("approve"));
+    }
+
+    let bad = run(&["check", &s(&personal), "--format", "json"]);
+    assert_eq!(code(&bad), 1, "{}", stderr(&bad));
+    let v: serde_json::Value = serde_json::from_str(stdout(&bad).trim()).expect("json");
+    assert!(
+        matches!(v["decision"].as_str(), Some("remediate" | "reject")),
+        "{v}"
+    );
+
+    // One JSON object per line for several files; the worst result wins.
+    let both = run(&["check", &s(&personal), &s(&personal), "--format", "json"]);
+    assert_eq!(code(&both), 1);
+    assert_eq!(stdout(&both).lines().count(), 2);
+
+    let err = run(&["check", &s(&invalid), &s(&personal)]);
+    assert_eq!(code(&err), 2);
+    let e = stderr(&err);
+    assert!(e.contains("error[syntax]"), "{e}");
+    assert!(e.contains(&format!("--> {}:", s(&invalid))), "{e}");
+    assert!(
+        stdout(&err).contains("personal.yaml"),
+        "the other file is still vetted"
+    );
+}
