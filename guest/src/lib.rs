@@ -84,6 +84,16 @@ fn input_kind(k: wit::InputKind) -> InputKind {
     }
 }
 
+fn fix(x: microvet_core::Fix) -> wit::Fix {
+    wit::Fix {
+        op: x.op.to_owned(),
+        path: x.path,
+        // `Display` of a JSON value is its compact JSON text.
+        value: x.value.map(|value| value.to_string()),
+        description: x.description,
+    }
+}
+
 fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
     // The canonical JSON is computed from the core verdict before it is taken apart, so
     // `json` is byte-identical to what the native core produces.
@@ -113,13 +123,7 @@ fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
                 path: f.path,
                 line: f.line,
                 message: f.message,
-                fix: f.fix.map(|x| wit::Fix {
-                    op: x.op.to_owned(),
-                    path: x.path,
-                    // `Display` of a JSON value is its compact JSON text.
-                    value: x.value.map(|value| value.to_string()),
-                    description: x.description,
-                }),
+                fix: f.fix.map(fix),
             })
             .collect(),
         controls: v
@@ -250,6 +254,14 @@ impl wit_vetting::GuestPolicy for Policy {
             .map(|m| self.0.vet(m).map(verdict).map_err(error))
             .collect()
     }
+
+    fn fix(&self, manifest: String) -> Result<wit_vetting::Fixed, wit::Error> {
+        let fixed = self.0.fix(&manifest).map_err(error)?;
+        Ok(wit_vetting::Fixed {
+            manifest: fixed.manifest,
+            applied: fixed.applied.into_iter().map(fix).collect(),
+        })
+    }
 }
 
 impl wit_vetting::Guest for Component {
@@ -261,6 +273,10 @@ impl wit_vetting::Guest for Component {
 
     fn rules_json() -> String {
         microvet_core::rules_json()
+    }
+
+    fn explain(id: String) -> Option<String> {
+        microvet_core::rules::find(&id).map(|r| r.doc_markdown())
     }
 }
 
