@@ -218,7 +218,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         &mut factors,
         "exposure-findings",
         finding_total,
-        format!("exposure findings: {}", parts.join(", ")),
+        format!("{} finding(s) that widen exposure", parts.join(", ")),
     );
 
     let total: u32 = factors.iter().map(|f| f.points).sum();
