@@ -47,7 +47,7 @@ impl Policy {
             }
         }
         // Highest index first, so the remaining pointers keep pointing at the same items.
-        removes.sort_by(|a, b| sort_key(b).cmp(&sort_key(a)));
+        removes.sort_by_key(|f| std::cmp::Reverse(sort_key(f)));
         for f in removes {
             if apply(&mut doc, &f).is_ok() {
                 applied.push(f);

@@ -343,21 +343,21 @@ pub fn host_in_domain(host: &str, domain: &str) -> bool {
 impl SinkPattern {
     /// Whether a parsed URL matches this pattern.
     pub fn matches(&self, url: &url::Url) -> bool {
-        if let Some(s) = &self.scheme {
-            if !url.scheme().eq_ignore_ascii_case(s) {
-                return false;
-            }
+        if let Some(s) = &self.scheme
+            && !url.scheme().eq_ignore_ascii_case(s)
+        {
+            return false;
         }
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        if let Some(h) = &self.host {
-            if !glob_match(&h.to_ascii_lowercase(), &host) {
-                return false;
-            }
+        if let Some(h) = &self.host
+            && !glob_match(&h.to_ascii_lowercase(), &host)
+        {
+            return false;
         }
-        if let Some(d) = &self.domain {
-            if !host_in_domain(&host, d) {
-                return false;
-            }
+        if let Some(d) = &self.domain
+            && !host_in_domain(&host, d)
+        {
+            return false;
         }
         true
     }
@@ -657,18 +657,17 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
                     );
                 }
             }
-            if let Some(s) = &p.scheme {
-                if s.is_empty()
+            if let Some(s) = &p.scheme
+                && (s.is_empty()
                     || !s
                         .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-                {
-                    return fail(
-                        &ptr,
-                        format!("bad scheme `{s}`"),
-                        "write a URL scheme such as `https` or `s3`",
-                    );
-                }
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            {
+                return fail(
+                    &ptr,
+                    format!("bad scheme `{s}`"),
+                    "write a URL scheme such as `https` or `s3`",
+                );
             }
         }
     }

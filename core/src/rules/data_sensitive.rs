@@ -20,17 +20,17 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for d in &cx.data {
-        if let Some((class, c)) = d.class {
-            if c.sensitivity.is_sensitive() {
-                out.at(
-                    d.name,
-                    format!(
-                        "`{}` is {} data (class `{class}`): tighter controls apply",
-                        d.name.value,
-                        c.sensitivity.as_str()
-                    ),
-                );
-            }
+        if let Some((class, c)) = d.class
+            && c.sensitivity.is_sensitive()
+        {
+            out.at(
+                d.name,
+                format!(
+                    "`{}` is {} data (class `{class}`): tighter controls apply",
+                    d.name.value,
+                    c.sensitivity.as_str()
+                ),
+            );
         }
     }
 }

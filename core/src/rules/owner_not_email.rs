@@ -43,12 +43,13 @@ pub(crate) fn email_domain(s: &str) -> Option<&str> {
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    if let Some(o) = &cx.manifest.owner {
-        if !o.value.trim().is_empty() && email_domain(&o.value).is_none() {
-            out.at(
-                o,
-                format!("owner `{}` is not an email address", o.value.trim()),
-            );
-        }
+    if let Some(o) = &cx.manifest.owner
+        && !o.value.trim().is_empty()
+        && email_domain(&o.value).is_none()
+    {
+        out.at(
+            o,
+            format!("owner `{}` is not an email address", o.value.trim()),
+        );
     }
 }

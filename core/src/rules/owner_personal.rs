@@ -20,17 +20,17 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    if let Some(o) = &cx.manifest.owner {
-        if let Some(domain) = email_domain(&o.value) {
-            if cx.policy.is_personal_domain(domain) && !cx.policy.is_org_domain(domain) {
-                out.at(
-                    o,
-                    format!(
-                        "owner `{}` is a personal mailbox (`{domain}`)",
-                        o.value.trim()
-                    ),
-                );
-            }
-        }
+    if let Some(o) = &cx.manifest.owner
+        && let Some(domain) = email_domain(&o.value)
+        && cx.policy.is_personal_domain(domain)
+        && !cx.policy.is_org_domain(domain)
+    {
+        out.at(
+            o,
+            format!(
+                "owner `{}` is a personal mailbox (`{domain}`)",
+                o.value.trim()
+            ),
+        );
     }
 }

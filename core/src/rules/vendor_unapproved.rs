@@ -38,16 +38,17 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .iter()
         .flat_map(|d| d.value.iter())
     {
-        if let Some(v) = &d.vendor {
-            if !v.value.trim().is_empty() && approved(cx, &v.value).is_none() {
-                out.at(
-                    v,
-                    format!(
-                        "vendor `{}` is not on the approved vendor list",
-                        v.value.trim()
-                    ),
-                );
-            }
+        if let Some(v) = &d.vendor
+            && !v.value.trim().is_empty()
+            && approved(cx, &v.value).is_none()
+        {
+            out.at(
+                v,
+                format!(
+                    "vendor `{}` is not on the approved vendor list",
+                    v.value.trim()
+                ),
+            );
         }
     }
 }
