@@ -1,9 +1,10 @@
 //! PKCE pairs per second, side by side in one run, with ratios printed at the end:
 //!
-//! - natively: `microvet_core::pkce::generate` with OS entropy (`getrandom` for every
-//!   request of the sampler, and the same bytes through a 4 KiB buffer) vs the `oauth2`
-//!   crate's `PkceCodeChallenge::new_random_sha256()` (43 characters) and
-//!   `new_random_sha256_len(48)` (64 characters), which use `rand::thread_rng()`;
+//! - natively: `microvet_core::pkce::generate` with OS entropy (one `getrandom` call per
+//!   pair) and with `rand::thread_rng()`, vs the `oauth2` crate's
+//!   `PkceCodeChallenge::new_random_sha256()` (43 characters) and
+//!   `new_random_sha256_len(48)` (64 characters), which use `rand::thread_rng()` too;
+//! - for context, the cost of one `getrandom` call of 65 and of 4096 bytes;
 //! - through the wasmtime host (`microvet::Vetter`, the component every runtime runs):
 //!   one pair per call (`pkce_generate`: a fresh store + instance per call, by design) and
 //!   per pair of `pkce_generate_batch(64, 1000)`.
@@ -39,33 +40,13 @@ impl Entropy for OsEntropy {
     }
 }
 
-/// The same OS bytes, fetched 4 KiB at a time (what a userspace CSPRNG amortises too).
-struct BufferedOsEntropy {
-    buf: Box<[u8; 4096]>,
-    used: usize,
-}
+/// The randomness oauth2 uses: `rand::thread_rng()` (ChaCha12 in userspace, seeded and
+/// periodically reseeded from the OS).
+struct ThreadRngEntropy(rand::rngs::ThreadRng);
 
-impl BufferedOsEntropy {
-    fn new() -> Self {
-        BufferedOsEntropy {
-            buf: Box::new([0; 4096]),
-            used: 4096,
-        }
-    }
-}
-
-impl Entropy for BufferedOsEntropy {
-    fn fill(&mut self, out: &mut [u8]) {
-        for chunk in out.chunks_mut(self.buf.len()) {
-            if self.buf.len() - self.used < chunk.len() {
-                getrandom::fill(&mut self.buf[..]).expect("getrandom");
-                self.used = 0;
-            }
-            chunk.copy_from_slice(&self.buf[self.used..self.used + chunk.len()]);
-            // Never hand out the same bytes twice.
-            self.buf[self.used..self.used + chunk.len()].fill(0);
-            self.used += chunk.len();
-        }
+impl Entropy for ThreadRngEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        rand::RngCore::fill_bytes(&mut self.0, buf);
     }
 }
 
@@ -75,7 +56,7 @@ fn sanity(vetter: &Vetter) {
         let p = pkce::generate(length, &mut OsEntropy).unwrap();
         assert_eq!(p.verifier.len(), length);
         assert!(pkce::verify(&p.verifier, &p.challenge).unwrap());
-        let q = pkce::generate(length, &mut BufferedOsEntropy::new()).unwrap();
+        let q = pkce::generate(length, &mut ThreadRngEntropy(rand::thread_rng())).unwrap();
         assert!(pkce::verify(&q.verifier, &q.challenge).unwrap());
     }
     for (num_bytes, length) in [(32, 43), (48, 64)] {
@@ -104,15 +85,29 @@ fn native(c: &mut Criterion) {
         g.bench_function("microvet_getrandom", |b| {
             b.iter(|| pkce::generate(black_box(length), &mut OsEntropy).unwrap());
         });
-        let mut buffered = BufferedOsEntropy::new();
-        g.bench_function("microvet_buffered", |b| {
-            b.iter(|| pkce::generate(black_box(length), &mut buffered).unwrap());
+        let mut thread_rng = ThreadRngEntropy(rand::thread_rng());
+        g.bench_function("microvet_thread_rng", |b| {
+            b.iter(|| pkce::generate(black_box(length), &mut thread_rng).unwrap());
         });
         g.bench_function("oauth2", |b| {
             b.iter(|| PkceCodeChallenge::new_random_sha256_len(black_box(num_bytes)));
         });
         g.finish();
     }
+}
+
+/// Context for the native numbers: what OS randomness costs per request.
+fn entropy(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pkce-entropy");
+    let mut small = [0u8; 65];
+    g.bench_function("getrandom_65B", |b| {
+        b.iter(|| getrandom::fill(black_box(&mut small[..])).unwrap());
+    });
+    let mut page = [0u8; 4096];
+    g.bench_function("getrandom_4096B", |b| {
+        b.iter(|| getrandom::fill(black_box(&mut page[..])).unwrap());
+    });
+    g.finish();
 }
 
 fn wasmtime(c: &mut Criterion, vetter: &Vetter) {
@@ -165,9 +160,9 @@ fn report(since: SystemTime) {
             1.0,
         ),
         (
-            "native microvet 43 (buffered)",
+            "native microvet 43 (thread_rng)",
             "pkce-native-43",
-            "microvet_buffered",
+            "microvet_thread_rng",
             1.0,
         ),
         ("native oauth2 43", "pkce-native-43", "oauth2", 1.0),
@@ -178,9 +173,9 @@ fn report(since: SystemTime) {
             1.0,
         ),
         (
-            "native microvet 64 (buffered)",
+            "native microvet 64 (thread_rng)",
             "pkce-native-64",
-            "microvet_buffered",
+            "microvet_thread_rng",
             1.0,
         ),
         ("native oauth2 64", "pkce-native-64", "oauth2", 1.0),
@@ -203,8 +198,16 @@ fn report(since: SystemTime) {
     println!("\n== PKCE pairs/s (this run; criterion's typical time per iteration) ==");
     for (i, (label, ..)) in rows.iter().enumerate() {
         match rate(i) {
-            Some(r) => println!("{label:<34} {:>12.0} pairs/s {:>10.3} µs/pair", r, 1e6 / r),
-            None => println!("{label:<34} {:>12}", "(not run)"),
+            Some(r) => println!("{label:<38} {:>12.0} pairs/s {:>10.3} µs/pair", r, 1e6 / r),
+            None => println!("{label:<38} {:>12}", "(not run)"),
+        }
+    }
+    for (label, id) in [
+        ("OS getrandom, 65 bytes (1 pair)", "getrandom_65B"),
+        ("OS getrandom, 4096 bytes (~63 pairs)", "getrandom_4096B"),
+    ] {
+        if let Some(ns) = estimate("pkce-entropy", id, since) {
+            println!("{label:<38} {:>8.3} µs/call", ns / 1e3);
         }
     }
     println!("\n== ratios (left pairs/s ÷ right pairs/s; > 1: left is faster) ==");
@@ -235,6 +238,7 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     native(&mut c);
+    entropy(&mut c);
     wasmtime(&mut c, &vetter);
     c.final_summary();
     report(since);

@@ -12,6 +12,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+mod serve_cmd;
+
 use microvet::{CacheStatus, HostError, PolicySource, Severity, VetOutcome, Vetter, VetterOptions};
 
 /// Vet no-code micro-app manifests against policy-as-code; PKCE (RFC 7636) helpers.
@@ -48,6 +50,9 @@ enum Command {
         /// Rule ID, e.g. `MV-OAUTH-003`.
         id: String,
     },
+    /// Apply every machine-applicable fix of the verdict and write the fixed manifest
+    /// (YAML; comments of the input are not kept). Exit 0 if the fixed manifest is approved.
+    Fix(FixArgs),
     /// Work with policies.
     Policy {
         #[command(subcommand)]
@@ -55,6 +60,13 @@ enum Command {
     },
     /// Write the embedded WebAssembly component (the exact bytes every runtime runs).
     Component(ComponentArgs),
+    /// Run the HTTP vetting service (see docs/DEPLOY.md and GET /openapi.json).
+    Serve(Box<serve_cmd::ServeArgs>),
+    /// Work with decision logs.
+    Log {
+        #[command(subcommand)]
+        command: serve_cmd::LogCommand,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -77,6 +89,24 @@ struct CheckArgs {
 enum CheckFormat {
     Text,
     Json,
+    /// SARIF 2.1.0 for code-scanning tools (one log, one run, every file).
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+struct FixArgs {
+    /// The manifest to fix (YAML or JSON); `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Policy file (default: the built-in policy).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Write the fixed manifest here (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Rewrite FILE in place.
+    #[arg(long, conflicts_with = "output")]
+    in_place: bool,
 }
 
 #[derive(Debug, Args)]
@@ -209,10 +239,13 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Pkce(args) => pkce(&ctx, args, out),
         Command::Rules => rules(&ctx, out),
         Command::Explain { id } => explain(&ctx, &id, out),
+        Command::Fix(args) => fix(&ctx, args, out),
         Command::Policy {
             command: PolicyCommand::Check { file },
         } => policy_check(&ctx, &file, out),
         Command::Component(args) => component(args, out),
+        Command::Serve(args) => serve_cmd::serve(&ctx, *args),
+        Command::Log { command } => serve_cmd::log(command, out),
     };
     match result {
         Ok(code) => Ok(code),
@@ -332,6 +365,7 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
     let vetter = ctx.vetter(policy, &policy_name)?;
     let color = Color::detect();
     let mut code = OK;
+    let mut sarif_files: Vec<(String, serde_json::Value)> = Vec::new();
     for (i, path) in args.files.iter().enumerate() {
         let (name, text) = match read_text(path) {
             Ok(x) => x,
@@ -359,6 +393,9 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
                 }
                 match args.format {
                     CheckFormat::Json => writeln!(out, "{}", outcome.json)?,
+                    CheckFormat::Sarif => {
+                        sarif_files.push((name.clone(), serde_json::from_str(&outcome.json)?));
+                    }
                     CheckFormat::Text => {
                         if i > 0 {
                             writeln!(out)?;
@@ -374,7 +411,62 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
             }
         }
     }
+    if args.format == CheckFormat::Sarif {
+        let log = microvet::sarif::log(&vetter.rules_json()?, vetter.engine(), &sarif_files);
+        writeln!(out, "{}", serde_json::to_string_pretty(&log)?)?;
+    }
     Ok(code)
+}
+
+fn fix(ctx: &Ctx, args: FixArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+    let (policy, policy_name) = match &args.policy {
+        Some(path) => {
+            let (name, text) = read_text(path)?;
+            (PolicySource::Text(text), name)
+        }
+        None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
+    };
+    let vetter = ctx.vetter(policy, &policy_name)?;
+    let (name, text) = read_text(&args.file)?;
+    let fixed = match vetter.fix(&text) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{}", e.render(&name));
+            return Ok(INVALID);
+        }
+    };
+    let target = if args.in_place {
+        Some(args.file.clone())
+    } else {
+        args.output.clone()
+    };
+    match &target {
+        Some(path) => std::fs::write(path, &fixed.manifest)
+            .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?,
+        None => write!(out, "{}", fixed.manifest)?,
+    }
+    for f in &fixed.applied {
+        eprintln!("fixed {} {}: {}", f.op, f.path, f.description);
+    }
+    let after = vetter
+        .vet(&fixed.manifest)
+        .map_err(|e| anyhow::anyhow!("{}", e.render(&name)))?;
+    eprintln!(
+        "{} fix(es) applied; the fixed manifest is {} ({} finding(s) left){}",
+        fixed.applied.len(),
+        after.verdict.decision.as_str(),
+        after.verdict.findings.len(),
+        if fixed.applied.is_empty() {
+            ""
+        } else {
+            "; comments of the input are not kept"
+        }
+    );
+    Ok(if after.verdict.decision.is_approved() {
+        OK
+    } else {
+        FAILED
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -597,64 +689,17 @@ fn shell_quote(s: &str) -> String {
 // rules, explain
 // ---------------------------------------------------------------------------------------
 
-/// One rule of `rules_json` (tolerant of missing fields).
+/// One rule of `rules_json` (tolerant of missing fields). The full documentation comes
+/// from the component's `explain`.
 #[derive(Debug, serde::Deserialize)]
 struct Rule {
     id: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
-    category: serde_json::Value,
-    #[serde(default)]
     severity: String,
     #[serde(default)]
     summary: String,
-    #[serde(default)]
-    what: String,
-    #[serde(default)]
-    why: String,
-    #[serde(default)]
-    example: String,
-    #[serde(default)]
-    fix: String,
-    #[serde(default)]
-    references: Vec<String>,
-}
-
-impl Rule {
-    /// The rule's documentation as Markdown, laid out like the core's `doc_markdown`.
-    fn doc(&self) -> String {
-        let mut out = format!("# {} {}\n\nSeverity: {}", self.id, self.name, self.severity);
-        match &self.category {
-            serde_json::Value::String(c) => out.push_str(&format!(" · Category: {c}")),
-            serde_json::Value::Null => {}
-            other => out.push_str(&format!(" · Category: {other}")),
-        }
-        out.push_str("\n\n");
-        out.push_str(&self.summary);
-        let sections = [
-            ("What it checks", &self.what),
-            ("Why it matters", &self.why),
-        ];
-        for (title, body) in sections {
-            if !body.is_empty() {
-                out.push_str(&format!("\n\n## {title}\n{body}"));
-            }
-        }
-        if !self.example.is_empty() {
-            out.push_str(&format!("\n\n## Example\n```yaml\n{}\n```", self.example));
-        }
-        if !self.fix.is_empty() {
-            out.push_str(&format!("\n\n## Fix\n{}", self.fix));
-        }
-        if !self.references.is_empty() {
-            out.push_str("\n\n## References");
-            for r in &self.references {
-                out.push_str(&format!("\n- {r}"));
-            }
-        }
-        out
-    }
 }
 
 fn load_rules(ctx: &Ctx) -> anyhow::Result<Vec<Rule>> {
@@ -672,19 +717,29 @@ fn rules(ctx: &Ctx, out: &mut dyn Write) -> anyhow::Result<u8> {
         .max()
         .unwrap_or(8)
         .max(8);
-    writeln!(out, "{:<id_w$}  {:<sev_w$}  NAME", "ID", "SEVERITY")?;
+    let name_w = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    writeln!(
+        out,
+        "{:<id_w$}  {:<sev_w$}  {:<name_w$}  SUMMARY",
+        "ID", "SEVERITY", "NAME"
+    )?;
     for r in &rules {
-        writeln!(out, "{:<id_w$}  {:<sev_w$}  {}", r.id, r.severity, r.name)?;
+        writeln!(
+            out,
+            "{:<id_w$}  {:<sev_w$}  {:<name_w$}  {}",
+            r.id, r.severity, r.name, r.summary
+        )?;
     }
     Ok(OK)
 }
 
 fn explain(ctx: &Ctx, id: &str, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let rules = load_rules(ctx)?;
-    if let Some(rule) = rules.iter().find(|r| r.id.eq_ignore_ascii_case(id)) {
-        writeln!(out, "{}", rule.doc())?;
+    let vetter = ctx.vetter(PolicySource::Builtin, "<builtin policy>")?;
+    if let Some(doc) = vetter.explain(id)? {
+        writeln!(out, "{doc}")?;
         return Ok(OK);
     }
+    let rules = load_rules(ctx)?;
     eprintln!("error: unknown rule `{id}`");
     let wanted = id.to_ascii_uppercase();
     let best = rules

@@ -27,7 +27,10 @@ fn security_severity(severity: &str) -> &'static str {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// One SARIF log with one run covering every vetted file.
@@ -67,7 +70,11 @@ pub fn log(rules_json: &str, engine: &str, files: &[(String, Value)]) -> Value {
             })
         })
         .collect();
-    let index_of = |id: &str| catalogue.iter().position(|r| r.get("id").and_then(Value::as_str) == Some(id));
+    let index_of = |id: &str| {
+        catalogue
+            .iter()
+            .position(|r| r.get("id").and_then(Value::as_str) == Some(id))
+    };
 
     let mut results = Vec::new();
     let mut verdicts = Vec::new();
@@ -79,17 +86,24 @@ pub fn log(rules_json: &str, engine: &str, files: &[(String, Value)]) -> Value {
             "manifest_sha256": verdict.get("manifest_sha256").cloned().unwrap_or(Value::Null),
             "policy_sha256": verdict.get("policy_sha256").cloned().unwrap_or(Value::Null),
         }));
-        for f in verdict.get("findings").and_then(Value::as_array).into_iter().flatten() {
+        for f in verdict
+            .get("findings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let rule = text(f, "rule");
             let severity = text(f, "severity");
             let mut location = json!({
                 "physicalLocation": { "artifactLocation": { "uri": uri } },
                 "logicalLocations": [{ "fullyQualifiedName": text(f, "path"), "kind": "element" }],
             });
-            if let Some(line) = f.get("line").and_then(Value::as_u64).filter(|l| *l >= 1) {
-                if let Some(pl) = location.get_mut("physicalLocation").and_then(Value::as_object_mut) {
-                    pl.insert("region".into(), json!({ "startLine": line }));
-                }
+            if let Some(line) = f.get("line").and_then(Value::as_u64).filter(|l| *l >= 1)
+                && let Some(pl) = location
+                    .get_mut("physicalLocation")
+                    .and_then(Value::as_object_mut)
+            {
+                pl.insert("region".into(), json!({ "startLine": line }));
             }
             let mut message = text(f, "message");
             if let Some(fix) = f.get("fix") {
@@ -105,7 +119,10 @@ pub fn log(rules_json: &str, engine: &str, files: &[(String, Value)]) -> Value {
             if let (Some(i), Some(obj)) = (index_of(&rule), result.as_object_mut()) {
                 obj.insert("ruleIndex".into(), json!(i));
             }
-            if let (Some(fix), Some(props)) = (f.get("fix"), result.get_mut("properties").and_then(Value::as_object_mut)) {
+            if let (Some(fix), Some(props)) = (
+                f.get("fix"),
+                result.get_mut("properties").and_then(Value::as_object_mut),
+            ) {
                 props.insert("fix".into(), fix.clone());
             }
             results.push(result);
@@ -146,8 +163,15 @@ mod tests {
         let r = &log["runs"][0]["results"];
         assert_eq!(r[0]["level"], "error");
         assert_eq!(r[0]["ruleIndex"], 0);
-        assert_eq!(r[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 3);
-        assert!(r[1]["locations"][0]["physicalLocation"].get("region").is_none());
+        assert_eq!(
+            r[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+            3
+        );
+        assert!(
+            r[1]["locations"][0]["physicalLocation"]
+                .get("region")
+                .is_none()
+        );
         assert_eq!(r[1]["level"], "note");
         assert_eq!(log["runs"][0]["tool"]["driver"]["version"], "0.1.0");
     }

@@ -245,3 +245,21 @@ impl std::fmt::Display for VetError {
 }
 
 impl std::error::Error for VetError {}
+
+/// The outcome of [`crate::Vetter::fix`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FixOutcome {
+    /// The fixed manifest, as YAML.
+    pub manifest: String,
+    /// The fixes applied, in order.
+    pub applied: Vec<AppliedFix>,
+}
+
+/// One applied fix (JSON Patch terms; `value` is JSON text).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedFix {
+    pub op: String,
+    pub path: String,
+    pub value: Option<String>,
+    pub description: String,
+}

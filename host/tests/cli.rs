@@ -273,3 +273,102 @@ fn check_exit_codes_and_formats() {
         "the other file is still vetted"
     );
 }
+
+fn corpus(case: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/corpus")
+        .join(case)
+        .join("input.yaml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn fix_rewrites_the_case_study_and_the_fixed_findings_are_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixed = dir.path().join("fixed.yaml");
+    let out = run(&["fix", &corpus("case-study"), "-o", fixed.to_str().unwrap()]);
+    // The consumer sink has no safe automatic fix, so the fixed app is still refused.
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("replace `hr.write` with `hr.read_only`"),
+        "{}",
+        stderr(&out)
+    );
+    let text = std::fs::read_to_string(&fixed).unwrap();
+    assert!(
+        text.contains("hr.read_only") && !text.contains("hr.write"),
+        "{text}"
+    );
+    let out = run(&["check", "--format", "json", fixed.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    for gone in [
+        "MV-SCOPE-006",
+        "MV-LIFE-002",
+        "MV-OAUTH-013",
+        "MV-OAUTH-014",
+    ] {
+        assert!(!rules.contains(&gone), "{gone} still in {rules:?}");
+    }
+}
+
+#[test]
+fn fix_of_invalid_input_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "a: [1\n").unwrap();
+    let out = run(&["fix", bad.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("error[syntax]"), "{}", stderr(&out));
+}
+
+#[test]
+fn sarif_format_carries_rules_levels_and_lines() {
+    let out = run(&[
+        "check",
+        "--format",
+        "sarif",
+        &corpus("case-study"),
+        &corpus("seed-example"),
+    ]);
+    assert_eq!(code(&out), 1);
+    let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    assert!(run["tool"]["driver"]["rules"].as_array().unwrap().len() >= 60);
+    let results = run["results"].as_array().unwrap();
+    let scope = results
+        .iter()
+        .find(|r| r["ruleId"] == "MV-SCOPE-006")
+        .unwrap();
+    assert_eq!(scope["level"], "error");
+    assert_eq!(
+        scope["locations"][0]["physicalLocation"]["region"]["startLine"],
+        10
+    );
+    assert!(
+        scope["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("case-study/input.yaml")
+    );
+    assert_eq!(run["properties"]["verdicts"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn explain_prints_the_rule_doc_from_the_component() {
+    let out = run(&["explain", "mv-scope-006"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = stdout(&out);
+    assert!(
+        doc.starts_with("# MV-SCOPE-006 write-scope-for-read-access"),
+        "{doc}"
+    );
+    assert!(doc.contains("## References") && doc.contains("RFC 9700"));
+}

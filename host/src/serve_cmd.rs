@@ -1,0 +1,215 @@
+//! `microvet serve` and `microvet log verify`.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand, ValueEnum};
+use microvet::server::{Config, LogFormat, LogLevel};
+use microvet::{VetterOptions, WarmPool, decision_log};
+
+use crate::{Ctx, FAILED, INVALID, OK};
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// Directory of named policies: each `NAME.yaml` is the policy `NAME` (`?policy=NAME`);
+    /// the built-in `default` is always there. Reloaded on change and on SIGHUP.
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+    /// Append one hash-chained JSON line per vet to FILE (synced before the response).
+    #[arg(long, value_name = "FILE")]
+    decision_log: Option<PathBuf>,
+    /// Requests served at once; more get 503 with Retry-After.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    max_concurrency: usize,
+    /// Largest request body in bytes; more gets 413.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    max_body_bytes: usize,
+    /// Time limit of one call into the component, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    time_limit_ms: u64,
+    /// Memory limit of one call into the component, in MiB.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    memory_limit_mib: usize,
+    /// `warm`: reuse instances with the policy already parsed (discarded on any trap or
+    /// limit hit); `fresh`: a new instance per call.
+    #[arg(long, value_enum, default_value_t = Instances::Warm)]
+    instances: Instances,
+    /// Calls served by one warm instance before it is replaced.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    warm_max_calls: u32,
+    /// Threads running the component (default: the CPU count).
+    #[arg(long, value_name = "N")]
+    vet_threads: Option<usize>,
+    /// Async worker threads (default: the CPU count).
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// The web root (the repository's `web/`) for the demo at `/`.
+    #[arg(long, value_name = "DIR")]
+    web: Option<PathBuf>,
+    /// How often to look for changed policy files, in milliseconds (0: only on SIGHUP).
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    reload_interval_ms: u64,
+    /// Log format (standard error).
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    log_format: Format,
+    /// Least severe log events written.
+    #[arg(long, value_enum, default_value_t = Level::Info)]
+    log_level: Level,
+    /// Do not `sync_data` the decision log (only to measure what the sync costs: an
+    /// answered vet may then be lost in a power failure).
+    #[arg(long, hide = true)]
+    decision_log_no_sync: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Instances {
+    Warm,
+    Fresh,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
+    let defaults = Config::default();
+    let concurrency = args.max_concurrency.max(1);
+    let (warm_pool, pooling) = match args.instances {
+        Instances::Warm => (
+            Some(WarmPool {
+                max_calls: args.warm_max_calls.max(1),
+                ..WarmPool::new(concurrency)
+            }),
+            None,
+        ),
+        // Room for every permit plus PKCE, reloads and slack.
+        Instances::Fresh => (
+            None,
+            Some(u32::try_from(concurrency.saturating_add(16)).unwrap_or(u32::MAX)),
+        ),
+    };
+    let config = Config {
+        listen: args.listen,
+        policies_dir: args.policies,
+        decision_log: args.decision_log,
+        decision_log_sync: !args.decision_log_no_sync,
+        max_concurrency: concurrency,
+        max_body_bytes: args.max_body_bytes,
+        vetter: VetterOptions {
+            cache_dir: if ctx.no_cache {
+                None
+            } else {
+                microvet::default_cache_dir()
+            },
+            memory_limit: args.memory_limit_mib.saturating_mul(1 << 20),
+            time_limit: (args.time_limit_ms > 0).then(|| Duration::from_millis(args.time_limit_ms)),
+            pooling,
+            warm_pool,
+            ..VetterOptions::default()
+        },
+        vet_threads: args.vet_threads.unwrap_or(defaults.vet_threads).max(1),
+        worker_threads: args.workers.unwrap_or(defaults.worker_threads).max(1),
+        web_root: args.web,
+        reload_interval: (args.reload_interval_ms > 0)
+            .then(|| Duration::from_millis(args.reload_interval_ms)),
+        log_format: match args.log_format {
+            Format::Json => LogFormat::Json,
+            Format::Pretty => LogFormat::Pretty,
+        },
+        log_level: match args.log_level {
+            Level::Error => LogLevel::Error,
+            Level::Warn => LogLevel::Warn,
+            Level::Info => LogLevel::Info,
+            Level::Debug => LogLevel::Debug,
+        },
+    };
+    microvet::server::run(config)?;
+    Ok(OK)
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum LogCommand {
+    /// Check a decision log's hash chain: exit 0 if intact (a torn last line from a crash
+    /// is reported but accepted), 1 if a line was edited, dropped, inserted or reordered
+    /// ("line N: ..."), 2 if the file cannot be read.
+    Verify {
+        /// The decision log (JSON lines).
+        file: PathBuf,
+        /// The sha256 the last line must have (the head kept elsewhere, e.g. by the log
+        /// pipeline): catches a rewritten tail, which the chain alone cannot.
+        #[arg(long, value_name = "SHA256")]
+        expect_head: Option<String>,
+    },
+}
+
+pub(crate) fn log(command: LogCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
+    match command {
+        LogCommand::Verify { file, expect_head } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: cannot read `{}`: {e}", file.display());
+                    return Ok(INVALID);
+                }
+            };
+            let v = decision_log::verify(&bytes);
+            let mut problems: Vec<String> = v.problems.iter().map(ToString::to_string).collect();
+            if let Some(head) = expect_head
+                && !head.eq_ignore_ascii_case(&v.head)
+            {
+                problems.push(format!(
+                    "line {}: the last line's sha256 is {}, not the expected head {head}: the tail was rewritten, or lines were dropped from the end",
+                    v.lines, v.head
+                ));
+            }
+            for p in &problems {
+                writeln!(out, "{p}")?;
+            }
+            if let Some((line, bytes)) = v.torn {
+                writeln!(
+                    out,
+                    "line {line}: torn: the last line is incomplete ({bytes} bytes, no final newline): a crash in the middle of a write; it was never acknowledged, and the server cuts it off when it reopens the log"
+                )?;
+            }
+            if problems.is_empty() {
+                writeln!(
+                    out,
+                    "ok: {} entries, last seq {}, head sha256 {}{}",
+                    v.lines,
+                    v.last_seq,
+                    v.head,
+                    if v.torn.is_some() {
+                        " (plus a torn last line)"
+                    } else {
+                        ""
+                    }
+                )?;
+                Ok(OK)
+            } else {
+                writeln!(
+                    out,
+                    "broken: {} problem{} in {} lines",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" },
+                    v.lines
+                )?;
+                Ok(FAILED)
+            }
+        }
+    }
+}

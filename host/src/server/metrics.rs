@@ -1,0 +1,356 @@
+//! Prometheus metrics of the HTTP service, in the text exposition format (hand-rolled: a
+//! handful of counters and one histogram do not need a metrics crate).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::{Decision, HostError, InputKind, LimitExceeded, PoolStats};
+
+/// Upper bounds of the latency histogram buckets, in seconds.
+const BUCKETS: [f64; 14] = [
+    0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    /// Per bucket (not cumulative); the last slot is `+Inf`.
+    counts: [u64; BUCKETS.len() + 1],
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        let i = BUCKETS
+            .iter()
+            .position(|&b| seconds <= b)
+            .unwrap_or(BUCKETS.len());
+        if let Some(c) = self.counts.get_mut(i) {
+            *c += 1;
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+}
+
+#[derive(Default)]
+struct Http {
+    /// (route, status) → requests.
+    requests: BTreeMap<(&'static str, u16), u64>,
+    /// route → latency.
+    latency: BTreeMap<&'static str, Histogram>,
+}
+
+/// The counters of one server.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    http: Mutex<Http>,
+    /// [kind][decision]
+    decisions: [[AtomicU64; 4]; 2],
+    limit_time: AtomicU64,
+    limit_memory: AtomicU64,
+    limit_random: AtomicU64,
+    traps: AtomicU64,
+    overloaded: AtomicU64,
+    reload_ok: AtomicU64,
+    reload_failed: AtomicU64,
+}
+
+/// Point-in-time values the server adds when rendering.
+pub(crate) struct Gauges {
+    pub(crate) in_flight: usize,
+    pub(crate) max_concurrency: usize,
+    pub(crate) policies: Vec<(String, String)>,
+    pub(crate) pool: Option<PoolStats>,
+    pub(crate) log: Option<(u64, u64, u64, u64)>,
+    pub(crate) uptime: Duration,
+}
+
+fn decision_index(d: Decision) -> usize {
+    match d {
+        Decision::Approve => 0,
+        Decision::ApproveWithControls => 1,
+        Decision::Remediate => 2,
+        Decision::Reject => 3,
+    }
+}
+
+const DECISIONS: [&str; 4] = ["approve", "approve-with-controls", "remediate", "reject"];
+const KINDS: [&str; 2] = ["manifest", "dcr"];
+
+impl Metrics {
+    pub(crate) fn observe_request(&self, route: &'static str, status: u16, elapsed: Duration) {
+        let mut http = self.http.lock().unwrap_or_else(|e| e.into_inner());
+        *http.requests.entry((route, status)).or_insert(0) += 1;
+        http.latency
+            .entry(route)
+            .or_default()
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub(crate) fn decision(&self, kind: InputKind, d: Decision) {
+        let k = match kind {
+            InputKind::Manifest => 0,
+            InputKind::Dcr => 1,
+        };
+        if let Some(c) = self
+            .decisions
+            .get(k)
+            .and_then(|row| row.get(decision_index(d)))
+        {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn host_error(&self, e: &HostError) {
+        let counter = match e {
+            HostError::Limit(LimitExceeded::Time { .. }) => &self.limit_time,
+            HostError::Limit(LimitExceeded::Memory { .. }) => &self.limit_memory,
+            HostError::Limit(LimitExceeded::Random { .. }) => &self.limit_random,
+            HostError::Trap(_) => &self.traps,
+            _ => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn overloaded(&self) {
+        self.overloaded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn reload(&self, ok: bool) {
+        if ok {
+            self.reload_ok.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.reload_failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The exposition text.
+    pub(crate) fn render(&self, g: &Gauges) -> String {
+        let mut out = String::with_capacity(8 << 10);
+        let w = &mut out;
+        {
+            let http = self.http.lock().unwrap_or_else(|e| e.into_inner());
+            header(
+                w,
+                "microvet_http_requests_total",
+                "counter",
+                "HTTP requests by route and status.",
+            );
+            for ((route, status), n) in &http.requests {
+                let _ = writeln!(
+                    w,
+                    "microvet_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+                );
+            }
+            header(
+                w,
+                "microvet_http_request_duration_seconds",
+                "histogram",
+                "Time from the request to the response (handler, vet and decision log), by route.",
+            );
+            for (route, h) in &http.latency {
+                let mut cumulative = 0u64;
+                for (i, bound) in BUCKETS.iter().enumerate() {
+                    cumulative += h.counts.get(i).copied().unwrap_or(0);
+                    let _ = writeln!(
+                        w,
+                        "microvet_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
+                    );
+                }
+                let _ = writeln!(
+                    w,
+                    "microvet_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    h.count
+                );
+                let _ = writeln!(
+                    w,
+                    "microvet_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    h.sum
+                );
+                let _ = writeln!(
+                    w,
+                    "microvet_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    h.count
+                );
+            }
+        }
+        header(
+            w,
+            "microvet_decisions_total",
+            "counter",
+            "Verdicts by input kind and decision.",
+        );
+        for (k, kind) in KINDS.iter().enumerate() {
+            for (d, decision) in DECISIONS.iter().enumerate() {
+                let n = self
+                    .decisions
+                    .get(k)
+                    .and_then(|row| row.get(d))
+                    .map_or(0, |c| c.load(Ordering::Relaxed));
+                let _ = writeln!(
+                    w,
+                    "microvet_decisions_total{{kind=\"{kind}\",decision=\"{decision}\"}} {n}"
+                );
+            }
+        }
+        header(
+            w,
+            "microvet_limit_hits_total",
+            "counter",
+            "Calls stopped by a host limit (the call failed alone).",
+        );
+        for (limit, c) in [
+            ("time", &self.limit_time),
+            ("memory", &self.limit_memory),
+            ("random", &self.limit_random),
+        ] {
+            let _ = writeln!(
+                w,
+                "microvet_limit_hits_total{{limit=\"{limit}\"}} {}",
+                c.load(Ordering::Relaxed)
+            );
+        }
+        counter(
+            w,
+            "microvet_traps_total",
+            "Calls in which the component trapped.",
+            self.traps.load(Ordering::Relaxed),
+        );
+        counter(
+            w,
+            "microvet_overload_rejections_total",
+            "Requests refused with 503 because the concurrency limit was reached.",
+            self.overloaded.load(Ordering::Relaxed),
+        );
+        header(
+            w,
+            "microvet_policy_reloads_total",
+            "counter",
+            "Policy reloads by result (a failed reload keeps the old policies).",
+        );
+        let _ = writeln!(
+            w,
+            "microvet_policy_reloads_total{{result=\"ok\"}} {}",
+            self.reload_ok.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            w,
+            "microvet_policy_reloads_total{{result=\"error\"}} {}",
+            self.reload_failed.load(Ordering::Relaxed)
+        );
+        gauge(
+            w,
+            "microvet_in_flight_requests",
+            "Requests holding a concurrency permit.",
+            g.in_flight as f64,
+        );
+        gauge(
+            w,
+            "microvet_max_concurrency",
+            "The concurrency limit.",
+            g.max_concurrency as f64,
+        );
+        header(
+            w,
+            "microvet_policy_info",
+            "gauge",
+            "The policies in force (name, sha256 of the text).",
+        );
+        for (name, sha) in &g.policies {
+            let _ = writeln!(
+                w,
+                "microvet_policy_info{{name=\"{}\",sha256=\"{sha}\"}} 1",
+                escape(name)
+            );
+        }
+        if let Some(p) = g.pool {
+            gauge(
+                w,
+                "microvet_warm_instances_idle",
+                "Idle warm instances (all policies).",
+                p.idle as f64,
+            );
+            header(
+                w,
+                "microvet_warm_instance_events_total",
+                "counter",
+                "Warm-instance pool events (all policies).",
+            );
+            for (event, n) in [
+                ("reused", p.reused),
+                ("created", p.created),
+                ("discarded", p.discarded),
+                ("retired", p.retired),
+            ] {
+                let _ = writeln!(
+                    w,
+                    "microvet_warm_instance_events_total{{event=\"{event}\"}} {n}"
+                );
+            }
+        }
+        if let Some((appends, batches, nanos, failures)) = g.log {
+            counter(
+                w,
+                "microvet_decision_log_appends_total",
+                "Decision log entries written and synced.",
+                appends,
+            );
+            counter(
+                w,
+                "microvet_decision_log_batches_total",
+                "Decision log group commits (write + flush + sync_data).",
+                batches,
+            );
+            header(
+                w,
+                "microvet_decision_log_write_seconds_total",
+                "counter",
+                "Time spent writing and syncing the decision log.",
+            );
+            let _ = writeln!(
+                w,
+                "microvet_decision_log_write_seconds_total {}",
+                nanos as f64 / 1e9
+            );
+            counter(
+                w,
+                "microvet_decision_log_failures_total",
+                "Failed decision log writes (the requests got a 500).",
+                failures,
+            );
+        }
+        gauge(
+            w,
+            "microvet_uptime_seconds",
+            "Seconds since the server started.",
+            g.uptime.as_secs_f64(),
+        );
+        out
+    }
+}
+
+fn header(w: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(w, "# HELP {name} {help}");
+    let _ = writeln!(w, "# TYPE {name} {kind}");
+}
+
+fn counter(w: &mut String, name: &str, help: &str, value: u64) {
+    header(w, name, "counter", help);
+    let _ = writeln!(w, "{name} {value}");
+}
+
+fn gauge(w: &mut String, name: &str, help: &str, value: f64) {
+    header(w, name, "gauge", help);
+    let _ = writeln!(w, "{name} {value}");
+}
+
+/// Escape a label value.
+fn escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

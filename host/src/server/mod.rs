@@ -1,0 +1,1014 @@
+//! The HTTP vetting service behind `microvet serve` (cargo feature `serve`: axum, tokio,
+//! tracing; the default embedder build has none of them).
+//!
+//! | endpoint | what |
+//! |---|---|
+//! | `POST /v1/vet[?policy=NAME]` | vet a manifest (YAML or JSON body) → the canonical verdict JSON |
+//! | `POST /v1/vet/dcr[?policy=NAME]` | vet a raw RFC 7591 registration request |
+//! | `POST /v1/pkce` | `{length?, count?}` → fresh PKCE S256 pairs |
+//! | `GET /v1/policies` | the named policies and their sha256 |
+//! | `GET /v1/rules`, `GET /v1/rules/{id}` | the rule catalogue, one rule |
+//! | `GET /healthz`, `GET /metrics` | liveness, Prometheus metrics |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document (`host/openapi.json`) |
+//! | `GET /` | the no-code builder demo (`web/demo/`) |
+//!
+//! Every vet runs the component through a [`Vetter`] on tokio's blocking pool (bounded
+//! by `vet_threads`), with the per-call time and memory limits of the vetter. Requests
+//! to `/v1/vet*` and `/v1/pkce` hold a concurrency permit (a `try_acquire`: no queue);
+//! without one they get `503` with `Retry-After`. Bodies over the limit get `413`.
+//! With a decision log, the verdict's line is written and synced before the response is
+//! sent (see [`crate::decision_log`]).
+
+mod metrics;
+mod policies;
+mod web;
+
+use std::net::SocketAddr;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tokio::sync::{Semaphore, oneshot};
+
+use crate::decision_log::{DecisionLog, LogError, Record};
+use crate::{HostError, InputKind, PoolStats, Vetter, VetterOptions};
+
+use metrics::{Gauges, Metrics};
+use policies::{DEFAULT, Fingerprint, Policies, PolicySet};
+
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// How the server logs (to standard error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One JSON object per event (for a log pipeline).
+    #[default]
+    Json,
+    /// Human-readable lines.
+    Pretty,
+}
+
+/// The least severe events logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    /// Startup, reloads, shutdown, and one line per request.
+    #[default]
+    Info,
+    Debug,
+}
+
+/// Settings of the service.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where to listen (default `127.0.0.1:8787`; port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// Directory of named policies (`NAME.yaml`); `None`: the built-in `default` only.
+    pub policies_dir: Option<PathBuf>,
+    /// Append one hash-chained JSON line per vet to this file.
+    pub decision_log: Option<PathBuf>,
+    /// `sync_data` after every decision log batch (default on; off only to measure).
+    pub decision_log_sync: bool,
+    /// Requests allowed to hold a permit at once; more get 503.
+    pub max_concurrency: usize,
+    /// Largest request body, in bytes; more gets 413.
+    pub max_body_bytes: usize,
+    /// The vetter: limits, compiled-code cache, warm pool, pooling allocator. Its
+    /// `policy` is ignored (policies come from `policies_dir`).
+    pub vetter: VetterOptions,
+    /// Threads running the component (tokio's blocking pool); default: the CPU count.
+    pub vet_threads: usize,
+    /// Async worker threads; default: the CPU count.
+    pub worker_threads: usize,
+    /// The web root (`web/`) for the demo; `None`: `./web` or the source tree's `web/`.
+    pub web_root: Option<PathBuf>,
+    /// How often to look for changed policy files (`None`: only on SIGHUP).
+    pub reload_interval: Option<Duration>,
+    pub log_format: LogFormat,
+    pub log_level: LogLevel,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            policies_dir: None,
+            decision_log: None,
+            decision_log_sync: true,
+            max_concurrency: 256,
+            max_body_bytes: 1 << 20,
+            vetter: VetterOptions {
+                time_limit: Some(Duration::from_secs(2)),
+                ..VetterOptions::default()
+            },
+            vet_threads: cpus,
+            worker_threads: cpus,
+            web_root: None,
+            reload_interval: Some(Duration::from_secs(1)),
+            log_format: LogFormat::Json,
+            log_level: LogLevel::Info,
+        }
+    }
+}
+
+/// Why the service could not start (or stopped with an error).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The component or the built-in policy could not be set up.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The policies directory could not be read, or a policy in it is invalid at startup.
+    #[error("{0}")]
+    Policies(String),
+    /// The decision log could not be opened or continued.
+    #[error(transparent)]
+    DecisionLog(#[from] LogError),
+    /// Binding, the runtime, or serving failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
+    let context = context.into();
+    move |source| ServeError::Io { context, source }
+}
+
+/// Set up logging, the runtime and the component, then serve until SIGTERM or SIGINT
+/// (in-flight requests finish first). Prints `microvet: listening on http://ADDR` on
+/// standard output once the socket is bound.
+///
+/// # Errors
+/// See [`ServeError`].
+pub fn run(config: Config) -> Result<(), ServeError> {
+    init_tracing(config.log_format, config.log_level);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker_threads.max(1))
+        .max_blocking_threads(config.vet_threads.max(1))
+        .thread_name("microvet-serve")
+        .enable_all()
+        .build()
+        .map_err(io_error("cannot start the async runtime"))?;
+    let app = setup(&config)?;
+    let listener = std::net::TcpListener::bind(config.listen)
+        .map_err(io_error(format!("cannot listen on {}", config.listen)))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(io_error("cannot set up the listener"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(io_error("cannot read the listening address"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)
+            .map_err(io_error("cannot set up the listener"))?;
+        serve(app, listener, addr, config.reload_interval).await
+    })
+}
+
+fn init_tracing(format: LogFormat, level: LogLevel) {
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(level)
+        .with_target(false);
+    // `try_init`: an embedder may have installed its own subscriber already.
+    let _ = match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+        LogFormat::Pretty => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
+}
+
+/// The shared state of the service.
+struct App {
+    base: Vetter,
+    policies: Policies,
+    policies_dir: Option<PathBuf>,
+    fingerprint: std::sync::Mutex<Fingerprint>,
+    rules: Vec<serde_json::Value>,
+    log: Option<DecisionLog>,
+    metrics: Metrics,
+    permits: Arc<Semaphore>,
+    max_concurrency: usize,
+    max_body_bytes: usize,
+    web_root: Option<PathBuf>,
+    request_prefix: String,
+    requests: AtomicU64,
+    started: Instant,
+}
+
+impl App {
+    fn next_request_id(&self) -> String {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n:08x}", self.request_prefix)
+    }
+
+    fn pool_stats(&self) -> Option<PoolStats> {
+        let set = self.policies.current();
+        let mut total: Option<PoolStats> = None;
+        for named in set.policies.values() {
+            if let Some(s) = named.vetter.pool_stats() {
+                let t = total.get_or_insert_with(PoolStats::default);
+                t.idle += s.idle;
+                t.reused += s.reused;
+                t.created += s.created;
+                t.discarded += s.discarded;
+                t.retired += s.retired;
+            }
+        }
+        total
+    }
+}
+
+/// Build the component, the policies and the decision log (before serving).
+fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
+    let started = Instant::now();
+    let mut options = config.vetter.clone();
+    options.policy = crate::PolicySource::Builtin;
+    let base = Vetter::new(options)?;
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&base.rules_json()?).map_err(|e| {
+        HostError::Trap(format!(
+            "the component returned an invalid rule catalogue: {e}"
+        ))
+    })?;
+
+    let dir = config.policies_dir.as_deref();
+    let fingerprint = dir.map(policies::fingerprint).unwrap_or_default();
+    let (set, report) =
+        policies::load(&base, dir, &PolicySet::default()).map_err(ServeError::Policies)?;
+    if let Some((name, file, error)) = report.refused.first() {
+        return Err(ServeError::Policies(format!(
+            "policy `{name}` in `{}` is invalid:\n{error}",
+            file.display()
+        )));
+    }
+    for (name, sha) in set.shas() {
+        tracing::info!(policy = %name, sha256 = %sha, "policy loaded");
+    }
+
+    let log = match &config.decision_log {
+        Some(path) => {
+            let (log, report) = DecisionLog::open(path, config.decision_log_sync)?;
+            if report.torn_bytes_removed > 0 {
+                tracing::warn!(
+                    file = %path.display(),
+                    bytes = report.torn_bytes_removed,
+                    "decision log: cut off a torn last line (a crash mid-write; it was never acknowledged)"
+                );
+            }
+            tracing::info!(
+                file = %path.display(),
+                last_seq = report.last_seq,
+                head = %report.head,
+                sync = config.decision_log_sync,
+                "decision log open"
+            );
+            Some(log)
+        }
+        None => None,
+    };
+
+    let mut prefix = [0u8; 6];
+    getrandom::fill(&mut prefix)
+        .map_err(|e| HostError::Setup(format!("the OS random source failed: {e}")))?;
+    let request_prefix: String = prefix.iter().map(|b| format!("{b:02x}")).collect();
+
+    let web_root = config.web_root.clone().or_else(web::default_root);
+    tracing::info!(
+        engine = %base.engine(),
+        component_sha256 = crate::COMPONENT_SHA256,
+        cache = ?base.cache_status(),
+        warm_pool = ?base.warm_pool(),
+        time_limit_ms = base.time_limit().map(|t| t.as_millis()),
+        memory_limit = base.memory_limit(),
+        max_concurrency = config.max_concurrency,
+        vet_threads = config.vet_threads,
+        web_root = ?web_root,
+        setup_ms = started.elapsed().as_secs_f64() * 1e3,
+        "microvet ready"
+    );
+    Ok(Arc::new(App {
+        base,
+        policies: Policies::new(set),
+        policies_dir: config.policies_dir.clone(),
+        fingerprint: std::sync::Mutex::new(fingerprint),
+        rules,
+        log,
+        metrics: Metrics::default(),
+        permits: Arc::new(Semaphore::new(config.max_concurrency)),
+        max_concurrency: config.max_concurrency,
+        max_body_bytes: config.max_body_bytes,
+        web_root,
+        request_prefix,
+        requests: AtomicU64::new(0),
+        started: Instant::now(),
+    }))
+}
+
+fn router(app: Arc<App>) -> Router {
+    let limited = Router::new()
+        .route("/v1/vet", post(vet_manifest))
+        .route("/v1/vet/dcr", post(vet_dcr))
+        .route("/v1/pkce", post(pkce))
+        .layer(DefaultBodyLimit::max(app.max_body_bytes))
+        .route_layer(from_fn_with_state(Arc::clone(&app), limit));
+    let open = Router::new()
+        .route("/v1/policies", get(list_policies))
+        .route("/v1/rules", get(all_rules))
+        .route("/v1/rules/{id}", get(rule))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi))
+        .route("/", get(static_file))
+        .route("/{*path}", get(static_file));
+    limited
+        .merge(open)
+        .fallback(not_found)
+        .layer(from_fn_with_state(Arc::clone(&app), observe))
+        .with_state(app)
+}
+
+async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    reload_interval: Option<Duration>,
+) -> Result<(), ServeError> {
+    use axum::serve::ListenerExt as _;
+    let reloader = tokio::spawn(reload_loop(Arc::clone(&app), reload_interval));
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    tracing::info!(%addr, "listening");
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "microvet: listening on http://{addr}");
+        let _ = out.flush();
+    }
+    let result = axum::serve(listener, router(Arc::clone(&app)))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    reloader.abort();
+    tracing::info!(
+        requests = app.requests.load(Ordering::Relaxed),
+        decision_log = app.log.is_some(),
+        "stopped"
+    );
+    result.map_err(io_error("the server failed"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+        "SIGINT"
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+        "SIGTERM"
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<&str>();
+    let signal = tokio::select! {
+        s = ctrl_c => s,
+        s = term => s,
+    };
+    tracing::info!(signal, "shutting down: finishing in-flight requests");
+}
+
+// ---------------------------------------------------------------------------------------
+// policy reload
+// ---------------------------------------------------------------------------------------
+
+async fn reload_loop(app: Arc<App>, interval: Option<Duration>) {
+    #[cfg(unix)]
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; policies reload on file changes only");
+            None
+        }
+    };
+    let mut ticker = interval.map(|d| {
+        let mut t = tokio::time::interval(d);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        t
+    });
+    loop {
+        let tick = async {
+            match ticker.as_mut() {
+                Some(t) => {
+                    t.tick().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(unix)]
+        let hangup = async {
+            match hup.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hangup = std::future::pending::<()>();
+        let forced = tokio::select! {
+            () = tick => false,
+            () = hangup => true,
+        };
+        if forced {
+            tracing::info!("SIGHUP: reloading the policies");
+        }
+        reload(&app, forced).await;
+    }
+}
+
+/// Reload the policies if the directory changed (or `forced`, on SIGHUP).
+async fn reload(app: &Arc<App>, forced: bool) {
+    let Some(dir) = app.policies_dir.clone() else {
+        return;
+    };
+    let worker = Arc::clone(app);
+    let loaded = tokio::task::spawn_blocking(move || {
+        let fp = policies::fingerprint(&dir);
+        {
+            let mut last = worker.fingerprint.lock().unwrap_or_else(|e| e.into_inner());
+            if !forced && *last == fp {
+                return None;
+            }
+            *last = fp;
+        }
+        let current = worker.policies.current();
+        Some(policies::load(&worker.base, Some(&dir), &current))
+    })
+    .await;
+    let (set, report) = match loaded {
+        Ok(None) => return,
+        Ok(Some(Ok(x))) => x,
+        Ok(Some(Err(e))) => {
+            tracing::error!(error = %e, "policy reload failed; the policies in force stay");
+            app.metrics.reload(false);
+            return;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "policy reload failed; the policies in force stay");
+            app.metrics.reload(false);
+            return;
+        }
+    };
+    for (name, sha) in &report.loaded {
+        tracing::info!(policy = %name, sha256 = %sha, "policy loaded");
+    }
+    for name in &report.removed {
+        tracing::info!(policy = %name, "policy removed (its file is gone)");
+    }
+    for (name, file, error) in &report.refused {
+        tracing::error!(
+            policy = %name,
+            file = %file.display(),
+            error = %error,
+            "policy refused; the previous version (if any) stays in force"
+        );
+    }
+    app.metrics.reload(report.refused.is_empty());
+    app.policies.replace(set);
+}
+
+// ---------------------------------------------------------------------------------------
+// middleware
+// ---------------------------------------------------------------------------------------
+
+/// The request id of a request (also in the `x-request-id` response header).
+#[derive(Clone)]
+struct RequestId(Arc<str>);
+
+/// The label of a matched route (a fixed set, so metrics stay bounded).
+fn route_label(path: Option<&str>) -> &'static str {
+    match path {
+        Some("/v1/vet") => "/v1/vet",
+        Some("/v1/vet/dcr") => "/v1/vet/dcr",
+        Some("/v1/pkce") => "/v1/pkce",
+        Some("/v1/policies") => "/v1/policies",
+        Some("/v1/rules") => "/v1/rules",
+        Some("/v1/rules/{id}") => "/v1/rules/{id}",
+        Some("/healthz") => "/healthz",
+        Some("/metrics") => "/metrics",
+        Some("/openapi.json") => "/openapi.json",
+        Some("/" | "/{*path}") => "static",
+        _ => "unmatched",
+    }
+}
+
+/// Request id, metrics and one log line per request.
+async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let id: Arc<str> = Arc::from(app.next_request_id());
+    let route = route_label(
+        req.extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str),
+    );
+    let method = req.method().clone();
+    req.extensions_mut().insert(RequestId(Arc::clone(&id)));
+    let mut response = next.run(req).await;
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let elapsed = start.elapsed();
+    let status = response.status().as_u16();
+    app.metrics.observe_request(route, status, elapsed);
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        route,
+        status,
+        micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
+    response
+}
+
+/// Bounded concurrency: take a permit or answer 503 at once (no queue).
+async fn limit(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    match Arc::clone(&app.permits).try_acquire_owned() {
+        Ok(permit) => {
+            let response = next.run(req).await;
+            drop(permit);
+            response
+        }
+        Err(_) => {
+            app.metrics.overloaded();
+            let mut response = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                format!(
+                    "the server is at its concurrency limit ({} requests)",
+                    app.max_concurrency
+                ),
+                Some("retry after the time in the `Retry-After` header"),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// responses
+// ---------------------------------------------------------------------------------------
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `{"error": {code, message, help?}}`.
+fn error(status: StatusCode, code: &str, message: String, help: Option<&str>) -> Response {
+    let mut e = serde_json::Map::new();
+    e.insert("code".to_owned(), code.into());
+    e.insert("message".to_owned(), message.into());
+    if let Some(h) = help {
+        e.insert("help".to_owned(), h.into());
+    }
+    let body = serde_json::json!({ "error": e });
+    json_response(status, body.to_string())
+}
+
+fn host_error(app: &App, id: &str, e: HostError) -> Response {
+    app.metrics.host_error(&e);
+    match e {
+        HostError::Input(v) => json_response(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            serde_json::json!({ "error": v }).to_string(),
+        ),
+        HostError::Limit(l) => {
+            tracing::warn!(request_id = %id, limit = %l, "host limit hit; only this call failed");
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "host-limit",
+                l.to_string(),
+                Some("the input needs more time or memory than the server allows for one call"),
+            )
+        }
+        HostError::Policy(v) => {
+            tracing::error!(request_id = %id, error = %v, "the policy failed to load in a new instance");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "policy", v.message, None)
+        }
+        HostError::Trap(m) => {
+            tracing::error!(request_id = %id, error = %m, "the component trapped; only this call failed");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "trap", m, None)
+        }
+        HostError::Setup(m) => {
+            tracing::error!(request_id = %id, error = %m, "cannot set up an instance");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "setup", m, None)
+        }
+    }
+}
+
+fn body_rejection(rejection: &BytesRejection, limit: usize) -> Response {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+            Some("a manifest is a few kilobytes; the component itself refuses more than 1 MiB"),
+        )
+    } else {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("cannot read the request body: {rejection}"),
+            None,
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// handlers
+// ---------------------------------------------------------------------------------------
+
+/// How a vet ended (sent from the blocking thread or the decision log writer).
+enum Done {
+    Verdict(crate::VetOutcome),
+    Failed(HostError),
+    LogFailed(LogError),
+}
+
+#[derive(Debug, Deserialize)]
+struct VetQuery {
+    policy: Option<String>,
+}
+
+async fn vet_manifest(
+    State(app): State<Arc<App>>,
+    Extension(id): Extension<RequestId>,
+    query: Result<Query<VetQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    vet(app, id, InputKind::Manifest, query, body).await
+}
+
+async fn vet_dcr(
+    State(app): State<Arc<App>>,
+    Extension(id): Extension<RequestId>,
+    query: Result<Query<VetQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    vet(app, id, InputKind::Dcr, query, body).await
+}
+
+async fn vet(
+    app: Arc<App>,
+    RequestId(id): RequestId,
+    kind: InputKind,
+    query: Result<Query<VetQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => return body_rejection(&rejection, app.max_body_bytes),
+    };
+    let name = match query {
+        Ok(Query(q)) => q.policy.unwrap_or_else(|| DEFAULT.to_owned()),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                format!("invalid query string: {e}"),
+                None,
+            );
+        }
+    };
+    let vetter = {
+        let set = app.policies.current();
+        match set.get(&name) {
+            Some(named) => named.vetter.clone(),
+            None => {
+                let help = format!("known policies: {}", set.names().join(", "));
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "unknown-policy",
+                    format!("no policy named `{name}`"),
+                    Some(&help),
+                );
+            }
+        }
+    };
+    let text = match String::from_utf8(Vec::from(body)) {
+        Ok(t) => t,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "encoding",
+                format!(
+                    "the body is not valid UTF-8 (byte offset {})",
+                    e.utf8_error().valid_up_to()
+                ),
+                Some("send the manifest as UTF-8 text"),
+            );
+        }
+    };
+    // The blocking thread vets and hands the verdict to the decision log writer, whose
+    // acknowledgement (after `sync_data`) carries the outcome back: one wake-up of this
+    // task per request, not one for the vet and another for the log.
+    let (tx, rx) = oneshot::channel::<Done>();
+    let worker = Arc::clone(&app);
+    let (log_id, log_policy) = (Arc::clone(&id), name);
+    drop(tokio::task::spawn_blocking(move || {
+        let outcome = match vetter.vet_kind(kind, &text) {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = tx.send(Done::Failed(e));
+                return;
+            }
+        };
+        match &worker.log {
+            Some(log) => {
+                let record = Record::from_verdict(&log_id, kind, &log_policy, &outcome.verdict);
+                log.append(record, move |r| {
+                    let _ = tx.send(match r {
+                        Ok(_) => Done::Verdict(outcome),
+                        Err(e) => Done::LogFailed(e),
+                    });
+                });
+            }
+            None => {
+                let _ = tx.send(Done::Verdict(outcome));
+            }
+        }
+    }));
+    let outcome = match rx.await {
+        Ok(Done::Verdict(o)) => o,
+        Ok(Done::Failed(e)) => return host_error(&app, &id, e),
+        Ok(Done::LogFailed(e)) => {
+            tracing::error!(request_id = %id, error = %e, "cannot write the decision log; the verdict is withheld");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "decision-log",
+                "the decision could not be logged, so it is not returned".to_owned(),
+                None,
+            );
+        }
+        Err(_) => {
+            return host_error(
+                &app,
+                &id,
+                HostError::Trap("the vetting task ended without an answer".to_owned()),
+            );
+        }
+    };
+    let decision = outcome.verdict.decision;
+    app.metrics.decision(kind, decision);
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::HeaderName::from_static("x-microvet-decision"),
+                decision.as_str(),
+            ),
+        ],
+        outcome.json,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PkceRequest {
+    length: Option<u32>,
+    count: Option<u32>,
+}
+
+async fn pkce(
+    State(app): State<Arc<App>>,
+    Extension(RequestId(id)): Extension<RequestId>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => return body_rejection(&rejection, app.max_body_bytes),
+    };
+    let request: PkceRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        PkceRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(r) => r,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "bad-request",
+                    format!("the body is not a PKCE request: {e}"),
+                    Some(r#"send {"length": 43..128, "count": n} (both optional)"#),
+                );
+            }
+        }
+    };
+    let vetter = app.base.clone();
+    let (length, count) = (request.length.unwrap_or(64), request.count.unwrap_or(1));
+    let pairs =
+        tokio::task::spawn_blocking(move || vetter.pkce_generate_batch(length, count)).await;
+    match pairs {
+        Ok(Ok(pairs)) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            serde_json::json!({ "pairs": pairs }).to_string(),
+        )
+            .into_response(),
+        Ok(Err(e)) => host_error(&app, &id, e),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "trap",
+            format!("the PKCE task failed: {e}"),
+            None,
+        ),
+    }
+}
+
+async fn list_policies(State(app): State<Arc<App>>) -> Response {
+    let set = app.policies.current();
+    let policies: Vec<serde_json::Value> = set
+        .policies
+        .iter()
+        .map(|(name, p)| {
+            let mut v = serde_json::json!({
+                "name": name,
+                "policy_name": p.vetter.policy_name(),
+                "sha256": p.vetter.policy_sha256(),
+                "source": if p.file.is_some() { "file" } else { "builtin" },
+            });
+            if let (Some(file), Some(obj)) = (
+                p.file
+                    .as_deref()
+                    .and_then(FsPath::file_name)
+                    .and_then(|f| f.to_str()),
+                v.as_object_mut(),
+            ) {
+                obj.insert("file".to_owned(), file.into());
+            }
+            v
+        })
+        .collect();
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({ "default": DEFAULT, "policies": policies }).to_string(),
+    )
+}
+
+async fn all_rules(State(app): State<Arc<App>>) -> Response {
+    json_response(
+        StatusCode::OK,
+        serde_json::Value::Array(app.rules.clone()).to_string(),
+    )
+}
+
+async fn rule(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let found = app.rules.iter().find(|r| {
+        r.get("id")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|rid| rid.eq_ignore_ascii_case(&id))
+    });
+    match found {
+        Some(r) => json_response(StatusCode::OK, r.to_string()),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "unknown-rule",
+            format!("no rule `{id}`"),
+            Some("GET /v1/rules lists every rule"),
+        ),
+    }
+}
+
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({
+            "status": "ok",
+            "engine": app.base.engine(),
+            "component_sha256": crate::COMPONENT_SHA256,
+            "policies": app.policies.current().policies.len(),
+            "decision_log": app.log.is_some(),
+        })
+        .to_string(),
+    )
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let gauges = Gauges {
+        in_flight: app
+            .max_concurrency
+            .saturating_sub(app.permits.available_permits()),
+        max_concurrency: app.max_concurrency,
+        policies: app.policies.current().shas(),
+        pool: app.pool_stats(),
+        log: app.log.as_ref().map(|l| {
+            let s = l.stats();
+            (
+                s.appends.load(Ordering::Relaxed),
+                s.batches.load(Ordering::Relaxed),
+                s.write_nanos.load(Ordering::Relaxed),
+                s.failures.load(Ordering::Relaxed),
+            )
+        }),
+        uptime: app.started.elapsed(),
+    };
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        app.metrics.render(&gauges),
+    )
+        .into_response()
+}
+
+async fn openapi() -> Response {
+    json_response(StatusCode::OK, OPENAPI.to_owned())
+}
+
+async fn static_file(State(app): State<Arc<App>>, uri: Uri) -> Response {
+    let Some(root) = &app.web_root else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "the demo is not available: no web root".to_owned(),
+            Some("start the server from the repository root, or pass `--web DIR`"),
+        );
+    };
+    let Some(file) = web::resolve(root, uri.path()) else {
+        return not_found(uri).await;
+    };
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, web::content_type(&file)),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => {
+            let help = if uri.path().starts_with("/dist/") {
+                "the transpiled component is built by `npm run build` in `web/`"
+            } else {
+                "see GET /openapi.json for the API"
+            };
+            error(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                format!("no file for `{}`", uri.path()),
+                Some(help),
+            )
+        }
+    }
+}
+
+async fn not_found(uri: Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no route for `{}`", uri.path()),
+        Some("see GET /openapi.json for the API"),
+    )
+}

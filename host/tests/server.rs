@@ -1,0 +1,925 @@
+//! `microvet serve`: the real server (the built binary, a child process) on
+//! 127.0.0.1:0, driven over plain HTTP/1.1: every endpoint, the limits (413, 503), a
+//! limit hit in one request not affecting concurrent ones, policy reload (file change
+//! and SIGHUP), graceful shutdown, the decision log's hash chain (and `log verify`
+//! catching edits, drops and reorders), and a kill -9 under load.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use microvet::{Vetter, VetterOptions};
+
+const BIN: &str = env!("CARGO_BIN_EXE_microvet");
+const MANIFEST: &str = include_str!("../../examples/hr-onboarding-helper.yaml");
+const MANIFEST_JSON: &str = include_str!("../../tests/corpus/seed-example-json/input.json");
+const DCR: &str = include_str!("../../tests/corpus/dcr-basic/dcr.json");
+const STRICT: &str = include_str!("../../policies/strict.yaml");
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A compiled-code cache shared by every server of this test binary, warmed once.
+fn cache() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = Command::new(BIN)
+            .args(["pkce", "--length", "43"])
+            .env("MICROVET_CACHE_DIR", dir.path())
+            .output()
+            .expect("run microvet");
+        assert!(out.status.success(), "{out:?}");
+        dir
+    })
+    .path()
+}
+
+/// The reference: the embedding API with the built-in policy.
+fn vetter() -> &'static Vetter {
+    static V: OnceLock<Vetter> = OnceLock::new();
+    V.get_or_init(|| {
+        Vetter::new(VetterOptions {
+            cache_dir: Some(cache().to_path_buf()),
+            ..VetterOptions::default()
+        })
+        .expect("vetter")
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    microvet::decision_log::sha256_hex(bytes)
+}
+
+// ---------------------------------------------------------------------------------------
+// the server process
+// ---------------------------------------------------------------------------------------
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stderr: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let stderr = dir.path().join("stderr.log");
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(["--web", repo().join("web").to_str().unwrap()])
+            .args(args)
+            .env("MICROVET_CACHE_DIR", cache())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("start microvet serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_default();
+        let Some(addr) = line.trim().strip_prefix("microvet: listening on http://") else {
+            let _ = child.kill();
+            panic!(
+                "the server did not start: {line:?}\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        };
+        Server {
+            child,
+            addr: addr.parse().unwrap(),
+            stderr,
+            _dir: dir,
+        }
+    }
+
+    fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn logs(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        request(self.addr, "GET", path, &[], b"")
+    }
+
+    fn post(&self, path: &str, body: &[u8]) -> Resp {
+        request(self.addr, "POST", path, &[], body)
+    }
+
+    /// Wait for the process to exit (after a signal).
+    fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "the server did not exit\n{}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// a minimal HTTP/1.1 client (one request per connection)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+fn request_text(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Resp> {
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    // A server that answers early (413) may stop reading: the answer still counts.
+    let _ = stream.write_all(&request_text(method, path, headers, body));
+    read_response(&mut stream)
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Resp {
+    try_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+fn read_response(stream: &mut TcpStream) -> std::io::Result<Resp> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 64 << 10];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if raw.is_empty() => return Err(e),
+            Err(_) => break,
+        }
+        if let Some(resp) = parse_response(&raw) {
+            return Ok(resp);
+        }
+    }
+    parse_response(&raw).ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("incomplete response: {}", String::from_utf8_lossy(&raw)),
+        )
+    })
+}
+
+/// A complete response in `raw` (skipping `100 Continue`), if there is one.
+fn parse_response(mut raw: &[u8]) -> Option<Resp> {
+    loop {
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+        let head = std::str::from_utf8(&raw[..end]).ok()?;
+        let rest = &raw[end + 4..];
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+            .collect();
+        if status == 100 {
+            raw = rest;
+            continue;
+        }
+        let len = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.parse::<usize>().ok())?;
+        let body = match len {
+            Some(n) if rest.len() >= n => rest[..n].to_vec(),
+            _ => return None,
+        };
+        return Some(Resp {
+            status,
+            headers,
+            body,
+        });
+    }
+}
+
+fn policies_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+fn log_verify(path: &Path) -> Output {
+    Command::new(BIN)
+        .args(["log", "verify", path.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn policy_sha(server: &Server, name: &str) -> Option<String> {
+    let v = server.get("/v1/policies").json();
+    v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .map(|p| p["sha256"].as_str().unwrap().to_owned())
+}
+
+/// A valid manifest that takes about a second to vet in the component.
+fn slow_manifest() -> String {
+    let mut s = String::from("name: big\nowner: a@example.com\ndata_access:\n");
+    let mut i = 0;
+    while s.len() < 1_000_000 {
+        s.push_str(&format!("  - type: hr.employee_records{i}\n"));
+        i += 1;
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// tests
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn every_endpoint() {
+    let dir = policies_dir(&[("strict.yaml", STRICT), ("README.md", "not a policy")]);
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = log_dir.path().join("decisions.jsonl");
+    let server = Server::start(&[
+        "--policies",
+        dir.path().to_str().unwrap(),
+        "--decision-log",
+        log.to_str().unwrap(),
+    ]);
+    let mut ids = Vec::new();
+
+    // POST /v1/vet: exactly the component's canonical verdict JSON.
+    let r = server.post("/v1/vet", MANIFEST.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let expected = vetter().vet(MANIFEST).unwrap();
+    assert_eq!(r.text(), expected.json);
+    assert_eq!(
+        r.header("x-microvet-decision"),
+        Some(expected.verdict.decision.as_str())
+    );
+    ids.push(r.header("x-request-id").unwrap().to_owned());
+    // A JSON manifest.
+    let r = server.post("/v1/vet", MANIFEST_JSON.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), vetter().vet(MANIFEST_JSON).unwrap().json);
+    ids.push(r.header("x-request-id").unwrap().to_owned());
+    // A named policy.
+    let r = server.post("/v1/vet?policy=strict", MANIFEST.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["policy_sha256"], sha256_hex(STRICT.as_bytes()));
+    ids.push(r.header("x-request-id").unwrap().to_owned());
+    let r = server.post("/v1/vet?policy=nope", MANIFEST.as_bytes());
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"]["code"], "unknown-policy");
+    assert!(
+        r.json()["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("strict")
+    );
+    // Invalid manifest text: 422 with the typed error.
+    let r = server.post("/v1/vet", b"name: x\nowner: [\n");
+    assert_eq!(r.status, 422, "{}", r.text());
+    let e = &r.json()["error"];
+    assert_eq!(e["code"], "syntax");
+    assert!(e["line"].as_u64().is_some() && e["column"].as_u64().is_some());
+    assert!(e["message"].as_str().is_some() && e["help"].as_str().is_some());
+    // Invalid UTF-8: 400 naming the byte offset.
+    let r = server.post("/v1/vet", b"name: caf\xe9\n");
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"]["code"], "encoding");
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("byte offset 9"),
+        "{}",
+        r.text()
+    );
+    // GET on a POST route.
+    assert_eq!(server.get("/v1/vet").status, 405);
+
+    // POST /v1/vet/dcr
+    let r = server.post("/v1/vet/dcr", DCR.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), vetter().vet_dcr(DCR).unwrap().json);
+    ids.push(r.header("x-request-id").unwrap().to_owned());
+
+    // POST /v1/pkce
+    let r = server.post("/v1/pkce", b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let pairs = r.json()["pairs"].as_array().unwrap().clone();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(pairs[0]["verifier"].as_str().unwrap().len(), 64);
+    let r = server.post("/v1/pkce", br#"{"length": 43, "count": 3}"#);
+    assert_eq!(r.status, 200, "{}", r.text());
+    for p in r.json()["pairs"].as_array().unwrap() {
+        let verifier = p["verifier"].as_str().unwrap();
+        assert_eq!(verifier.len(), 43);
+        assert_eq!(p["method"], "S256");
+        assert!(
+            vetter()
+                .pkce_verify(verifier, p["challenge"].as_str().unwrap())
+                .unwrap()
+        );
+    }
+    let r = server.post("/v1/pkce", br#"{"length": 10}"#);
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "pkce-length");
+    let r = server.post("/v1/pkce", b"{nope");
+    assert_eq!(r.status, 400);
+
+    // GET /v1/policies: the built-in default and the file, with their sha256.
+    let v = server.get("/v1/policies").json();
+    assert_eq!(v["default"], "default");
+    let names: Vec<&str> = v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "strict"]);
+    assert_eq!(
+        policy_sha(&server, "default").unwrap(),
+        vetter().policy_sha256()
+    );
+    assert_eq!(
+        policy_sha(&server, "strict").unwrap(),
+        sha256_hex(STRICT.as_bytes())
+    );
+
+    // GET /v1/rules, /v1/rules/{id}
+    let rules = server.get("/v1/rules").json();
+    let first = rules[0]["id"].as_str().unwrap().to_owned();
+    let r = server.get(&format!("/v1/rules/{}", first.to_lowercase()));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["id"], first.as_str());
+    let r = server.get("/v1/rules/MV-NOPE-999");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"]["code"], "unknown-rule");
+
+    // GET /healthz
+    let h = server.get("/healthz").json();
+    assert_eq!(h["status"], "ok");
+    assert_eq!(h["component_sha256"], microvet::COMPONENT_SHA256);
+
+    // GET /openapi.json: OpenAPI 3.1 with every endpoint.
+    let api = server.get("/openapi.json").json();
+    assert!(api["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/v1/vet",
+        "/v1/vet/dcr",
+        "/v1/pkce",
+        "/v1/policies",
+        "/v1/rules",
+        "/v1/rules/{id}",
+        "/healthz",
+        "/metrics",
+        "/openapi.json",
+        "/",
+    ] {
+        assert!(api["paths"][path].is_object(), "{path} is not documented");
+    }
+    assert_eq!(
+        api,
+        serde_json::from_str::<serde_json::Value>(microvet::server::OPENAPI).unwrap()
+    );
+
+    // GET / and the files the demo imports.
+    let r = server.get("/");
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(r.text().contains("demo.js"));
+    for (path, ty) in [
+        ("/demo.js", "text/javascript"),
+        ("/demo.css", "text/css"),
+        ("/src/panel.js", "text/javascript"),
+        ("/src/index.js", "text/javascript"),
+        ("/examples/hr-onboarding-helper.yaml", "text/yaml"),
+    ] {
+        let r = server.get(path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.header("content-type").unwrap().starts_with(ty), "{path}");
+    }
+    for path in [
+        "/../Cargo.toml",
+        "/src/../../Cargo.toml",
+        "/.git/HEAD",
+        "/nope/x",
+    ] {
+        assert_eq!(server.get(path).status, 404, "{path}");
+    }
+
+    // Every response has a request id.
+    let r = server.get("/nope");
+    assert_eq!(r.status, 404);
+    assert!(r.header("x-request-id").is_some());
+
+    // GET /metrics (Prometheus text).
+    let m = server.get("/metrics");
+    assert_eq!(m.status, 200);
+    assert!(m.header("content-type").unwrap().starts_with("text/plain"));
+    let m = m.text();
+    for needle in [
+        "microvet_http_requests_total{route=\"/v1/vet\",status=\"200\"} 3",
+        "microvet_http_requests_total{route=\"/v1/vet\",status=\"422\"} 1",
+        "microvet_decisions_total{kind=\"dcr\",decision=\"approve\"} 1",
+        "microvet_http_request_duration_seconds_bucket{route=\"/v1/vet\",le=\"+Inf\"}",
+        "microvet_limit_hits_total{limit=\"time\"} 0",
+        "microvet_decision_log_appends_total 4",
+        "# TYPE microvet_http_request_duration_seconds histogram",
+    ] {
+        assert!(m.contains(needle), "no `{needle}` in\n{m}");
+    }
+
+    // The decision log: one line per verdict, chained, no manifest content.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    for (line, id) in lines.iter().zip(&ids) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["request_id"], id.as_str());
+        assert!(!line.contains("hr-onboarding-helper"), "{line}");
+    }
+    let first: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(first["manifest_sha256"], expected.verdict.manifest_sha256);
+    assert_eq!(first["decision"], expected.verdict.decision.as_str());
+    assert_eq!(first["policy"], "default");
+    assert_eq!(first["prev"], "0".repeat(64));
+    assert!(first["time"].as_str().unwrap().ends_with('Z'));
+    let out = log_verify(&log);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("ok: 4 entries"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn body_over_the_limit_is_413() {
+    let server = Server::start(&["--max-body-bytes", "2048"]);
+    let r = server.post("/v1/vet", &vec![b'a'; 4096]);
+    assert_eq!(r.status, 413, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "body-too-large");
+    assert!(r.header("x-request-id").is_some());
+    let r = server.post("/v1/pkce", &vec![b' '; 4096]);
+    assert_eq!(r.status, 413);
+    // Under the limit is fine.
+    assert_eq!(server.post("/v1/vet", MANIFEST.as_bytes()).status, 200);
+}
+
+/// Send the headers and half the body of a vet request: it holds a permit until the
+/// rest arrives.
+fn start_slow_request(addr: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let body = MANIFEST.as_bytes();
+    let head = request_text("POST", "/v1/vet", &[], body);
+    let split = head.len() - body.len() + body.len() / 2;
+    stream.write_all(&head[..split]).unwrap();
+    stream.flush().unwrap();
+    stream
+}
+
+fn finish_slow_request(mut stream: TcpStream) -> Resp {
+    let body = MANIFEST.as_bytes();
+    stream.write_all(&body[body.len() / 2..]).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    read_response(&mut stream).unwrap()
+}
+
+#[test]
+fn saturation_is_503_and_sigterm_drains() {
+    let mut server = Server::start(&["--max-concurrency", "1"]);
+    let slow = start_slow_request(server.addr);
+    // Once the slow request holds the only permit, the next vet is refused at once.
+    wait_until(
+        "the slow request to hold the permit",
+        Duration::from_secs(30),
+        || {
+            server
+                .get("/metrics")
+                .text()
+                .contains("microvet_in_flight_requests 1")
+        },
+    );
+    let r = server.post("/v1/vet", MANIFEST.as_bytes());
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.json()["error"]["code"], "overloaded");
+    assert_eq!(server.post("/v1/pkce", b"").status, 503);
+    // Monitoring is not behind the limit.
+    assert_eq!(server.get("/healthz").status, 200);
+    assert!(
+        server
+            .get("/metrics")
+            .text()
+            .contains("microvet_overload_rejections_total 2")
+    );
+    // SIGTERM: no new connections, but the request in flight completes.
+    server.signal("TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    let r = finish_slow_request(slow);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), vetter().vet(MANIFEST).unwrap().json);
+    let status = server.wait(Duration::from_secs(30));
+    assert!(status.success(), "{status:?}\n{}", server.logs());
+    assert!(server.logs().contains("shutting down"), "{}", server.logs());
+}
+
+#[test]
+fn a_limit_hit_in_one_request_does_not_affect_the_others() {
+    for (mode, limit_args, code_word) in [
+        ("warm", ["--time-limit-ms", "250"], "time limit"),
+        ("fresh", ["--time-limit-ms", "250"], "time limit"),
+        ("warm", ["--memory-limit-mib", "16"], "memory limit"),
+    ] {
+        let mut args = vec!["--instances", mode];
+        args.extend(limit_args);
+        let server = Server::start(&args);
+        let expected = vetter().vet(MANIFEST).unwrap().json;
+        let slow = slow_manifest();
+        std::thread::scope(|s| {
+            let heavy = s.spawn(|| server.post("/v1/vet", slow.as_bytes()));
+            let normal: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..8)
+                            .map(|_| server.post("/v1/vet", MANIFEST.as_bytes()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let r = heavy.join().unwrap();
+            assert_eq!(r.status, 422, "{mode}: {}", r.text());
+            assert_eq!(r.json()["error"]["code"], "host-limit");
+            assert!(
+                r.json()["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(code_word),
+                "{}",
+                r.text()
+            );
+            for h in normal {
+                for r in h.join().unwrap() {
+                    assert_eq!(r.status, 200, "{mode}: {}", r.text());
+                    assert_eq!(r.text(), expected);
+                }
+            }
+        });
+        // And after it.
+        for _ in 0..5 {
+            assert_eq!(server.post("/v1/vet", MANIFEST.as_bytes()).text(), expected);
+        }
+        let m = server.get("/metrics").text();
+        let which = if code_word == "time limit" {
+            "time"
+        } else {
+            "memory"
+        };
+        assert!(
+            m.contains(&format!("microvet_limit_hits_total{{limit=\"{which}\"}} 1")),
+            "{m}"
+        );
+        if mode == "warm" {
+            assert!(
+                m.contains("microvet_warm_instance_events_total{event=\"discarded\"} 1"),
+                "{m}"
+            );
+        }
+    }
+}
+
+#[test]
+fn policies_reload_on_change_and_refuse_bad_ones() {
+    let dir = policies_dir(&[]);
+    let server = Server::start(&[
+        "--policies",
+        dir.path().to_str().unwrap(),
+        "--reload-interval-ms",
+        "200",
+    ]);
+    assert!(policy_sha(&server, "team").is_none());
+    // A new file appears.
+    std::fs::write(dir.path().join("team.yaml"), STRICT).unwrap();
+    let sha = sha256_hex(STRICT.as_bytes());
+    wait_until("the new policy", Duration::from_secs(20), || {
+        policy_sha(&server, "team").as_deref() == Some(sha.as_str())
+    });
+    let r = server.post("/v1/vet?policy=team", MANIFEST.as_bytes());
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["policy_sha256"], sha.as_str());
+    // A broken version is refused; the old one stays in force.
+    std::fs::write(dir.path().join("team.yaml"), "policy_version: [\n").unwrap();
+    wait_until("the refusal in the log", Duration::from_secs(20), || {
+        server.logs().contains("policy refused")
+    });
+    assert_eq!(policy_sha(&server, "team").as_deref(), Some(sha.as_str()));
+    let r = server.post("/v1/vet?policy=team", MANIFEST.as_bytes());
+    assert_eq!(r.json()["policy_sha256"], sha.as_str());
+    assert!(
+        server
+            .get("/metrics")
+            .text()
+            .contains("microvet_policy_reloads_total{result=\"error\"} 1")
+    );
+    // Fixed again: the new text is in force.
+    let fixed = format!("{STRICT}\n# v2\n");
+    std::fs::write(dir.path().join("team.yaml"), &fixed).unwrap();
+    let sha2 = sha256_hex(fixed.as_bytes());
+    wait_until("the fixed policy", Duration::from_secs(20), || {
+        policy_sha(&server, "team").as_deref() == Some(sha2.as_str())
+    });
+    // Removed.
+    std::fs::remove_file(dir.path().join("team.yaml")).unwrap();
+    wait_until("the removal", Duration::from_secs(20), || {
+        policy_sha(&server, "team").is_none()
+    });
+    assert!(policy_sha(&server, "default").is_some());
+}
+
+#[test]
+fn policies_reload_on_sighup() {
+    let dir = policies_dir(&[]);
+    let server = Server::start(&[
+        "--policies",
+        dir.path().to_str().unwrap(),
+        "--reload-interval-ms",
+        "0",
+    ]);
+    std::fs::write(dir.path().join("team.yaml"), STRICT).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(policy_sha(&server, "team").is_none(), "no polling");
+    server.signal("HUP");
+    wait_until("the reload on SIGHUP", Duration::from_secs(20), || {
+        policy_sha(&server, "team").is_some()
+    });
+    assert!(server.logs().contains("SIGHUP"));
+}
+
+/// The lines of a decision log written by a real server: `n` vets.
+fn server_log(n: usize) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = Server::start(&["--decision-log", log.to_str().unwrap()]);
+    for i in 0..n {
+        let body = if i % 2 == 0 { MANIFEST } else { MANIFEST_JSON };
+        assert_eq!(server.post("/v1/vet", body.as_bytes()).status, 200);
+    }
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    (dir, log)
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn log_verify_catches_edits_drops_inserts_and_reorders() {
+    let (dir, log) = server_log(6);
+    let out = log_verify(&log);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let orig = lines(&log);
+    assert_eq!(orig.len(), 6);
+    let tampered = dir.path().join("tampered.jsonl");
+
+    let check = |ls: &[String], line: usize, word: &str| {
+        write_lines(&tampered, ls);
+        let out = log_verify(&tampered);
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(
+            text.contains(&format!("line {line}: ")) && text.contains(word),
+            "expected `line {line}: ...{word}` in:\n{text}"
+        );
+    };
+    // Edited: a decision changed.
+    let mut edited = orig.clone();
+    edited[2] = edited[2].replacen("\"score\":", "\"score\":1", 1);
+    assert_ne!(edited[2], orig[2]);
+    check(&edited, 3, "changed");
+    // Dropped.
+    let mut dropped = orig.clone();
+    dropped.remove(3);
+    check(&dropped, 4, "dropped");
+    // Reordered.
+    let mut reordered = orig.clone();
+    reordered.swap(1, 2);
+    check(&reordered, 2, "out of order");
+    // Inserted (a copy of a line).
+    let mut inserted = orig.clone();
+    inserted.insert(4, orig[3].clone());
+    check(&inserted, 5, "inserted");
+    // The first line dropped.
+    check(&orig[1..], 1, "dropped");
+    // A rewritten tail is caught with the head kept elsewhere.
+    let head = sha256_hex(orig[5].as_bytes());
+    write_lines(&tampered, &orig[..5]);
+    let out = Command::new(BIN)
+        .args(["log", "verify", tampered.to_str().unwrap(), "--expect-head"])
+        .arg(&head)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("line 5: "), "{}", stdout(&out));
+    // Unreadable: exit 2.
+    let out = log_verify(&dir.path().join("missing.jsonl"));
+    assert_eq!(out.status.code(), Some(2));
+
+    // A torn last line is reported apart from tampering, and the server continues the
+    // chain after cutting it off.
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(br#"{"seq":7,"time":"2026-"#);
+    std::fs::write(&log, &bytes).unwrap();
+    let out = log_verify(&log);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("line 7: torn"), "{}", stdout(&out));
+    let mut server = Server::start(&["--decision-log", log.to_str().unwrap()]);
+    assert!(server.logs().contains("torn"), "{}", server.logs());
+    assert_eq!(server.post("/v1/vet", MANIFEST.as_bytes()).status, 200);
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    let out = log_verify(&log);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("ok: 7 entries, last seq 7"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn kill_9_under_load_keeps_every_answered_vet() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = Server::start(&["--decision-log", log.to_str().unwrap()]);
+    let addr = server.addr;
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(Mutex::new(Vec::<String>::new()));
+    let clients = 200;
+    let handles: Vec<_> = (0..clients)
+        .map(|i| {
+            let stop = Arc::clone(&stop);
+            let answered = Arc::clone(&answered);
+            std::thread::spawn(move || {
+                let body = if i % 2 == 0 { MANIFEST } else { MANIFEST_JSON };
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline {
+                    match try_request(addr, "POST", "/v1/vet", &[], body.as_bytes()) {
+                        Ok(r) if r.status == 200 => {
+                            let id = r.header("x-request-id").unwrap().to_owned();
+                            answered.lock().unwrap().push(id);
+                        }
+                        Ok(r) => assert_eq!(r.status, 503, "{}", r.text()),
+                        // Refused or cut off by the kill.
+                        Err(_) => {}
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the load build up, then kill -9 in the middle of it.
+    wait_until("some answered vets", Duration::from_secs(60), || {
+        answered.lock().unwrap().len() >= 300
+    });
+    server.child.kill().unwrap(); // SIGKILL
+    let status = server.wait(Duration::from_secs(10));
+    assert!(!status.success());
+    stop.store(true, Ordering::Relaxed);
+    for h in handles {
+        h.join().unwrap();
+    }
+    let answered = answered.lock().unwrap().clone();
+    let out = log_verify(&log);
+    let report = stdout(&out);
+    println!("{} answered; log verify: {report}", answered.len());
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let logged: HashSet<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| v["request_id"].as_str().unwrap().to_owned())
+        .collect();
+    let missing: Vec<&String> = answered.iter().filter(|id| !logged.contains(*id)).collect();
+    assert!(
+        missing.is_empty(),
+        "{} answered vets are not in the log: {missing:?}",
+        missing.len()
+    );
+    assert!(logged.len() >= answered.len());
+}
