@@ -141,7 +141,10 @@ fn build_guest(workspace: &Path, target_dir: &Path) -> Result<Vec<u8>, String> {
         // the nested build must never rewrite Cargo.lock.
         .arg("--locked")
         .arg("--color=never")
-        .env("CARGO_TARGET_DIR", target_dir);
+        // An argument, not `CARGO_TARGET_DIR`: the outer build's `CARGO_TARGET_DIR` is removed
+        // from the environment below, and an env var set here would be removed with it.
+        .arg("--target-dir")
+        .arg(target_dir);
     if let Ok(jobs) = env::var("NUM_JOBS") {
         cmd.arg(format!("--jobs={jobs}"));
     }
