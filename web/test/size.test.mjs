@@ -11,10 +11,11 @@ import { measure, table } from '../scripts/size.mjs';
  * Issue 6 asks for "everything the browser downloads for the panel ≤ 150 KB gzipped". The
  * component alone is ~320 KB gzipped today (docs/PERFORMANCE.md says where the bytes go and the
  * plan to get to 150 KB), so that target is NOT met and issue 6 stays open for it. Until then
- * this budget guards against regressions: the measured total (~350 KB on 2026-11-29) plus ~5 %.
+ * this budget guards against regressions: the measured total (373,558 B in the clean CI run of
+ * 2026-11-29: component 327,681 B, jco glue ~21 KB, our JS 23,579 B) plus ~4 %.
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 370_000;
+const BUDGET_GZIP_BYTES = 390_000;
 
 test(`<microvet-panel> downloads at most ${BUDGET_GZIP_BYTES.toLocaleString('en')} bytes gzipped (target ${TARGET_GZIP_BYTES.toLocaleString('en')})`, () => {
   const m = measure('panel');
