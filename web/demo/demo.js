@@ -4,7 +4,7 @@
 // turns into a JSON Patch operation applied to the YAML in place (comments and layout
 // kept), editing the YAML refreshes the form, and the panel's one-click fixes come back as
 // `microvet-fix` events carrying the new text. No bundler, no network beyond this origin.
-import { applyPatch, patchYaml, parseYaml, pointerTokens, PUBLISHABLE, toYaml } from '../src/panel.js';
+import { applyPatch, patchYaml, parseYaml, pointerTokens, PUBLISHABLE, toYaml } from '../dist/panel.js';
 
 const EXAMPLE_URL = new URL('../../examples/hr-onboarding-helper.yaml', import.meta.url);
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];

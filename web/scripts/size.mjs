@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Raw, gzip (level 9) and brotli (quality 11) sizes of everything a browser downloads:
-//   - for `await load()`:            src/index.js and what it imports, plus dist/component/*
-//   - for `<microvet-panel>`:        src/panel.js and what it imports, plus dist/component/*
+//   - for `await load()`:            dist/index.js (the minified browser build of src/index.js)
+//                                    and what it imports, plus dist/component/*
+//   - for `<microvet-panel>`:        dist/panel.js and what it imports, plus dist/component/*
 // The JS files are found by following the static `import … from './x.js'` statements from
 // the entry point, so a new module is counted without editing this script. The component
 // files are every `.js`/`.wasm` jco wrote to dist/component (the browser test checks that
@@ -19,7 +20,7 @@ export const WEB = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const COMPONENT = join(WEB, 'dist', 'component');
 
 /** The entry points a page can start from. */
-export const ENTRIES = Object.freeze({ load: 'src/index.js', panel: 'src/panel.js' });
+export const ENTRIES = Object.freeze({ load: 'dist/index.js', panel: 'dist/panel.js' });
 
 /** `src/x.js` and every local module it imports (statically, or by `import('./literal.js')`), in order. */
 export function importClosure(entry) {
@@ -30,8 +31,9 @@ export function importClosure(entry) {
     const file = join(WEB, rel);
     const source = readFileSync(file, 'utf8');
     const specs = [
-      ...source.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s*['"](\.{1,2}\/[^'"]+)['"]/gm),
-      ...source.matchAll(/^\s*import\s*['"](\.{1,2}\/[^'"]+)['"]/gm),
+      // `import … from './x.js'`, also minified (`import{a as b}from"./x.js"`, mid-line).
+      ...source.matchAll(/(?:^|[;}\s])(?:import|export)\b[^;'"]*?\bfrom\s*['"](\.{1,2}\/[^'"]+)['"]/gm),
+      ...source.matchAll(/(?:^|[;}\s])import\s*['"](\.{1,2}\/[^'"]+)['"]/gm),
       ...source.matchAll(/\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g),
     ].map((m) => m[1]);
     for (const spec of specs) visit(relative(WEB, resolve(dirname(file), spec)).split('\\').join('/'));

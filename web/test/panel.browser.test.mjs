@@ -148,7 +148,7 @@ test(`typing an http:// redirect URI flags that field within ${FINDING_WITHIN_MS
     await page.waitForFunction(() => window.__mvTiming.appeared > 0, null, { timeout: 5000 });
   } catch (e) {
     const why = await page.evaluate(async () => {
-      const { load } = await import(new URL('../src/index.js', location.href).href);
+      const { load } = await import(new URL('../dist/index.js', location.href).href);
       const rules = (await load()).rules().map((r) => r.id);
       const findings = document.querySelector('microvet-panel').verdict?.findings ?? [];
       return { hasRule: rules.includes('MV-OAUTH-020'), findings: findings.map((f) => `${f.rule} ${f.path}`) };
@@ -328,7 +328,7 @@ test('one component per page; the size measurement counts exactly what was fetch
 
 test('timings in Chromium (printed, not asserted)', { skip }, async () => {
   const t = await page.evaluate(async () => {
-    const { load } = await import(new URL('../src/index.js', location.href).href);
+    const { load } = await import(new URL('../dist/index.js', location.href).href);
     const mv = await load();
     const policy = mv.policy();
     const text = document.querySelector('#yaml').value;
