@@ -6,10 +6,10 @@
 //! | `/` | `web/demo/index.html` |
 //! | `/NAME` | `web/demo/NAME` (`demo.css`, `demo.js`) |
 //! | `/src/…` | `web/src/…` (the ESM wrapper and the panel) |
-//! | `/dist/…` | `web/dist/…` (the transpiled component: `npm run build` in `web/`) |
+//! | `/dist/…` | `web/dist/…` (the transpiled component and the minified browser build: `npm run build` in `web/`) |
 //! | `/examples/NAME` | `examples/NAME` (the example manifest the demo loads) |
 //!
-//! The demo's relative imports (`../src/panel.js`, `../../examples/…`) resolve to these
+//! The demo's relative imports (`../dist/panel.js`, `../../examples/…`) resolve to these
 //! URLs when it is served at `/`. Only plain path segments are accepted (no `..`, no
 //! hidden files), so nothing outside those directories can be read.
 
