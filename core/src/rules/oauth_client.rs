@@ -162,7 +162,7 @@ pub(crate) enum Hard {
     MissingSlashes,
 }
 
-/// One redirect URI, analysed once.
+/// One redirect URI, analysed once per vet (see [`Ctx::redirects`]).
 pub(crate) struct Redirect<'a> {
     pub raw: &'a Sp<String>,
     /// The raw text without surrounding whitespace.
@@ -170,6 +170,8 @@ pub(crate) struct Redirect<'a> {
     /// The URL as a browser parses it (absent when unparseable).
     pub url: Option<Url>,
     pub hard: Option<Hard>,
+    /// [`canonical`] of the URL when it is sound.
+    pub canonical: Option<String>,
 }
 
 impl Redirect<'_> {
@@ -184,12 +186,26 @@ impl Redirect<'_> {
 }
 
 /// The client's redirect URIs, analysed.
-pub(crate) fn redirects(c: &Client) -> Vec<Redirect<'_>> {
+fn redirects(c: &Client) -> Vec<Redirect<'_>> {
     c.redirect_uris
         .iter()
         .flat_map(|r| r.value.iter())
         .map(analyse)
         .collect()
+}
+
+impl<'a> Ctx<'a> {
+    /// The client's redirect URIs, analysed once per vet and shared by the
+    /// `MV-OAUTH-*` redirect rules (empty without a client).
+    pub(crate) fn redirects(&self) -> &[Redirect<'a>] {
+        self.redirects.get_or_init(|| {
+            self.manifest
+                .client
+                .as_ref()
+                .map(redirects)
+                .unwrap_or_default()
+        })
+    }
 }
 
 fn is_scheme_char(c: char) -> bool {
@@ -240,11 +256,14 @@ fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     } else {
         None
     };
+    let url = parsed.ok();
+    let canonical = url.as_ref().filter(|_| hard.is_none()).map(canonical);
     Redirect {
         raw,
         text,
-        url: parsed.ok(),
+        url,
         hard,
+        canonical,
     }
 }
 

@@ -22,8 +22,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let Some(c) = oc::client(cx) else { return };
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let raw = &r.raw.value;
         let browser = r.url.as_ref().map(|u| u.as_str().to_string());
         match &r.hard {
