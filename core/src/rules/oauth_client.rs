@@ -160,6 +160,9 @@ pub(crate) enum Hard {
     Whitespace,
     /// `https:host/path` or `https:/host`: browsers add the missing slashes (MV-OAUTH-019).
     MissingSlashes,
+    /// A Unicode host that cannot be mapped to its ASCII form without the Unicode tables
+    /// (combining marks, invisible or right-to-left characters...) (MV-OAUTH-019).
+    Host(crate::idn::Rejection),
 }
 
 /// One redirect URI, analysed once per vet (see [`Ctx::redirects`]).
@@ -236,7 +239,10 @@ pub(crate) fn is_special(scheme: &str) -> bool {
 
 fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     let text = raw.value.trim();
-    let parsed = Url::parse(text);
+    // `url` parses ASCII hosts only (idna_adapter 1.0): Unicode hosts of http(s) URLs are
+    // mapped to their A-label form first, or rejected when that cannot be done faithfully.
+    let host = crate::idn::url_text(text);
+    let parsed = Url::parse(host.as_deref().unwrap_or(text));
     let scheme = match &parsed {
         Ok(u) => Some(u.scheme().to_string()),
         Err(_) => raw_scheme(text),
@@ -245,6 +251,8 @@ fn analyse(raw: &Sp<String>) -> Redirect<'_> {
         Some(Hard::DangerousScheme(s.to_string()))
     } else if text.contains('*') {
         Some(Hard::Wildcard)
+    } else if let Err(e) = host {
+        Some(Hard::Host(e))
     } else if let Err(e) = &parsed {
         Some(Hard::Unparseable(e.to_string()))
     } else if scheme.as_deref().is_some_and(is_special) && text.contains('\\') {
@@ -335,7 +343,7 @@ pub(crate) fn canonical(url: &Url) -> String {
 /// when it is an IDN (`xn--` labels), so a homograph is visible.
 pub(crate) fn show_host(host: &str) -> String {
     if host.split('.').any(|l| l.starts_with("xn--")) {
-        let unicode = url::quirks::domain_to_unicode(host);
+        let unicode = crate::idn::to_unicode(host);
         if !unicode.is_empty() && unicode != host {
             return format!("`{host}` (`{unicode}`)");
         }
