@@ -6,6 +6,7 @@
 pub mod engine;
 pub mod error;
 pub mod fix;
+pub(crate) mod idn;
 pub mod manifest;
 pub mod pkce;
 pub mod policy;

@@ -256,6 +256,8 @@ pub struct Ctx<'a> {
     pub personal: bool,
     /// Whether this is an RFC 7591 registration request rather than a manifest.
     pub dcr: bool,
+    /// The client's redirect URIs, analysed on first use ([`Ctx::redirects`]).
+    pub(crate) redirects: std::cell::OnceCell<Vec<oauth_client::Redirect<'a>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -305,6 +307,7 @@ impl<'a> Ctx<'a> {
             max_sensitivity,
             personal,
             dcr,
+            redirects: std::cell::OnceCell::new(),
         }
     }
 

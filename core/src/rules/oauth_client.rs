@@ -160,9 +160,12 @@ pub(crate) enum Hard {
     Whitespace,
     /// `https:host/path` or `https:/host`: browsers add the missing slashes (MV-OAUTH-019).
     MissingSlashes,
+    /// A Unicode host that cannot be mapped to its ASCII form without the Unicode tables
+    /// (combining marks, invisible or right-to-left characters...) (MV-OAUTH-019).
+    Host(crate::idn::Rejection),
 }
 
-/// One redirect URI, analysed once.
+/// One redirect URI, analysed once per vet (see [`Ctx::redirects`]).
 pub(crate) struct Redirect<'a> {
     pub raw: &'a Sp<String>,
     /// The raw text without surrounding whitespace.
@@ -170,6 +173,8 @@ pub(crate) struct Redirect<'a> {
     /// The URL as a browser parses it (absent when unparseable).
     pub url: Option<Url>,
     pub hard: Option<Hard>,
+    /// [`canonical`] of the URL when it is sound.
+    pub canonical: Option<String>,
 }
 
 impl Redirect<'_> {
@@ -184,12 +189,26 @@ impl Redirect<'_> {
 }
 
 /// The client's redirect URIs, analysed.
-pub(crate) fn redirects(c: &Client) -> Vec<Redirect<'_>> {
+fn redirects(c: &Client) -> Vec<Redirect<'_>> {
     c.redirect_uris
         .iter()
         .flat_map(|r| r.value.iter())
         .map(analyse)
         .collect()
+}
+
+impl<'a> Ctx<'a> {
+    /// The client's redirect URIs, analysed once per vet and shared by the
+    /// `MV-OAUTH-*` redirect rules (empty without a client).
+    pub(crate) fn redirects(&self) -> &[Redirect<'a>] {
+        self.redirects.get_or_init(|| {
+            self.manifest
+                .client
+                .as_ref()
+                .map(redirects)
+                .unwrap_or_default()
+        })
+    }
 }
 
 fn is_scheme_char(c: char) -> bool {
@@ -220,7 +239,10 @@ pub(crate) fn is_special(scheme: &str) -> bool {
 
 fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     let text = raw.value.trim();
-    let parsed = Url::parse(text);
+    // `url` parses ASCII hosts only (idna_adapter 1.0): Unicode hosts of http(s) URLs are
+    // mapped to their A-label form first, or rejected when that cannot be done faithfully.
+    let host = crate::idn::url_text(text);
+    let parsed = Url::parse(host.as_deref().unwrap_or(text));
     let scheme = match &parsed {
         Ok(u) => Some(u.scheme().to_string()),
         Err(_) => raw_scheme(text),
@@ -229,6 +251,8 @@ fn analyse(raw: &Sp<String>) -> Redirect<'_> {
         Some(Hard::DangerousScheme(s.to_string()))
     } else if text.contains('*') {
         Some(Hard::Wildcard)
+    } else if let Err(e) = host {
+        Some(Hard::Host(e))
     } else if let Err(e) = &parsed {
         Some(Hard::Unparseable(e.to_string()))
     } else if scheme.as_deref().is_some_and(is_special) && text.contains('\\') {
@@ -240,11 +264,14 @@ fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     } else {
         None
     };
+    let url = parsed.ok();
+    let canonical = url.as_ref().filter(|_| hard.is_none()).map(canonical);
     Redirect {
         raw,
         text,
-        url: parsed.ok(),
+        url,
         hard,
+        canonical,
     }
 }
 
@@ -316,7 +343,7 @@ pub(crate) fn canonical(url: &Url) -> String {
 /// when it is an IDN (`xn--` labels), so a homograph is visible.
 pub(crate) fn show_host(host: &str) -> String {
     if host.split('.').any(|l| l.starts_with("xn--")) {
-        let unicode = url::quirks::domain_to_unicode(host);
+        let unicode = crate::idn::to_unicode(host);
         if !unicode.is_empty() && unicode != host {
             return format!("`{host}` (`{unicode}`)");
         }

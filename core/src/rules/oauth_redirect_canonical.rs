@@ -77,14 +77,14 @@ fn reasons(r: &oc::Redirect<'_>, url: &url::Url) -> Vec<String> {
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let Some(c) = oc::client(cx) else { return };
     let mut seen = std::collections::BTreeSet::new();
-    for r in oc::redirects(c) {
-        let Some(url) = r.sound() else { continue };
-        let canonical = oc::canonical(url);
+    for r in cx.redirects() {
+        let (Some(url), Some(canonical)) = (r.sound(), r.canonical.as_deref()) else {
+            continue;
+        };
         // A repeat is MV-OAUTH-028's (removed, not rewritten: two fixes on one item
         // would conflict).
-        if !seen.insert(canonical.clone()) {
+        if !seen.insert(canonical) {
             continue;
         }
         // A fragment is MV-OAUTH-019's (with the same canonical fix).
@@ -92,7 +92,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if canonical == without_fragment {
             continue;
         }
-        let mut why = reasons(&r, url);
+        let mut why = reasons(r, url);
         if why.is_empty() {
             why.push(String::from("other normalisation"));
         }

@@ -20,21 +20,21 @@ pub static RULE: Rule = Rule {
     check,
 };
 
+/// The canonical form of a sound URI, else its text.
+fn key<'r>(r: &'r oc::Redirect<'_>) -> &'r str {
+    r.canonical.as_deref().unwrap_or(r.text)
+}
+
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let Some(c) = oc::client(cx) else { return };
-    let list = oc::redirects(c);
-    let key = |r: &oc::Redirect<'_>| match r.sound() {
-        Some(u) => oc::canonical(u),
-        None => r.text.to_string(),
-    };
+    let list = cx.redirects();
     // First index of each canonical form (a map, not a scan: lists may be long).
-    let mut first: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, r) in list.iter().enumerate() {
         let k = key(r);
-        let earlier = match first.get(&k) {
+        let earlier = match first.get(k) {
             Some(j) => list.get(*j),
             None => {
-                first.insert(k.clone(), i);
+                first.insert(k, i);
                 None
             }
         };

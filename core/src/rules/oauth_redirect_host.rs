@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     category: Category::Oauth,
     severity: Severity::High,
     summary: "a redirect URI sends codes to a host outside the organisation's domains",
-    what: "The host of each `http`/`https` redirect URI *after WHATWG parsing* (percent-decoding, IDNA mapping to punycode, case folding, `。` as `.`) must be one of the policy's `organisation.domains` or a subdomain. Suffix tricks (`apps.example.com.evil.io`), userinfo tricks (`apps.example.com@evil.io`), encoded dots (`apps.example.com%2eevil.io`) and homographs (`exаmple.com` with a Cyrillic `а`, shown as `xn--...` and in Unicode) are judged by the host the browser actually visits. No DNS lookups. Native apps' loopback hosts are exempt.",
+    what: "The host of each `http`/`https` redirect URI *after WHATWG parsing* (percent-decoding, case folding, `。` and fullwidth forms mapped, Unicode labels as `xn--` A-labels; a Unicode host that cannot be mapped without doubt is MV-OAUTH-019's) must be one of the policy's `organisation.domains` or a subdomain. Suffix tricks (`apps.example.com.evil.io`), userinfo tricks (`apps.example.com@evil.io`), encoded dots (`apps.example.com%2eevil.io`) and homographs (`exаmple.com` with a Cyrillic `а`, shown as `xn--...` and in Unicode) are judged by the host the browser actually visits. No DNS lookups. Native apps' loopback hosts are exempt.",
     why: "Whoever runs the redirect host receives the authorization code (and, with PKCE missing or leaked, the tokens). Micro apps are hosted by the organisation; a callback elsewhere is a data flow to a third party that was never reviewed.",
     example: "client:\n  redirect_uris: [https://apps.example.com.evil.io/callback]",
     fix: "Host the callback under one of the organisation's domains.",
@@ -26,7 +26,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let Some(c) = oc::client(cx) else { return };
     let native = oc::is_native(c);
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         if !matches!(url.scheme(), "http" | "https") {
             continue;

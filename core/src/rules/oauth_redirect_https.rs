@@ -26,7 +26,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let Some(c) = oc::client(cx) else { return };
     let native = oc::is_native(c);
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         let scheme = url.scheme();
         if scheme == "https" {

@@ -24,7 +24,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if !oc::is_native(c) {
         return;
     }
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         if !matches!(url.scheme(), "http" | "https")
             || !url.host().is_some_and(|h| oc::is_localhost(&h))

@@ -8,22 +8,22 @@ pub static RULE: Rule = Rule {
     category: Category::Oauth,
     severity: Severity::High,
     summary: "a redirect URI is not an absolute URI without fragment and userinfo, or parsers disagree on it",
-    what: "Each redirect URI must parse as an absolute URL; must not carry a fragment (`#...`) or userinfo (`user:pass@`, or a lone `@`); and must not contain what makes parsers disagree: a backslash (WHATWG reads `\\` as `/` in http(s) URLs, RFC 3986 parsers do not), whitespace or control characters (browsers drop tabs and newlines), or a special scheme without `//` (`https:host/cb`). The message says what a browser would read.",
-    why: "`https://apps.example.com\\@evil.io` is `apps.example.com` to a browser but `evil.io` to an RFC 3986 parser: the authorization server may validate one host and the browser visit the other. Userinfo is the classic way to make a foreign host look like the organisation's (`https://apps.example.com@evil.io`). A fragment is forbidden (the response would be appended after it) and a relative URI has no defined target.",
+    what: "Each redirect URI must parse as an absolute URL; must not carry a fragment (`#...`) or userinfo (`user:pass@`, or a lone `@`); and must not contain what makes parsers disagree: a backslash (WHATWG reads `\\` as `/` in http(s) URLs, RFC 3986 parsers do not), whitespace or control characters (browsers drop tabs and newlines), or a special scheme without `//` (`https:host/cb`); and an http(s) host with Unicode must map to its ASCII form without doubt: fullwidth letters and digits and the dots `。．｡` are mapped, letters of Latin, Greek, Cyrillic, kana, CJK and Hangul are lowercased and encoded as A-labels (`xn--`), while combining marks, invisible and formatting characters (zero-width, bidi controls, variation selectors, non-ASCII spaces), right-to-left text, the deviation characters `ß` and `ς`, fullwidth punctuation and other characters are reported (so are `xn--` labels that decode to them). The message says what a browser would read.",
+    why: "`https://apps.example.com\\@evil.io` is `apps.example.com` to a browser but `evil.io` to an RFC 3986 parser: the authorization server may validate one host and the browser visit the other. Userinfo is the classic way to make a foreign host look like the organisation's (`https://apps.example.com@evil.io`). A fragment is forbidden (the response would be appended after it) and a relative URI has no defined target. An invisible or combining character in a host makes two different-looking registrations one host, or one harmless-looking host another: the A-label is what the server compares and the browser visits.",
     example: "client:\n  redirect_uris: [\"https://apps.example.com\\\\@evil.io/cb\", \"https://apps.example.com@evil.io/cb\", \"/callback\"]",
-    fix: "Write the callback as a plain absolute `https://host/path` URI; the fix removes a fragment, the other shapes need a person to say which host was meant.",
+    fix: "Write the callback as a plain absolute `https://host/path` URI, with an internationalised host in its A-label (`xn--`) form; the fix removes a fragment, the other shapes need a person to say which host was meant.",
     references: &[
         "RFC 6749 §3.1.2 (absolute URI, no fragment)",
         "RFC 3986 §3.2.1 (userinfo), §4.3 (absolute URI)",
         "WHATWG URL §4.4 (backslash, tab and newline handling in special URLs)",
         "RFC 9700 §4.1 (redirect URI validation attacks)",
+        "UTS #46 §4 (IDNA processing), RFC 5891 §4.2 (A-labels), RFC 3492 (Punycode)",
     ],
     check,
 };
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let Some(c) = oc::client(cx) else { return };
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let raw = &r.raw.value;
         let browser = r.url.as_ref().map(|u| u.as_str().to_string());
         match &r.hard {
@@ -59,6 +59,15 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                         "redirect URI `{}` contains whitespace or control characters: browsers read `{}`",
                         raw.escape_debug(),
                         browser.unwrap_or_default()
+                    ),
+                );
+                continue;
+            }
+            Some(Hard::Host(rejected)) => {
+                out.at(
+                    r.raw,
+                    format!(
+                        "redirect URI `{raw}`: {rejected}, which microvet cannot map to the host a browser visits; register the host's ASCII form (IDN labels as A-labels, `xn--...`)"
                     ),
                 );
                 continue;
@@ -157,6 +166,46 @@ mod tests {
             "{u:?}"
         );
         assert_eq!(m("https://@apps.example.com/cb").len(), 1);
+    }
+
+    #[test]
+    fn unicode_hosts_that_cannot_be_mapped_faithfully() {
+        for (u, why) in [
+            // A browser visits `example.com`; the server compares another string.
+            (
+                "https://exa\u{200b}mple.com/cb",
+                "invisible or formatting character U+200B",
+            ),
+            // A browser reads the fullwidth `＊` as a wildcard host `*.example.com`.
+            (
+                "https://\u{ff0a}.example.com/cb",
+                "fullwidth `\u{ff0a}` (U+FF0A)",
+            ),
+            (
+                "https://bu\u{308}cher.example.com/cb",
+                "combining mark U+0308",
+            ),
+            ("https://stra\u{df}e.example.com/cb", "deviation character"),
+            (
+                "https://\u{5d0}.example.com/cb",
+                "right-to-left character U+05D0",
+            ),
+        ] {
+            let got = m(u);
+            assert_eq!(got.len(), 1, "{u}: {got:?}");
+            assert!(got[0].contains(why), "{u}: {got:?}");
+            assert!(got[0].contains("A-labels, `xn--...`"), "{u}: {got:?}");
+            // Nothing else is said about a host microvet cannot read.
+            let all = vet(&with_uris("web", &[u]));
+            assert!(
+                all.iter()
+                    .all(|f| !f.rule.starts_with("MV-OAUTH-02") || f.rule == "MV-OAUTH-029"),
+                "{u}: {all:?}"
+            );
+        }
+        // Mapped hosts are not malformed.
+        assert!(m("https://b\u{fc}cher.example.com/cb").is_empty());
+        assert!(m("https://\u{ff41}pps.example.com/cb").is_empty());
     }
 
     #[test]

@@ -66,8 +66,7 @@ fn carries_url(value: &str) -> Option<String> {
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let Some(c) = oc::client(cx) else { return };
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         for (name, value) in url.query_pairs() {
             let key: String = name

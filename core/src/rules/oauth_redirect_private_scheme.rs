@@ -25,7 +25,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if !oc::is_native(c) {
         return;
     }
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         let scheme = url.scheme();
         if matches!(scheme, "http" | "https") {

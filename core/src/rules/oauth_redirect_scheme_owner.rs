@@ -31,7 +31,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .iter()
         .map(|d| oc::reversed(d))
         .collect();
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         let scheme = url.scheme();
         if matches!(scheme, "http" | "https") || !scheme.contains('.') {

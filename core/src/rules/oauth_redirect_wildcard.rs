@@ -1,5 +1,5 @@
 //! MV-OAUTH-018 redirect-uri-wildcard
-use super::oauth_client::{self as oc, Hard};
+use super::oauth_client::Hard;
 use super::prelude::*;
 
 pub static RULE: Rule = Rule {
@@ -21,8 +21,7 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let Some(c) = oc::client(cx) else { return };
-    for r in oc::redirects(c) {
+    for r in cx.redirects() {
         if r.hard == Some(Hard::Wildcard) {
             out.at(
                 r.raw,
