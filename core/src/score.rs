@@ -172,7 +172,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
                 .vendors
                 .approved
                 .iter()
-                .any(|a| crate::policy::host_in_domain(v.value.trim(), &a.domain))
+                .any(|a| crate::rules::matching::host_in_domain(v.value.trim(), &a.domain))
         });
         dep_points += if approved { 3 } else { 8 };
         let name = d

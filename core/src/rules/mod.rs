@@ -22,6 +22,7 @@ mod life_expiry_range;
 mod life_retention_expiry;
 mod life_retention_missing;
 mod life_retention_policy;
+pub(crate) mod matching;
 mod oauth_access_lifetime;
 mod oauth_auth_method;
 mod oauth_cc_public;
@@ -256,6 +257,8 @@ pub struct Ctx<'a> {
     pub personal: bool,
     /// Whether this is an RFC 7591 registration request rather than a manifest.
     pub dcr: bool,
+    /// The literal secrets of the document (`MV-SECRET-001` and redaction), found once.
+    pub(crate) secrets: Vec<secret_literal::SecretHit>,
 }
 
 impl<'a> Ctx<'a> {
@@ -305,6 +308,7 @@ impl<'a> Ctx<'a> {
             max_sensitivity,
             personal,
             dcr,
+            secrets: secret_literal::find(root),
         }
     }
 
@@ -324,12 +328,20 @@ impl<'a> Ctx<'a> {
 
     /// Whether a sink URL is on the policy's enterprise allowlist.
     pub fn sink_allowed(&self, url: &url::Url) -> bool {
-        self.policy.sinks.allow.iter().any(|p| p.matches(url))
+        self.policy
+            .sinks
+            .allow
+            .iter()
+            .any(|p| matching::sink_matches(p, url))
     }
 
     /// The deny pattern a sink URL matches, if any.
     pub fn sink_denied(&self, url: &url::Url) -> Option<&'a crate::policy::SinkPattern> {
-        self.policy.sinks.deny.iter().find(|p| p.matches(url))
+        self.policy
+            .sinks
+            .deny
+            .iter()
+            .find(|p| matching::sink_matches(p, url))
     }
 }
 
@@ -424,9 +436,14 @@ pub(crate) mod prelude {
 
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
-    let mut out: Vec<String> = secret_literal::find(root)
-        .into_iter()
-        .map(|h| h.secret)
+    secret_strings_of(&secret_literal::find(root))
+}
+
+/// [`secret_strings`] of the secrets already found (see [`Ctx::secrets`]).
+pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
+    let mut out: Vec<String> = hits
+        .iter()
+        .map(|h| h.secret.clone())
         .filter(|s| s.chars().count() >= 4)
         .collect();
     // Longest first so a secret containing another is replaced whole.
