@@ -99,7 +99,7 @@ impl Policy {
             policy_sha256: self.sha256.clone(),
             engine: ENGINE.to_string(),
         };
-        redact(&mut verdict, &rules::secret_strings(&root));
+        redact(&mut verdict, &rules::secret_strings_of(&cx.secrets));
         Ok(verdict)
     }
 }

@@ -141,8 +141,26 @@ struct Cx {
     issues: Vec<SchemaIssue>,
 }
 
+/// `format!("{path}/{}", escape_token(key))`, in one allocation.
 fn child(path: &str, key: &str) -> String {
-    format!("{path}/{}", escape_token(key))
+    if key.contains(['~', '/']) {
+        return format!("{path}/{}", escape_token(key));
+    }
+    let mut out = String::with_capacity(path.len() + 1 + key.len());
+    out.push_str(path);
+    out.push('/');
+    out.push_str(key);
+    out
+}
+
+/// `format!("{path}/{i}")`.
+fn index(path: &str, i: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(path.len() + 4);
+    out.push_str(path);
+    out.push('/');
+    let _ = write!(out, "{i}");
+    out
 }
 
 impl Cx {
@@ -243,7 +261,7 @@ impl Cx {
             Value::Seq(items) => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    let ip = format!("{p}/{i}");
+                    let ip = index(&p, i);
                     match &item.value {
                         Value::Str(s) => out.push(Sp {
                             value: s.clone(),
@@ -376,7 +394,7 @@ pub fn extract(root: &Node) -> Manifest {
             Value::Seq(items) => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    let ip = format!("{p}/{i}");
+                    let ip = index(&p, i);
                     match &item.value {
                         // `- hr.employee_records` is accepted as shorthand for `- type: ...`.
                         Value::Str(s) => out.push(DataAccess {
@@ -452,7 +470,7 @@ pub fn extract(root: &Node) -> Manifest {
             Value::Seq(items) => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    let ip = format!("{p}/{i}");
+                    let ip = index(&p, i);
                     if matches!(item.value, Value::Map(_)) {
                         cx.unknown_fields(item, &ip, DEP_FIELDS);
                         out.push(Dependency {

@@ -39,8 +39,12 @@ fn exposure_finding(f: &Finding) -> bool {
     if RELATIONAL.contains(&f.rule) {
         return false;
     }
+    // `f.rule` is a `Rule::id` itself: an exact comparison finds it (IDs are unique).
     matches!(
-        crate::rules::find(f.rule).map(|r| r.category),
+        crate::rules::RULES
+            .iter()
+            .find(|r| r.id == f.rule)
+            .map(|r| r.category),
         Some(
             Category::Sinks
                 | Category::Secrets
@@ -143,7 +147,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         sink_points += if allowed { 2 } else { 10 };
         sink_reasons.push(format!(
             "{} ({})",
-            redact_sink(&s.raw.value),
+            redact_sink(&s.url),
             if allowed {
                 "enterprise"
             } else {
@@ -172,7 +176,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
                 .vendors
                 .approved
                 .iter()
-                .any(|a| crate::policy::host_in_domain(v.value.trim(), &a.domain))
+                .any(|a| crate::rules::matching::host_in_domain(v.value.trim(), &a.domain))
         });
         dep_points += if approved { 3 } else { 8 };
         let name = d
@@ -245,8 +249,9 @@ fn count(n: usize) -> u32 {
 }
 
 /// A sink as shown in reasons: scheme and host only (never userinfo, paths or queries).
-fn redact_sink(raw: &str) -> String {
-    match url::Url::parse(raw.trim()) {
+/// Takes the sink as [`Ctx`] parsed it (`Url::parse` of the trimmed text).
+fn redact_sink(url: &Result<url::Url, url::ParseError>) -> String {
+    match url {
         Ok(u) => match u.host_str() {
             Some(h) if !h.is_empty() => format!("{}://{h}", u.scheme()),
             _ => format!("{}:", u.scheme()),
@@ -307,7 +312,7 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         ),
     });
     if cx.sensitive() && !cx.sinks.is_empty() {
-        let sinks: Vec<String> = cx.sinks.iter().map(|s| redact_sink(&s.raw.value)).collect();
+        let sinks: Vec<String> = cx.sinks.iter().map(|s| redact_sink(&s.url)).collect();
         out.push(Control {
             control: "dlp_required",
             value: json!(sinks),

@@ -151,10 +151,86 @@ pub struct Verdict {
 
 impl Verdict {
     /// Canonical JSON: compact, fixed key order, no timestamps. Identical bytes in every runtime.
+    ///
+    /// Written by hand (it is on every request): the same bytes as `serde_json::to_string`
+    /// of the derived `Serialize` (field order, skipped `None`s, serde_json's string
+    /// escapes), which a test checks; the nested `serde_json::Value`s go through serde_json.
     pub fn to_json(&self) -> String {
-        // Serializing these plain structs cannot fail (no maps with non-string keys, no
-        // non-finite floats); fall back to an empty object rather than panicking.
-        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+        let mut out = String::with_capacity(
+            384 + 192 * (self.findings.len() + self.controls.len() + self.risk.factors.len()),
+        );
+        out.push_str("{\"decision\":");
+        json_str(&mut out, self.decision.as_str());
+        out.push_str(",\"risk\":{\"score\":");
+        json_u32(&mut out, self.risk.score);
+        out.push_str(",\"tier\":");
+        json_str(&mut out, self.risk.tier.as_str());
+        out.push_str(",\"factors\":[");
+        for (i, f) in self.risk.factors.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"factor\":");
+            json_str(&mut out, &f.factor);
+            out.push_str(",\"points\":");
+            json_u32(&mut out, f.points);
+            out.push_str(",\"reason\":");
+            json_str(&mut out, &f.reason);
+            out.push('}');
+        }
+        out.push_str("]},\"findings\":[");
+        for (i, f) in self.findings.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"rule\":");
+            json_str(&mut out, f.rule);
+            out.push_str(",\"severity\":");
+            json_str(&mut out, f.severity.as_str());
+            out.push_str(",\"path\":");
+            json_str(&mut out, &f.path);
+            if let Some(line) = f.line {
+                out.push_str(",\"line\":");
+                json_u32(&mut out, line);
+            }
+            out.push_str(",\"message\":");
+            json_str(&mut out, &f.message);
+            if let Some(fix) = &f.fix {
+                out.push_str(",\"fix\":{\"op\":");
+                json_str(&mut out, fix.op);
+                out.push_str(",\"path\":");
+                json_str(&mut out, &fix.path);
+                if let Some(value) = &fix.value {
+                    out.push_str(",\"value\":");
+                    json_value(&mut out, value);
+                }
+                out.push_str(",\"description\":");
+                json_str(&mut out, &fix.description);
+                out.push('}');
+            }
+            out.push('}');
+        }
+        out.push_str("],\"controls\":[");
+        for (i, c) in self.controls.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"control\":");
+            json_str(&mut out, c.control);
+            out.push_str(",\"value\":");
+            json_value(&mut out, &c.value);
+            out.push_str(",\"reason\":");
+            json_str(&mut out, &c.reason);
+            out.push('}');
+        }
+        out.push_str("],\"manifest_sha256\":");
+        json_str(&mut out, &self.manifest_sha256);
+        out.push_str(",\"policy_sha256\":");
+        json_str(&mut out, &self.policy_sha256);
+        out.push_str(",\"engine\":");
+        json_str(&mut out, &self.engine);
+        out.push('}');
+        out
     }
 
     /// Pretty JSON (same content as [`Verdict::to_json`], indented), for people.
@@ -168,5 +244,268 @@ impl Verdict {
     }
 }
 
+/// A JSON string as serde_json writes it: `"` and backslash escaped, control characters
+/// as `\b \t \n \f \r` or `\u00XX`, everything else (`/`, DEL, non-ASCII) as is.
+fn json_str(out: &mut String, s: &str) {
+    out.push('"');
+    let clean = clean_prefix(s.as_bytes());
+    if clean == s.len() {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate().skip(clean) {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\x08' => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\x0c' => "\\f",
+            b'\r' => "\\r",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or_default());
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(
+                HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+            ));
+            out.push(char::from(
+                HEX.get(usize::from(b & 0xf)).copied().unwrap_or(b'0'),
+            ));
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(s.get(start..).unwrap_or_default());
+    out.push('"');
+}
+
+/// The length of the longest prefix needing no escape, eight bytes at a time: a word is
+/// clean unless it has a byte below 0x20, a `"` or a backslash (exact SWAR tests).
+fn clean_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w);
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH != 0;
+        if below_space
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+        {
+            break;
+        }
+        n += 8;
+    }
+    n + bytes
+        .get(n..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|&&b| b >= 0x20 && b != b'"' && b != b'\\')
+        .count()
+}
+
+fn json_u32(out: &mut String, n: u32) {
+    use std::fmt::Write;
+    let _ = write!(out, "{n}");
+}
+
+/// A nested value (a fix or control value), compact, as serde_json writes it (numbers by
+/// serde_json's own `Display`, which is its serializer's formatting).
+fn json_value(out: &mut String, v: &serde_json::Value) {
+    use serde_json::Value as J;
+    match v {
+        J::Null => out.push_str("null"),
+        J::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        J::Number(n) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{n}");
+        }
+        J::String(s) => json_str(out, s),
+        J::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_value(out, item);
+            }
+            out.push(']');
+        }
+        J::Object(map) => {
+            out.push('{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                json_str(out, k);
+                out.push(':');
+                json_value(out, item);
+            }
+            out.push('}');
+        }
+    }
+}
+
 /// The engine name and version, `microvet x.y.z`.
 pub const ENGINE: &str = concat!("microvet ", env!("CARGO_PKG_VERSION"));
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn serde(v: &Verdict) -> String {
+        serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn hand_written_json_is_serde_json_byte_for_byte() {
+        let nasty = "q\"b\\s/ctl\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f} é € 😀 </script>";
+        let mut v = Verdict {
+            decision: Decision::ApproveWithControls,
+            risk: Risk {
+                score: 4_000_000_000,
+                tier: Tier::Critical,
+                factors: vec![
+                    RiskFactor {
+                        factor: nasty.into(),
+                        points: 0,
+                        reason: String::new(),
+                    },
+                    RiskFactor {
+                        factor: "a".into(),
+                        points: 7,
+                        reason: nasty.into(),
+                    },
+                ],
+            },
+            findings: vec![
+                Finding {
+                    rule: "MV-X-001",
+                    severity: Severity::Info,
+                    path: "/a~1b/0".into(),
+                    line: None,
+                    message: nasty.into(),
+                    fix: None,
+                },
+                Finding {
+                    rule: "MV-X-002",
+                    severity: Severity::Critical,
+                    path: String::new(),
+                    line: Some(0),
+                    message: String::new(),
+                    fix: Some(Fix {
+                        op: "remove",
+                        path: nasty.into(),
+                        value: None,
+                        description: nasty.into(),
+                    }),
+                },
+                Finding {
+                    rule: "MV-X-003",
+                    severity: Severity::Low,
+                    path: "/p".into(),
+                    line: Some(u32::MAX),
+                    message: "m".into(),
+                    fix: Some(Fix {
+                        op: "replace",
+                        path: "/p".into(),
+                        value: Some(
+                            serde_json::json!({"z": [1, -2, 2.5, null, true, nasty], "a": {}}),
+                        ),
+                        description: "d".into(),
+                    }),
+                },
+            ],
+            controls: vec![
+                Control {
+                    control: "c1",
+                    value: serde_json::json!(60),
+                    reason: nasty.into(),
+                },
+                Control {
+                    control: "c2",
+                    value: serde_json::json!(nasty),
+                    reason: String::new(),
+                },
+                Control {
+                    control: "c3",
+                    value: serde_json::json!(false),
+                    reason: "r".into(),
+                },
+                Control {
+                    control: "c4",
+                    value: serde_json::Value::Null,
+                    reason: "r".into(),
+                },
+                Control {
+                    control: "c5",
+                    value: serde_json::json!([]),
+                    reason: "r".into(),
+                },
+            ],
+            manifest_sha256: "ab".into(),
+            policy_sha256: nasty.into(),
+            engine: ENGINE.into(),
+        };
+        assert_eq!(v.to_json(), serde(&v));
+        for c in 0u8..=0x7f {
+            v.engine = format!("x{}y", char::from(c));
+            assert_eq!(v.to_json(), serde(&v), "byte {c:#x}");
+        }
+        // Every position relative to the 8-byte words of the fast scan.
+        for c in ['\u{0}', '\u{1f}', '"', '\\', ' ', '\u{7f}', 'é', '\n'] {
+            for pos in 0..26 {
+                v.engine = format!("{}{c}{}", "a".repeat(pos), "b".repeat(26 - pos));
+                assert_eq!(v.to_json(), serde(&v), "{c:?} at {pos}");
+            }
+        }
+        v.risk.factors.clear();
+        v.findings.clear();
+        v.controls.clear();
+        for d in [
+            Decision::Approve,
+            Decision::ApproveWithControls,
+            Decision::Remediate,
+            Decision::Reject,
+        ] {
+            v.decision = d;
+            for t in [Tier::Low, Tier::Medium, Tier::High, Tier::Critical] {
+                v.risk.tier = t;
+                assert_eq!(v.to_json(), serde(&v));
+            }
+        }
+    }
+
+    #[test]
+    fn corpus_verdicts_render_as_serde_json_does() {
+        let policy = crate::Policy::builtin().unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/corpus");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let case = entry.unwrap().path();
+            for name in ["input.yaml", "input.json", "dcr.json"] {
+                let Ok(text) = std::fs::read_to_string(case.join(name)) else {
+                    continue;
+                };
+                for kind in [crate::InputKind::Manifest, crate::InputKind::Dcr] {
+                    if let Ok(v) = policy.vet_kind(kind, &text) {
+                        assert_eq!(v.to_json(), serde(&v), "{}", case.display());
+                        n += 1;
+                    }
+                }
+            }
+        }
+        assert!(n > 20, "{n} verdicts");
+    }
+}

@@ -305,8 +305,9 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
             }) => {
                 match pending_key.take() {
                     None => {
-                        let name = match &node.value {
-                            Value::Str(s) => s.clone(),
+                        let (line, col) = (node.line, node.col);
+                        let name = match node.value {
+                            Value::Str(s) => s,
                             Value::Int(i) => i.to_string(),
                             Value::Bool(b) => b.to_string(),
                             Value::Float(f) => f.to_string(),
@@ -316,7 +317,7 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                                     ErrorCode::Structure,
                                     "a mapping key must be a plain value, not a list or mapping",
                                 )
-                                .at(node.line, node.col));
+                                .at(line, col));
                             }
                         };
                         if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
@@ -324,14 +325,10 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                             ErrorCode::Structure,
                             format!("duplicate key `{name}` (first defined on line {})", first.line),
                         )
-                        .at(node.line, node.col)
+                        .at(line, col)
                         .with_help("keep one of the two entries; YAML parsers disagree on which one wins"));
                         }
-                        *pending_key = Some(Key {
-                            name,
-                            line: node.line,
-                            col: node.col,
-                        });
+                        *pending_key = Some(Key { name, line, col });
                     }
                     Some(key) => entries.push((key, node)),
                 }

@@ -22,6 +22,7 @@ mod life_expiry_range;
 mod life_retention_expiry;
 mod life_retention_missing;
 mod life_retention_policy;
+pub(crate) mod matching;
 mod oauth_access_lifetime;
 mod oauth_auth_method;
 mod oauth_cc_public;
@@ -258,6 +259,8 @@ pub struct Ctx<'a> {
     pub dcr: bool,
     /// The client's redirect URIs, analysed on first use ([`Ctx::redirects`]).
     pub(crate) redirects: std::cell::OnceCell<Vec<oauth_client::Redirect<'a>>>,
+    /// The literal secrets of the document (`MV-SECRET-001` and redaction), found once.
+    pub(crate) secrets: Vec<secret_literal::SecretHit>,
 }
 
 impl<'a> Ctx<'a> {
@@ -308,6 +311,7 @@ impl<'a> Ctx<'a> {
             personal,
             dcr,
             redirects: std::cell::OnceCell::new(),
+            secrets: secret_literal::find(root),
         }
     }
 
@@ -327,12 +331,20 @@ impl<'a> Ctx<'a> {
 
     /// Whether a sink URL is on the policy's enterprise allowlist.
     pub fn sink_allowed(&self, url: &url::Url) -> bool {
-        self.policy.sinks.allow.iter().any(|p| p.matches(url))
+        self.policy
+            .sinks
+            .allow
+            .iter()
+            .any(|p| matching::sink_matches(p, url))
     }
 
     /// The deny pattern a sink URL matches, if any.
     pub fn sink_denied(&self, url: &url::Url) -> Option<&'a crate::policy::SinkPattern> {
-        self.policy.sinks.deny.iter().find(|p| p.matches(url))
+        self.policy
+            .sinks
+            .deny
+            .iter()
+            .find(|p| matching::sink_matches(p, url))
     }
 }
 
@@ -427,9 +439,14 @@ pub(crate) mod prelude {
 
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
-    let mut out: Vec<String> = secret_literal::find(root)
-        .into_iter()
-        .map(|h| h.secret)
+    secret_strings_of(&secret_literal::find(root))
+}
+
+/// [`secret_strings`] of the secrets already found (see [`Ctx::secrets`]).
+pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
+    let mut out: Vec<String> = hits
+        .iter()
+        .map(|h| h.secret.clone())
         .filter(|s| s.chars().count() >= 4)
         .collect();
     // Longest first so a secret containing another is replaced whole.

@@ -22,8 +22,8 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if let Some(o) = &cx.manifest.owner
         && let Some(domain) = email_domain(&o.value)
-        && cx.policy.is_personal_domain(domain)
-        && !cx.policy.is_org_domain(domain)
+        && super::matching::is_personal_domain(cx.policy, domain)
+        && !super::matching::is_org_domain(cx.policy, domain)
     {
         out.at(
             o,

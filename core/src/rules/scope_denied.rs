@@ -1,6 +1,6 @@
 //! MV-SCOPE-001 denied-scope
+use super::matching::glob_match;
 use super::prelude::*;
-use crate::policy::glob_match;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-001",

@@ -1,6 +1,6 @@
 //! MV-SCOPE-005 scope-grants-undeclared-data
+use super::matching::scope_grants;
 use super::prelude::*;
-use crate::policy::PolicyDoc;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-005",
@@ -28,10 +28,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if def.grants.is_empty() || def.denied {
             continue;
         }
-        let used = cx
-            .data
-            .iter()
-            .any(|d| PolicyDoc::scope_grants(def, &d.name.value));
+        let used = cx.data.iter().any(|d| scope_grants(def, &d.name.value));
         if !used {
             out.at(
                 s,

@@ -1,6 +1,7 @@
 //! MV-SCOPE-006 write-scope-for-read-access
+use super::matching::scope_grants;
 use super::prelude::*;
-use crate::policy::{Access as ScopeAccess, PolicyDoc};
+use crate::policy::Access as ScopeAccess;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-006",
@@ -28,7 +29,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         let covered: Vec<_> = cx
             .data
             .iter()
-            .filter(|d| PolicyDoc::scope_grants(def, &d.name.value))
+            .filter(|d| scope_grants(def, &d.name.value))
             .collect();
         if covered.is_empty() || covered.iter().any(|d| d.access == Access::Write) {
             continue;

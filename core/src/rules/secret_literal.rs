@@ -72,8 +72,31 @@ fn is_reference(v: &str) -> bool {
         || v.starts_with('<') && v.ends_with('>')
 }
 
+/// Byte offsets of the non-overlapping occurrences of `needle` in `hay`, left to right
+/// (what `str::match_indices` yields), without building a `StrSearcher` per call.
+fn occurrences<'h>(hay: &'h [u8], needle: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+    let mut from = 0usize;
+    std::iter::from_fn(move || {
+        let (&first, rest) = needle.split_first()?;
+        loop {
+            let at = from + hay.get(from..)?.iter().position(|&b| b == first)?;
+            if hay.get(at + 1..at + needle.len()) == Some(rest) {
+                from = at + needle.len();
+                return Some(at);
+            }
+            from = at + 1;
+        }
+    })
+}
+
+fn contains(hay: &str, needle: &str) -> bool {
+    occurrences(hay.as_bytes(), needle.as_bytes())
+        .next()
+        .is_some()
+}
+
 fn charset_run(s: &str, prefix: &str, min: usize, extra: &str) -> bool {
-    s.match_indices(prefix).any(|(i, _)| {
+    occurrences(s.as_bytes(), prefix.as_bytes()).any(|i| {
         s.get(i + prefix.len()..)
             .map(|rest| {
                 rest.chars()
@@ -108,54 +131,78 @@ fn shannon_bits(s: &str) -> f64 {
         .sum()
 }
 
-/// The kind of secret a string looks like, by shape alone.
+/// The kind of secret a string looks like, if any.
+///
+/// Every string of the manifest goes through here, so the prefix searches are gated on
+/// a byte every prefix of the family contains (`-` for PEM and Slack, `A` for AWS and
+/// Google, `_` for GitHub and Stripe): a string without it cannot match any of them.
 fn shape(s: &str) -> Option<&'static str> {
     let t = s.trim();
-    if t.contains("-----BEGIN") && t.contains("PRIVATE KEY") {
-        return Some("private key");
-    }
-    for p in ["AKIA", "ASIA"] {
-        if t.match_indices(p).any(|(i, _)| {
-            t.get(i + 4..i + 20).is_some_and(|r| {
-                r.chars()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            })
-        }) {
-            return Some("AWS access key");
+    let (mut dash, mut upper_a, mut underscore, mut colon) = (false, false, false, false);
+    for b in t.bytes() {
+        match b {
+            b'-' => dash = true,
+            b'A' => upper_a = true,
+            b'_' => underscore = true,
+            b':' => colon = true,
+            _ => {}
         }
     }
-    if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-        .iter()
-        .any(|p| charset_run(t, p, 30, ""))
-        || charset_run(t, "github_pat_", 40, "_")
+    if dash && contains(t, "-----BEGIN") && contains(t, "PRIVATE KEY") {
+        return Some("private key");
+    }
+    if upper_a {
+        for p in ["AKIA", "ASIA"] {
+            if occurrences(t.as_bytes(), p.as_bytes()).any(|i| {
+                t.get(i + 4..i + 20).is_some_and(|r| {
+                    r.chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                })
+            }) {
+                return Some("AWS access key");
+            }
+        }
+    }
+    if underscore
+        && (["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+            .iter()
+            .any(|p| charset_run(t, p, 30, ""))
+            || charset_run(t, "github_pat_", 40, "_"))
     {
         return Some("GitHub token");
     }
-    if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
-        .iter()
-        .any(|p| charset_run(t, p, 10, "-"))
+    if dash
+        && ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
+            .iter()
+            .any(|p| charset_run(t, p, 10, "-"))
     {
         return Some("Slack token");
     }
-    if charset_run(t, "AIza", 35, "-_") {
+    if upper_a && charset_run(t, "AIza", 35, "-_") {
         return Some("Google API key");
     }
-    if ["sk_live_", "rk_live_"]
-        .iter()
-        .any(|p| charset_run(t, p, 16, ""))
+    if underscore
+        && ["sk_live_", "rk_live_"]
+            .iter()
+            .any(|p| charset_run(t, p, 16, ""))
     {
         return Some("Stripe key");
     }
-    if let Ok(u) = url::Url::parse(t) {
-        if u.password().is_some_and(|p| !p.is_empty()) {
+    // An absolute URL needs a `:` after its scheme, so without one `Url::parse` fails;
+    // with one, neither a JWT nor a token below (both `:`-free) can match, and a password
+    // needs an `@`: only then is the URL parsed.
+    if colon {
+        if t.contains('@')
+            && let Ok(u) = url::Url::parse(t)
+            && u.password().is_some_and(|p| !p.is_empty())
+        {
             return Some("password in URL");
         }
         return None;
     }
-    let parts: Vec<&str> = t.split('.').collect();
-    if parts.len() == 3
-        && t.starts_with("eyJ")
-        && parts.iter().all(|p| {
+    if t.starts_with("eyJ")
+        && t.split('.').count() == 3
+        && t.split('.').all(|p| {
             p.len() >= 10
                 && p.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -163,10 +210,15 @@ fn shape(s: &str) -> Option<&'static str> {
     {
         return Some("JWT");
     }
-    let tokenish = t.len() >= 32
-        && !t.contains(char::is_whitespace)
+    if t.len() < 32 {
+        return None;
+    }
+    let tokenish = !t.contains(char::is_whitespace)
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c));
+    if !tokenish {
+        return None;
+    }
     let classes = [
         t.chars().any(|c| c.is_ascii_lowercase()),
         t.chars().any(|c| c.is_ascii_uppercase()),
@@ -175,22 +227,30 @@ fn shape(s: &str) -> Option<&'static str> {
     .iter()
     .filter(|x| **x)
     .count();
-    if tokenish && classes >= 3 && shannon_bits(t) >= 4.0 {
+    if classes >= 3 && shannon_bits(t) >= 4.0 {
         return Some("high-entropy token");
     }
     None
 }
 
-fn walk(node: &Node, path: &str, key: Option<&str>, hits: &mut Vec<SecretHit>) {
+/// Whether a key names a secret (`client_secret`, `X_TOKEN`...), ASCII case-insensitive.
+fn is_secret_key(k: &str) -> bool {
+    let ends_with = |suffix: &str| {
+        k.len()
+            .checked_sub(suffix.len())
+            .and_then(|cut| k.as_bytes().get(cut..))
+            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
+    };
+    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
+        || ends_with("_secret")
+        || ends_with("_password")
+        || ends_with("_token")
+}
+
+/// `path` is the pointer of `node`; it is extended in place for children and restored.
+fn walk(node: &Node, path: &mut String, keyed: bool, hits: &mut Vec<SecretHit>) {
     match &node.value {
         Value::Str(s) => {
-            let keyed = key.is_some_and(|k| {
-                let k = k.to_ascii_lowercase();
-                SECRET_KEYS.contains(&k.as_str())
-                    || k.ends_with("_secret")
-                    || k.ends_with("_password")
-                    || k.ends_with("_token")
-            });
             let kind = if keyed && !is_reference(s) && !s.trim().is_empty() {
                 Some(shape(s).unwrap_or("secret value"))
             } else {
@@ -198,7 +258,7 @@ fn walk(node: &Node, path: &str, key: Option<&str>, hits: &mut Vec<SecretHit>) {
             };
             if let Some(kind) = kind {
                 hits.push(SecretHit {
-                    path: path.to_string(),
+                    path: path.clone(),
                     line: node.line,
                     kind,
                     secret: s.clone(),
@@ -206,28 +266,46 @@ fn walk(node: &Node, path: &str, key: Option<&str>, hits: &mut Vec<SecretHit>) {
             }
         }
         Value::Seq(items) => {
+            let len = path.len();
             for (i, item) in items.iter().enumerate() {
-                walk(item, &format!("{path}/{i}"), key, hits);
+                path.push('/');
+                push_index(path, i);
+                walk(item, path, keyed, hits);
+                path.truncate(len);
             }
         }
         Value::Map(entries) => {
+            let len = path.len();
             for (k, v) in entries {
-                walk(
-                    v,
-                    &format!("{path}/{}", escape_token(&k.name)),
-                    Some(&k.name),
-                    hits,
-                );
+                path.push('/');
+                push_token(path, &k.name);
+                walk(v, path, is_secret_key(&k.name), hits);
+                path.truncate(len);
             }
         }
         _ => {}
     }
 }
 
-/// Every literal secret in the document.
+/// Append a decimal index (what `format!("{i}")` writes).
+fn push_index(path: &mut String, i: usize) {
+    use std::fmt::Write;
+    let _ = write!(path, "{i}");
+}
+
+/// Append an escaped RFC 6901 reference token (what `escape_token` returns).
+fn push_token(path: &mut String, token: &str) {
+    if token.contains(['~', '/']) {
+        path.push_str(&escape_token(token));
+    } else {
+        path.push_str(token);
+    }
+}
+
+/// Every literal secret of a document, in document order.
 pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
     let mut hits = Vec::new();
-    walk(root, "", None, &mut hits);
+    walk(root, &mut String::new(), false, &mut hits);
     hits
 }
 
@@ -238,7 +316,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .as_ref()
         .filter(|n| super::app_name::is_slug(&n.value))
         .map_or("app", |n| n.value.as_str());
-    for hit in find(cx.root) {
+    for hit in &cx.secrets {
         let field = hit.path.rsplit('/').next().unwrap_or("secret").to_string();
         let field = if field.chars().all(|c| c.is_ascii_digit()) || field.is_empty() {
             "secret".to_string()

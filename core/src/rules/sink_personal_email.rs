@@ -36,13 +36,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             .collect();
         for addr in decoded.split(',') {
             match email_domain(addr) {
-                Some(d) if cx.policy.is_personal_domain(d) => {
+                Some(d) if super::matching::is_personal_domain(cx.policy, d) => {
                     out.at(
                         s.raw,
                         format!("sink mails data to a personal mailbox (`{d}`)"),
                     );
                 }
-                Some(d) if !cx.policy.is_org_domain(d) => {
+                Some(d) if !super::matching::is_org_domain(cx.policy, d) => {
                     out.at(
                         s.raw,
                         format!("sink mails data outside the organisation (`{d}`)"),

@@ -28,7 +28,7 @@ pub(crate) fn approved<'p>(cx: &Ctx<'p>, vendor: &str) -> Option<&'p crate::poli
         .vendors
         .approved
         .iter()
-        .find(|a| crate::policy::host_in_domain(v, &a.domain))
+        .find(|a| super::matching::host_in_domain(v, &a.domain))
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
