@@ -63,3 +63,27 @@ fn policy_hash_is_in_every_verdict() {
     let p = load("strict.yaml");
     assert_eq!(p.vet(&seed()).unwrap().policy_sha256, p.sha256());
 }
+
+/// The parsed model of each shipped policy, as `{:#?}`, is pinned in `core/tests/golden/`
+/// (`MICROVET_BLESS=1` rewrites). The files were first written by the serde-derived reader,
+/// so the hand-written reader is checked to build exactly the same `PolicyDoc`.
+#[test]
+fn shipped_policies_build_the_pinned_model() {
+    for name in ["default", "strict", "sandbox"] {
+        let doc = format!("{:#?}\n", load(&format!("{name}.yaml")).doc());
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(format!("policy-{name}.txt"));
+        if std::env::var_os("MICROVET_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &doc).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            want == doc,
+            "{name}: parsed model differs from {}",
+            path.display()
+        );
+    }
+}
