@@ -9,6 +9,8 @@ use crate::yaml::{self, Limits, Node};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod read;
+
 /// Data sensitivity, least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -393,6 +395,7 @@ impl PolicyDoc {
     }
 }
 
+#[cfg(test)]
 /// Convert serde_path_to_error's path (`a.b[0].c`) to an RFC 6901 pointer.
 fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
@@ -409,6 +412,7 @@ fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
     out
 }
 
+#[cfg(test)]
 /// Top-level and nested field names, for "did you mean" on unknown keys.
 const KNOWN_KEYS: &[&str] = &[
     "policy_version",
@@ -498,12 +502,20 @@ pub fn parse(text: &str) -> Result<(PolicyDoc, Node)> {
         }
         e
     })?;
+    let doc = read::policy_doc(&root)?;
+    validate(&doc, &root)?;
+    Ok((doc, root))
+}
+
+/// The former serde-derived reader, kept for a differential test against [`read`].
+#[cfg(test)]
+fn serde_read(root: &Node) -> Result<PolicyDoc> {
     let json = root.to_json();
-    let doc: PolicyDoc = serde_path_to_error::deserialize(json).map_err(|err| {
+    serde_path_to_error::deserialize(json).map_err(|err| {
         let pointer = serde_path_to_pointer(err.path());
         let inner = err.inner().to_string();
         let mut e = error_at(
-            &root,
+            root,
             &pointer,
             format!("invalid policy at `{pointer}`: {inner}"),
         );
@@ -519,9 +531,7 @@ pub fn parse(text: &str) -> Result<(PolicyDoc, Node)> {
             }
         }
         e
-    })?;
-    validate(&doc, &root)?;
-    Ok((doc, root))
+    })
 }
 
 fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
@@ -717,6 +727,72 @@ mod tests {
         clippy::panic
     )]
     use super::*;
+
+    /// The hand-written reader accepts what serde accepted and builds the same model.
+    #[test]
+    fn reader_agrees_with_serde() {
+        let min = "policy_version: 1\nname: x\norganisation: { domains: [a.com] }\n";
+        let mut cases: Vec<String> = vec![
+            crate::DEFAULT_POLICY.to_string(),
+            include_str!("../../../policies/strict.yaml").to_string(),
+            include_str!("../../../policies/sandbox.yaml").to_string(),
+            min.to_string(),
+            format!("{min}lifecycle: {{}}\nclient: {{}}\ndecision: {{}}\nsinks: {{}}\nvendors: {{}}\n"),
+            format!("{min}lifecycle: {{ retention_max_days: {{ restricted: -3 }} }}\n"),
+            format!("{min}client: {{ max_redirect_uris: 0, refresh_token_max_days: -1 }}\n"),
+            format!("{min}sinks: {{ allow: [{{ scheme: null, host: null, domain: d.com, category: null }}] }}\n"),
+            format!("{min}rules: {{ MV-X: {{ severity: null, enabled: null }}, MV-Y: {{ severity: critical }} }}\n"),
+            format!("{min}scopes: {{ s: {{ access: write, read_alternative: null }} }}\n"),
+            format!("{min}data_classes: {{ c: {{ sensitivity: restricted }} }}\ndata_types: {{ t: {{ class: c }} }}\n"),
+            format!("{min}vendors: {{ approved: [{{ domain: v.com }}] }}\n"),
+            "{\"policy_version\": 1, \"name\": \"j\", \"organisation\": {\"domains\": [\"a.com\"]}}".into(),
+        ];
+        // Refused by both.
+        for bad in [
+            "",
+            "[]",
+            "policy_version: 1\nname: x\n",
+            "policy_version: -1\nname: x\norganisation: { domains: [a.com] }\n",
+            "policy_version: 1.5\nname: x\norganisation: { domains: [a.com] }\n",
+            "policy_version: 99999999999\nname: x\norganisation: { domains: [a.com] }\n",
+            "policy_version: \"1\"\nname: x\norganisation: { domains: [a.com] }\n",
+            "policy_version: 1\nname: 3\norganisation: { domains: [a.com] }\n",
+            "policy_version: 1\nname: x\norganisation: { domains: a.com }\n",
+            "policy_version: 1\nname: x\norganisation: { domains: [a.com], extra: 1 }\n",
+        ] {
+            cases.push(bad.to_string());
+        }
+        for (from, to) in [
+            ("lifecycle:", "lifecycel:"),
+            ("{ min: 30, max: 90 }", "{ min: 30 }"),
+            ("{ min: 30, max: 90 }", "{ min: 30, max: \"90\" }"),
+            ("public: 3650", "secret: 3650"),
+            ("sensitivity: public,", "sensitivity: publik,"),
+            ("sensitivity: public,", "sensitivity: 1,"),
+            ("personal: false }", "personal: no }"),
+            ("access: read, grants: []", "access: reed, grants: []"),
+            ("max_redirect_uris: 5", "max_redirect_uris: -5"),
+            ("max_redirect_uris: 5", "max_redirect_uris: 5.0"),
+            ("medium: 25", "medium: -25"),
+            ("rules: {}", "rules: { MV-SCOPE-001: { severity: huge } }"),
+            ("rules: {}", "rules: { MV-SCOPE-001: { enabled: 1 } }"),
+            ("rules: {}", "rules: null"),
+            ("description: \"corporate S3 buckets\"", "description: null"),
+            ("- { domain: slack.com, dpa: true }", "- { dpa: true }"),
+            ("- { domain: slack.com, dpa: true }", "- slack.com"),
+        ] {
+            assert!(crate::DEFAULT_POLICY.contains(from), "{from}");
+            cases.push(crate::DEFAULT_POLICY.replacen(from, to, 1));
+        }
+        for text in &cases {
+            let root = yaml::parse(text, POLICY_LIMITS).unwrap();
+            match (read::policy_doc(&root), serde_read(&root)) {
+                (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{text}"),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("reader {a:?}\nserde {b:?}\nfor\n{text}"),
+            }
+        }
+    }
 
     #[test]
     fn glob() {
