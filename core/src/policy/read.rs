@@ -19,24 +19,72 @@ use crate::verdict::Severity;
 use crate::yaml::{self, Node, Value};
 use std::collections::BTreeMap;
 
+// The fields of each struct, as the reader accepts them (and lists them in errors).
+const POLICY: &[&str] = &[
+    "policy_version",
+    "name",
+    "description",
+    "organisation",
+    "lifecycle",
+    "client",
+    "data_classes",
+    "data_types",
+    "scopes",
+    "denied_scope_patterns",
+    "sinks",
+    "vendors",
+    "decision",
+    "rules",
+];
+const ORGANISATION: &[&str] = &["domains", "personal_email_domains"];
+const RANGE: &[&str] = &["min", "max"];
+const LIFECYCLE: &[&str] = &["ttl_days", "retention_max_days"];
+const CLIENT_POLICY: &[&str] = &[
+    "refresh_token_max_days",
+    "access_token_max_minutes",
+    "max_redirect_uris",
+    "auth_methods",
+];
+const DATA_CLASS: &[&str] = &["sensitivity", "personal"];
+const DATA_TYPE: &[&str] = &["class", "description"];
+const SCOPE_DEF: &[&str] = &[
+    "access",
+    "grants",
+    "review",
+    "denied",
+    "offline",
+    "read_alternative",
+];
+const SINK_PATTERN: &[&str] = &["scheme", "host", "domain", "category", "description"];
+const SINKS: &[&str] = &["allow", "deny"];
+const VENDOR: &[&str] = &["domain", "dpa"];
+const VENDORS: &[&str] = &["approved"];
+const TIERS: &[&str] = &["medium", "high", "critical"];
+const DECISION_CFG: &[&str] = &["tiers"];
+const RULE_OVERRIDE: &[&str] = &["severity", "enabled"];
+
+/// Each struct with its fields, for the test against the JSON Schema.
+#[cfg(all(test, feature = "schema"))]
+const STRUCTS: &[(&str, &[&str])] = &[
+    ("PolicyDoc", POLICY),
+    ("Organisation", ORGANISATION),
+    ("Range", RANGE),
+    ("Lifecycle", LIFECYCLE),
+    ("ClientPolicy", CLIENT_POLICY),
+    ("DataClass", DATA_CLASS),
+    ("DataType", DATA_TYPE),
+    ("ScopeDef", SCOPE_DEF),
+    ("SinkPattern", SINK_PATTERN),
+    ("Sinks", SINKS),
+    ("Vendor", VENDOR),
+    ("Vendors", VENDORS),
+    ("Tiers", TIERS),
+    ("DecisionCfg", DECISION_CFG),
+    ("RuleOverride", RULE_OVERRIDE),
+];
+
 /// Read a whole policy document.
 pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
-    const FIELDS: &[&str] = &[
-        "policy_version",
-        "name",
-        "description",
-        "organisation",
-        "lifecycle",
-        "client",
-        "data_classes",
-        "data_types",
-        "scopes",
-        "denied_scope_patterns",
-        "sinks",
-        "vendors",
-        "decision",
-        "rules",
-    ];
     let (mut policy_version, mut name, mut organisation) = (None, None, None);
     let mut description = String::new();
     let mut lifecycle = Lifecycle::default();
@@ -53,7 +101,7 @@ pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
         return Err(mismatch(n, "", "a mapping")
             .with_help("a policy is a mapping that starts with `policy_version: 1`"));
     }
-    fields(n, "", FIELDS, &mut |key, v, p| {
+    fields(n, "", POLICY, &mut |key, v, p| {
         match key {
             "policy_version" => policy_version = Some(uint32(v, p)?),
             "name" => name = Some(string(v, p)?),
@@ -94,19 +142,14 @@ pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
 fn read_organisation(n: &Node, ptr: &str) -> Result<Organisation> {
     let mut domains = None;
     let mut personal_email_domains = Vec::new();
-    fields(
-        n,
-        ptr,
-        &["domains", "personal_email_domains"],
-        &mut |key, v, p| {
-            match key {
-                "domains" => domains = Some(strings(v, p)?),
-                "personal_email_domains" => personal_email_domains = strings(v, p)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        },
-    )?;
+    fields(n, ptr, ORGANISATION, &mut |key, v, p| {
+        match key {
+            "domains" => domains = Some(strings(v, p)?),
+            "personal_email_domains" => personal_email_domains = strings(v, p)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
     Ok(Organisation {
         domains: required(domains, n, ptr, "domains")?,
         personal_email_domains,
@@ -115,7 +158,7 @@ fn read_organisation(n: &Node, ptr: &str) -> Result<Organisation> {
 
 fn read_range(n: &Node, ptr: &str) -> Result<Range> {
     let (mut min, mut max) = (None, None);
-    fields(n, ptr, &["min", "max"], &mut |key, v, p| {
+    fields(n, ptr, RANGE, &mut |key, v, p| {
         match key {
             "min" => min = Some(int(v, p)?),
             "max" => max = Some(int(v, p)?),
@@ -131,38 +174,27 @@ fn read_range(n: &Node, ptr: &str) -> Result<Range> {
 
 fn read_lifecycle(n: &Node, ptr: &str) -> Result<Lifecycle> {
     let mut out = Lifecycle::default();
-    fields(
-        n,
-        ptr,
-        &["ttl_days", "retention_max_days"],
-        &mut |key, v, p| {
-            match key {
-                "ttl_days" => out.ttl_days = read_range(v, p)?,
-                "retention_max_days" => {
-                    let mut days = BTreeMap::new();
-                    for (k, v, p) in entries(v, p)? {
-                        let s = choose(&k.name, k.line, k.col, &p, SENSITIVITIES)?;
-                        days.insert(s, int(v, &p)?);
-                    }
-                    out.retention_max_days = days;
+    fields(n, ptr, LIFECYCLE, &mut |key, v, p| {
+        match key {
+            "ttl_days" => out.ttl_days = read_range(v, p)?,
+            "retention_max_days" => {
+                let mut days = BTreeMap::new();
+                for (k, v, p) in entries(v, p)? {
+                    let s = choose(&k.name, k.line, k.col, &p, SENSITIVITIES)?;
+                    days.insert(s, int(v, &p)?);
                 }
-                _ => return Ok(false),
+                out.retention_max_days = days;
             }
-            Ok(true)
-        },
-    )?;
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
     Ok(out)
 }
 
 fn read_client(n: &Node, ptr: &str) -> Result<ClientPolicy> {
-    const FIELDS: &[&str] = &[
-        "refresh_token_max_days",
-        "access_token_max_minutes",
-        "max_redirect_uris",
-        "auth_methods",
-    ];
     let mut out = ClientPolicy::default();
-    fields(n, ptr, FIELDS, &mut |key, v, p| {
+    fields(n, ptr, CLIENT_POLICY, &mut |key, v, p| {
         match key {
             "refresh_token_max_days" => out.refresh_token_max_days = int(v, p)?,
             "access_token_max_minutes" => out.access_token_max_minutes = int(v, p)?,
@@ -184,7 +216,7 @@ fn read_client(n: &Node, ptr: &str) -> Result<ClientPolicy> {
 fn read_data_class(n: &Node, ptr: &str) -> Result<DataClass> {
     let mut sensitivity = None;
     let mut personal = false;
-    fields(n, ptr, &["sensitivity", "personal"], &mut |key, v, p| {
+    fields(n, ptr, DATA_CLASS, &mut |key, v, p| {
         match key {
             "sensitivity" => sensitivity = Some(choice(v, p, SENSITIVITIES)?),
             "personal" => personal = boolean(v, p)?,
@@ -201,7 +233,7 @@ fn read_data_class(n: &Node, ptr: &str) -> Result<DataClass> {
 fn read_data_type(n: &Node, ptr: &str) -> Result<DataType> {
     let mut class = None;
     let mut description = String::new();
-    fields(n, ptr, &["class", "description"], &mut |key, v, p| {
+    fields(n, ptr, DATA_TYPE, &mut |key, v, p| {
         match key {
             "class" => class = Some(string(v, p)?),
             "description" => description = string(v, p)?,
@@ -216,19 +248,11 @@ fn read_data_type(n: &Node, ptr: &str) -> Result<DataType> {
 }
 
 fn read_scope(n: &Node, ptr: &str) -> Result<ScopeDef> {
-    const FIELDS: &[&str] = &[
-        "access",
-        "grants",
-        "review",
-        "denied",
-        "offline",
-        "read_alternative",
-    ];
     let mut access = None;
     let mut grants = Vec::new();
     let (mut review, mut denied, mut offline) = (false, false, false);
     let mut read_alternative = None;
-    fields(n, ptr, FIELDS, &mut |key, v, p| {
+    fields(n, ptr, SCOPE_DEF, &mut |key, v, p| {
         match key {
             "access" => access = Some(choice(v, p, ACCESSES)?),
             "grants" => grants = strings(v, p)?,
@@ -251,7 +275,6 @@ fn read_scope(n: &Node, ptr: &str) -> Result<ScopeDef> {
 }
 
 fn read_sink(n: &Node, ptr: &str) -> Result<SinkPattern> {
-    const FIELDS: &[&str] = &["scheme", "host", "domain", "category", "description"];
     let mut out = SinkPattern {
         scheme: None,
         host: None,
@@ -259,7 +282,7 @@ fn read_sink(n: &Node, ptr: &str) -> Result<SinkPattern> {
         category: None,
         description: String::new(),
     };
-    fields(n, ptr, FIELDS, &mut |key, v, p| {
+    fields(n, ptr, SINK_PATTERN, &mut |key, v, p| {
         match key {
             "scheme" => out.scheme = optional(v, p, string)?,
             "host" => out.host = optional(v, p, string)?,
@@ -275,7 +298,7 @@ fn read_sink(n: &Node, ptr: &str) -> Result<SinkPattern> {
 
 fn read_sinks(n: &Node, ptr: &str) -> Result<Sinks> {
     let mut out = Sinks::default();
-    fields(n, ptr, &["allow", "deny"], &mut |key, v, p| {
+    fields(n, ptr, SINKS, &mut |key, v, p| {
         match key {
             "allow" => out.allow = list(v, p, read_sink)?,
             "deny" => out.deny = list(v, p, read_sink)?,
@@ -289,7 +312,7 @@ fn read_sinks(n: &Node, ptr: &str) -> Result<Sinks> {
 fn read_vendor(n: &Node, ptr: &str) -> Result<Vendor> {
     let mut domain = None;
     let mut dpa = false;
-    fields(n, ptr, &["domain", "dpa"], &mut |key, v, p| {
+    fields(n, ptr, VENDOR, &mut |key, v, p| {
         match key {
             "domain" => domain = Some(string(v, p)?),
             "dpa" => dpa = boolean(v, p)?,
@@ -305,7 +328,7 @@ fn read_vendor(n: &Node, ptr: &str) -> Result<Vendor> {
 
 fn read_vendors(n: &Node, ptr: &str) -> Result<Vendors> {
     let mut out = Vendors::default();
-    fields(n, ptr, &["approved"], &mut |key, v, p| {
+    fields(n, ptr, VENDORS, &mut |key, v, p| {
         match key {
             "approved" => out.approved = list(v, p, read_vendor)?,
             _ => return Ok(false),
@@ -317,7 +340,7 @@ fn read_vendors(n: &Node, ptr: &str) -> Result<Vendors> {
 
 fn read_tiers(n: &Node, ptr: &str) -> Result<Tiers> {
     let (mut medium, mut high, mut critical) = (None, None, None);
-    fields(n, ptr, &["medium", "high", "critical"], &mut |key, v, p| {
+    fields(n, ptr, TIERS, &mut |key, v, p| {
         match key {
             "medium" => medium = Some(uint32(v, p)?),
             "high" => high = Some(uint32(v, p)?),
@@ -335,7 +358,7 @@ fn read_tiers(n: &Node, ptr: &str) -> Result<Tiers> {
 
 fn read_decision(n: &Node, ptr: &str) -> Result<DecisionCfg> {
     let mut out = DecisionCfg::default();
-    fields(n, ptr, &["tiers"], &mut |key, v, p| {
+    fields(n, ptr, DECISION_CFG, &mut |key, v, p| {
         match key {
             "tiers" => out.tiers = read_tiers(v, p)?,
             _ => return Ok(false),
@@ -347,7 +370,7 @@ fn read_decision(n: &Node, ptr: &str) -> Result<DecisionCfg> {
 
 fn read_rule_override(n: &Node, ptr: &str) -> Result<RuleOverride> {
     let mut out = RuleOverride::default();
-    fields(n, ptr, &["severity", "enabled"], &mut |key, v, p| {
+    fields(n, ptr, RULE_OVERRIDE, &mut |key, v, p| {
         match key {
             "severity" => out.severity = optional(v, p, |v, p| choice(v, p, SEVERITIES))?,
             "enabled" => out.enabled = optional(v, p, boolean)?,
@@ -609,4 +632,205 @@ fn choose<T: Copy>(word: &str, line: u32, col: u32, ptr: &str, choices: &[(&str,
         Some(s) => e.with_help(format!("did you mean `{s}`?")),
         None => e,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+    use super::*;
+    use crate::yaml::Limits;
+
+    fn read(text: &str) -> Result<PolicyDoc> {
+        policy_doc(&yaml::parse(text, Limits::MANIFEST).unwrap())
+    }
+
+    /// The reader's field lists are the types' fields as the JSON Schema (schemars, from the
+    /// same types) sees them, and no struct of the schema is missing.
+    #[cfg(feature = "schema")]
+    #[test]
+    fn field_lists_match_the_schema() {
+        let schema = serde_json::to_value(schemars::schema_for!(PolicyDoc)).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
+        };
+        let mut structs: Vec<&str> = vec!["PolicyDoc"];
+        for (name, def) in schema["$defs"].as_object().unwrap() {
+            if def.get("properties").is_some() {
+                structs.push(name);
+            }
+        }
+        assert_eq!(structs.len(), STRUCTS.len(), "{structs:?}");
+        for (name, fields) in STRUCTS {
+            let def = if *name == "PolicyDoc" {
+                &schema
+            } else {
+                &schema["$defs"][*name]
+            };
+            assert_eq!(keys(def), *fields, "{name}");
+            assert_eq!(def["additionalProperties"], false, "{name}");
+        }
+    }
+
+    /// Every field of every struct is read (none is refused as unknown or dropped).
+    #[test]
+    fn every_field_is_read() {
+        let doc = read(
+            "policy_version: 7\nname: n\ndescription: d\n\
+             organisation: { domains: [a.com], personal_email_domains: [m.com] }\n\
+             lifecycle: { ttl_days: { min: 2, max: 3 }, retention_max_days: { internal: 9 } }\n\
+             client: { refresh_token_max_days: 1, access_token_max_minutes: 2, \
+                       max_redirect_uris: 3, auth_methods: [x] }\n\
+             data_classes: { c: { sensitivity: restricted, personal: true } }\n\
+             data_types: { t: { class: c, description: td } }\n\
+             scopes: { s: { access: write, grants: [t], review: true, denied: true, \
+                            offline: true, read_alternative: r } }\n\
+             denied_scope_patterns: [p]\n\
+             sinks: { allow: [{ scheme: s3, host: h, domain: d.com, category: k, description: sd }], \
+                      deny: [{ scheme: ftp }] }\n\
+             vendors: { approved: [{ domain: v.com, dpa: true }] }\n\
+             decision: { tiers: { medium: 1, high: 2, critical: 3 } }\n\
+             rules: { R: { severity: low, enabled: false } }\n",
+        )
+        .unwrap();
+        assert_eq!((doc.policy_version, &*doc.name), (7, "n"));
+        assert_eq!(doc.description, "d");
+        assert_eq!(doc.organisation.domains, ["a.com"]);
+        assert_eq!(doc.organisation.personal_email_domains, ["m.com"]);
+        assert_eq!(
+            (doc.lifecycle.ttl_days.min, doc.lifecycle.ttl_days.max),
+            (2, 3)
+        );
+        assert_eq!(
+            doc.lifecycle.retention_max_days.get(&Sensitivity::Internal),
+            Some(&9)
+        );
+        let c = &doc.client;
+        assert_eq!(
+            (
+                c.refresh_token_max_days,
+                c.access_token_max_minutes,
+                c.max_redirect_uris
+            ),
+            (1, 2, 3)
+        );
+        assert_eq!(c.auth_methods, ["x"]);
+        let class = doc.data_classes["c"];
+        assert_eq!(class.sensitivity, Sensitivity::Restricted);
+        assert!(class.personal);
+        assert_eq!(
+            (
+                &*doc.data_types["t"].class,
+                &*doc.data_types["t"].description
+            ),
+            ("c", "td")
+        );
+        let s = &doc.scopes["s"];
+        assert_eq!(s.access, Access::Write);
+        assert_eq!(s.grants, ["t"]);
+        assert!(s.review && s.denied && s.offline);
+        assert_eq!(s.read_alternative.as_deref(), Some("r"));
+        assert_eq!(doc.denied_scope_patterns, ["p"]);
+        let a = &doc.sinks.allow[0];
+        assert_eq!(
+            (
+                a.scheme.as_deref(),
+                a.host.as_deref(),
+                a.domain.as_deref(),
+                a.category.as_deref(),
+                &*a.description
+            ),
+            (Some("s3"), Some("h"), Some("d.com"), Some("k"), "sd")
+        );
+        assert_eq!(doc.sinks.deny[0].scheme.as_deref(), Some("ftp"));
+        assert_eq!(&*doc.vendors.approved[0].domain, "v.com");
+        assert!(doc.vendors.approved[0].dpa);
+        let t = doc.decision.tiers;
+        assert_eq!((t.medium, t.high, t.critical), (1, 2, 3));
+        let r = doc.rules["R"];
+        assert_eq!((r.severity, r.enabled), (Some(Severity::Low), Some(false)));
+    }
+
+    /// Absent fields take the types' defaults; `null` is `None` for optional fields.
+    #[test]
+    fn defaults() {
+        let doc = read(
+            "policy_version: 1\nname: n\norganisation: { domains: [a.com] }\n\
+             lifecycle: {}\nclient: {}\ndecision: {}\n\
+             sinks: { deny: [{ scheme: ftp, host: null }] }\n\
+             scopes: { s: { access: read, read_alternative: null } }\n\
+             rules: { R: { severity: null } }\n",
+        )
+        .unwrap();
+        assert_eq!(doc.description, "");
+        assert!(doc.organisation.personal_email_domains.is_empty());
+        assert_eq!(
+            (doc.lifecycle.ttl_days.min, doc.lifecycle.ttl_days.max),
+            (30, 90)
+        );
+        assert!(doc.lifecycle.retention_max_days.is_empty());
+        let d = ClientPolicy::default();
+        assert_eq!(doc.client.refresh_token_max_days, 30);
+        assert_eq!(doc.client.access_token_max_minutes, 60);
+        assert_eq!(doc.client.max_redirect_uris, 5);
+        assert_eq!(doc.client.auth_methods, d.auth_methods);
+        assert_eq!(doc.client.auth_methods.len(), 5);
+        let t = doc.decision.tiers;
+        assert_eq!((t.medium, t.high, t.critical), (25, 50, 75));
+        assert!(doc.sinks.allow.is_empty() && doc.vendors.approved.is_empty());
+        assert_eq!(doc.sinks.deny[0].host, None);
+        assert_eq!(doc.scopes["s"].read_alternative, None);
+        assert!(doc.scopes["s"].grants.is_empty() && !doc.scopes["s"].review);
+        assert_eq!(
+            (doc.rules["R"].severity, doc.rules["R"].enabled),
+            (None, None)
+        );
+        assert!(doc.data_classes.is_empty() && doc.denied_scope_patterns.is_empty());
+    }
+
+    #[test]
+    fn numbers() {
+        let base = "name: n\norganisation: { domains: [a.com] }\npolicy_version: ";
+        let msg = |v: &str| read(&format!("{base}{v}\n")).unwrap_err().message;
+        assert_eq!(
+            read(&format!("{base}4294967295\n")).unwrap().policy_version,
+            u32::MAX
+        );
+        assert!(
+            msg("4294967296")
+                .contains("from 0 to 4294967295, found `4294967296`, which is out of range")
+        );
+        assert!(msg("-1").contains("found the negative number `-1`"));
+        assert!(msg("1.0").contains("expected a whole number, found a decimal number `1.0`"));
+        assert!(msg("1e30").contains("found `1e30`, which is out of range"));
+        assert!(msg(".inf").contains("found a decimal number `inf`"));
+        assert!(msg("true").contains("found a boolean `true`"));
+        let long = "x".repeat(100);
+        assert!(msg(&long).ends_with(&format!("found a string `{}…`", "x".repeat(40))));
+        let range = "policy_version: 1\nname: n\norganisation: { domains: [a.com] }\n\
+                     lifecycle: { ttl_days: { min: 1, max: 99999999999999999999 } }\n";
+        let e = read(range).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("/lifecycle/ttl_days/max"));
+        assert!(e.message.contains("out of range"), "{e:?}");
+    }
+
+    #[test]
+    fn pointers_escape_keys() {
+        let e = read(
+            "policy_version: 1\nname: n\norganisation: { domains: [a.com] }\n\
+             data_types: { a/b~c: { class: 3 } }\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("/data_types/a~1b~0c/class"));
+        assert_eq!((e.line, e.column), (Some(4), Some(31)));
+    }
 }
