@@ -85,6 +85,10 @@ const STRUCTS: &[(&str, &[&str])] = &[
 
 /// Read a whole policy document.
 pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
+    if !matches!(n.value, Value::Map(_)) {
+        return Err(mismatch(n, "", "a mapping")
+            .with_help("a policy is a mapping that starts with `policy_version: 1`"));
+    }
     let (mut policy_version, mut name, mut organisation) = (None, None, None);
     let mut description = String::new();
     let mut lifecycle = Lifecycle::default();
@@ -97,10 +101,6 @@ pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
     let mut vendors = Vendors::default();
     let mut decision = DecisionCfg::default();
     let mut rules = BTreeMap::new();
-    if !matches!(n.value, Value::Map(_)) {
-        return Err(mismatch(n, "", "a mapping")
-            .with_help("a policy is a mapping that starts with `policy_version: 1`"));
-    }
     fields(n, "", POLICY, &mut |key, v, p| {
         match key {
             "policy_version" => policy_version = Some(uint32(v, p)?),
