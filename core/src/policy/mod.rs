@@ -1,18 +1,28 @@
 //! Policy-as-code: the organisation's rules, parsed from YAML/JSON and validated.
 //!
-//! Unknown keys, bad patterns, impossible ranges and dangling references are errors that
-//! name the field (RFC 6901 pointer) and its line.
+//! Unknown keys, wrong types, bad patterns, impossible ranges and dangling references are
+//! errors that name the field (RFC 6901 pointer), its line and column.
+//!
+//! The YAML tree is read into [`PolicyDoc`] by the hand-written [`read`] module; there is no
+//! serde `Deserialize` here (it was a third of the component). The `serde(...)` attributes
+//! below exist only with the `schema` feature, for schemars' derive, which reads them to
+//! write `schemas/policy.schema.json`: `deny_unknown_fields` and `default` must agree with
+//! what the reader does (its unit tests and the schema test check the field lists).
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::verdict::Severity;
 use crate::yaml::{self, Limits, Node};
-use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod read;
+
 /// Data sensitivity, least to most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Sensitivity {
     Public,
     Internal,
@@ -38,70 +48,85 @@ impl Sensitivity {
 }
 
 /// Read or write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Access {
     Read,
     Write,
 }
 
 /// The whole policy document.
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct PolicyDoc {
     pub policy_version: u32,
     pub name: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub description: String,
     pub organisation: Organisation,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub lifecycle: Lifecycle,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub client: ClientPolicy,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub data_classes: BTreeMap<String, DataClass>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub data_types: BTreeMap<String, DataType>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub scopes: BTreeMap<String, ScopeDef>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub denied_scope_patterns: Vec<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub sinks: Sinks,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub vendors: Vendors,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub decision: DecisionCfg,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub rules: BTreeMap<String, RuleOverride>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Organisation {
     pub domains: Vec<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub personal_email_domains: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Range {
     pub min: i64,
     pub max: i64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Lifecycle {
-    #[serde(default = "Lifecycle::default_ttl")]
+    #[cfg_attr(feature = "schema", serde(default = "Lifecycle::default_ttl"))]
     pub ttl_days: Range,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub retention_max_days: BTreeMap<Sensitivity, i64>,
 }
 
@@ -120,17 +145,20 @@ impl Default for Lifecycle {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct ClientPolicy {
-    #[serde(default = "ClientPolicy::d_refresh")]
+    #[cfg_attr(feature = "schema", serde(default = "ClientPolicy::d_refresh"))]
     pub refresh_token_max_days: i64,
-    #[serde(default = "ClientPolicy::d_access")]
+    #[cfg_attr(feature = "schema", serde(default = "ClientPolicy::d_access"))]
     pub access_token_max_minutes: i64,
-    #[serde(default = "ClientPolicy::d_redirects")]
+    #[cfg_attr(feature = "schema", serde(default = "ClientPolicy::d_redirects"))]
     pub max_redirect_uris: usize,
-    #[serde(default = "ClientPolicy::d_methods")]
+    #[cfg_attr(feature = "schema", serde(default = "ClientPolicy::d_methods"))]
     pub auth_methods: Vec<String>,
 }
 
@@ -169,102 +197,129 @@ impl Default for ClientPolicy {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct DataClass {
     pub sensitivity: Sensitivity,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub personal: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct DataType {
     pub class: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub description: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct ScopeDef {
     pub access: Access,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub grants: Vec<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub review: bool,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub denied: bool,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub offline: bool,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub read_alternative: Option<String>,
 }
 
 /// A sink pattern: matches a parsed URL by scheme and host.
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct SinkPattern {
     /// URL scheme (`https`, `s3`, `mailto`...). Any scheme when absent.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub scheme: Option<String>,
     /// Host glob (`*` matches any run of characters other than `.`-free restriction: within the host only).
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub host: Option<String>,
     /// The host equals this domain or is a subdomain of it.
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub domain: Option<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub category: Option<String>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub description: String,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Sinks {
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub allow: Vec<SinkPattern>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub deny: Vec<SinkPattern>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Vendor {
     pub domain: String,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub dpa: bool,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Vendors {
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub approved: Vec<Vendor>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct Tiers {
     pub medium: u32,
     pub high: u32,
     pub critical: u32,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct DecisionCfg {
-    #[serde(default = "DecisionCfg::d_tiers")]
+    #[cfg_attr(feature = "schema", serde(default = "DecisionCfg::d_tiers"))]
     pub tiers: Tiers,
 }
 
@@ -286,13 +341,16 @@ impl Default for DecisionCfg {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    serde(deny_unknown_fields)
+)]
 pub struct RuleOverride {
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub severity: Option<Severity>,
-    #[serde(default)]
+    #[cfg_attr(feature = "schema", serde(default))]
     pub enabled: Option<bool>,
 }
 
@@ -393,73 +451,6 @@ impl PolicyDoc {
     }
 }
 
-/// Convert serde_path_to_error's path (`a.b[0].c`) to an RFC 6901 pointer.
-fn serde_path_to_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = String::new();
-    for seg in path.iter() {
-        out.push('/');
-        match seg {
-            Segment::Seq { index } => out.push_str(&index.to_string()),
-            Segment::Map { key } => out.push_str(&yaml::escape_token(key)),
-            Segment::Enum { variant } => out.push_str(&yaml::escape_token(variant)),
-            Segment::Unknown => out.push('?'),
-        }
-    }
-    out
-}
-
-/// Top-level and nested field names, for "did you mean" on unknown keys.
-const KNOWN_KEYS: &[&str] = &[
-    "policy_version",
-    "name",
-    "description",
-    "organisation",
-    "lifecycle",
-    "client",
-    "data_classes",
-    "data_types",
-    "scopes",
-    "denied_scope_patterns",
-    "sinks",
-    "vendors",
-    "decision",
-    "rules",
-    "domains",
-    "personal_email_domains",
-    "ttl_days",
-    "retention_max_days",
-    "min",
-    "max",
-    "refresh_token_max_days",
-    "access_token_max_minutes",
-    "max_redirect_uris",
-    "auth_methods",
-    "sensitivity",
-    "personal",
-    "class",
-    "access",
-    "grants",
-    "review",
-    "denied",
-    "offline",
-    "read_alternative",
-    "allow",
-    "deny",
-    "scheme",
-    "host",
-    "domain",
-    "category",
-    "approved",
-    "dpa",
-    "tiers",
-    "medium",
-    "high",
-    "critical",
-    "severity",
-    "enabled",
-];
-
 /// Suggest the closest known name.
 pub fn did_you_mean<'a>(
     word: &str,
@@ -498,28 +489,7 @@ pub fn parse(text: &str) -> Result<(PolicyDoc, Node)> {
         }
         e
     })?;
-    let json = root.to_json();
-    let doc: PolicyDoc = serde_path_to_error::deserialize(json).map_err(|err| {
-        let pointer = serde_path_to_pointer(err.path());
-        let inner = err.inner().to_string();
-        let mut e = error_at(
-            &root,
-            &pointer,
-            format!("invalid policy at `{pointer}`: {inner}"),
-        );
-        if let Some(rest) = inner.strip_prefix("unknown field `") {
-            let field = rest.split('`').next().unwrap_or("");
-            if let Some(s) = did_you_mean(field, KNOWN_KEYS.iter().copied()) {
-                e = e.with_help(format!("did you mean `{s}`?"));
-            }
-            // Point at the unknown key itself.
-            let full = format!("{pointer}/{}", yaml::escape_token(field));
-            if let Some(n) = root.pointer(&full) {
-                e = e.at(n.line, n.col).at_path(full);
-            }
-        }
-        e
-    })?;
+    let doc = read::policy_doc(&root)?;
     validate(&doc, &root)?;
     Ok((doc, root))
 }
@@ -750,7 +720,10 @@ mod tests {
         assert_eq!(e.code, ErrorCode::Policy);
         assert!(e.message.contains("lifecycel"), "{e:?}");
         assert_eq!(e.help.as_deref(), Some("did you mean `lifecycle`?"));
-        assert!(e.line.is_some());
+        // The key itself, not its value on the next line.
+        assert_eq!(e.path.as_deref(), Some("/lifecycel"));
+        let line = text.lines().position(|l| l == "lifecycel:").unwrap() + 1;
+        assert_eq!((e.line, e.column), (Some(line as u32), Some(1)));
     }
 
     #[test]
