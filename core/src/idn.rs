@@ -376,6 +376,14 @@ fn special_host_span(text: &str) -> Option<(usize, usize)> {
     Some((start + host_start, start + host_start + host_len))
 }
 
+/// Parse an absolute URL as a browser would, IDN hosts included: [`url_text`] maps a
+/// Unicode host to its A-labels first (the `url` crate is built with the ASCII-only IDNA
+/// back end to keep the component small), then `url` parses. The error is a sentence.
+pub fn parse_url(text: &str) -> Result<url::Url, String> {
+    let ascii = url_text(text).map_err(|e| e.to_string())?;
+    url::Url::parse(&ascii).map_err(|e| e.to_string())
+}
+
 /// The text to give `url` for a redirect URI: unchanged unless the host of a special
 /// URL has non-ASCII (or percent-escaped non-ASCII), which is replaced by its ASCII form.
 /// Tabs and newlines are dropped and C0 controls and spaces trimmed first when the host

@@ -339,7 +339,7 @@ fn is_loopback(url: &Url) -> bool {
 
 fn parse_endpoint(endpoint: &str) -> Result<Url> {
     const HELP: &str = "pass the provider's full authorization endpoint, e.g. `https://auth.example.com/oauth2/authorize`";
-    let url = Url::parse(endpoint).map_err(|e| {
+    let url = crate::idn::parse_url(endpoint).map_err(|e| {
         invalid(
             format!("authorization endpoint `{endpoint}` is not an absolute URL: {e}"),
             HELP,
@@ -379,7 +379,7 @@ fn check_redirect_uri(redirect_uri: &str) -> Result<()> {
     if redirect_uri.trim().is_empty() {
         return Err(invalid("redirect uri is empty".to_owned(), HELP));
     }
-    let url = Url::parse(redirect_uri).map_err(|e| {
+    let url = crate::idn::parse_url(redirect_uri).map_err(|e| {
         invalid(
             format!("redirect uri `{redirect_uri}` is not an absolute URL: {e}"),
             HELP,
@@ -857,6 +857,47 @@ mod tests {
                 "code_challenge",
                 "code_challenge_method"
             ]
+        );
+    }
+
+    #[test]
+    fn pkce_authorize_url_accepts_idn_hosts_as_a_browser_would() {
+        // The component's `url` has the ASCII-only IDNA back end: Unicode hosts go through
+        // `idn` first, so a provider or app on an IDN still works (as its A-label).
+        let req = authorize_url(
+            "https://bücher.example/authorize",
+            "c",
+            "https://app.bücher.example/cb",
+            &[],
+            &[],
+            &mut rng(),
+        )
+        .unwrap();
+        assert!(
+            req.url
+                .starts_with("https://xn--bcher-kva.example/authorize?"),
+            "{}",
+            req.url
+        );
+        // The redirect_uri parameter is sent as written (the provider compares strings).
+        assert!(params(&req.url).contains(&(
+            "redirect_uri".to_owned(),
+            "https://app.bücher.example/cb".to_owned()
+        )));
+        // A host no browser mapping can be trusted for is refused, naming it.
+        let err = authorize_url(
+            "https://exa\u{200b}mple.com/authorize",
+            "c",
+            "https://app.example/cb",
+            &[],
+            &[],
+            &mut rng(),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.contains("is not an absolute URL"),
+            "{}",
+            err.message
         );
     }
 
