@@ -47,7 +47,7 @@ impl Policy {
             }
         }
         // Highest index first, so the remaining pointers keep pointing at the same items.
-        removes.sort_by_key(|f| std::cmp::Reverse(sort_key(f)));
+        crate::engine::stable_sort_by(&mut removes, |a, b| sort_key(b).cmp(&sort_key(a)));
         for f in removes {
             if apply(&mut doc, &f).is_ok() {
                 applied.push(f);

@@ -450,7 +450,9 @@ pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<Strin
         .filter(|s| s.chars().count() >= 4)
         .collect();
     // Longest first so a secret containing another is replaced whole.
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    crate::engine::stable_sort_by(&mut out, |a, b| {
+        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+    });
     out.dedup();
     out
 }
