@@ -48,7 +48,15 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .manifest
         .purpose
         .as_ref()
-        .map(|p| p.value.to_lowercase())
+        // Per-character lowercasing: the words are ASCII, so the context rule of
+        // `str::to_lowercase` (final sigma) cannot change a match, and its tables stay out
+        // of the component (issue #6).
+        .map(|p| {
+            p.value
+                .chars()
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
         .unwrap_or_default();
     if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {
         return;
