@@ -632,30 +632,43 @@ fn whole(n: &Node, ptr: &str, min: i64, max: i64) -> Result<i64> {
 fn choice<T: Copy>(n: &Node, ptr: &str, choices: &[(&str, T)]) -> Result<T> {
     match &n.value {
         Value::Str(s) => choose(s, n.line, n.col, ptr, choices),
-        _ => Err(mismatch(
-            n,
-            ptr,
-            &one_of(choices.iter().map(|(name, _)| *name)),
-        )),
+        _ => Err(not_a_choice(n, ptr, &names_of(choices))),
     }
 }
 
 /// Look `word` up among `choices`; an unknown word lists them and suggests the closest.
 fn choose<T: Copy>(word: &str, line: u32, col: u32, ptr: &str, choices: &[(&str, T)]) -> Result<T> {
-    if let Some((_, v)) = choices.iter().find(|(name, _)| *name == word) {
-        return Ok(*v);
+    match choices.iter().find(|(name, _)| *name == word) {
+        Some((_, v)) => Ok(*v),
+        None => Err(unknown_choice(word, line, col, ptr, &names_of(choices))),
     }
-    let names = || choices.iter().map(|(name, _)| *name);
+}
+
+/// The names of an enumeration's values. The errors below take them, so the error code is
+/// one copy for every enumeration (issue #6).
+fn names_of<'a, T>(choices: &[(&'a str, T)]) -> Vec<&'a str> {
+    choices.iter().map(|(name, _)| *name).collect()
+}
+
+/// "expected one of ..." at a node that is not a string.
+#[inline(never)]
+fn not_a_choice(n: &Node, ptr: &str, names: &[&str]) -> Error {
+    mismatch(n, ptr, &one_of(names.iter().copied()))
+}
+
+/// "expected one of ..., found `word`", with the closest name as help.
+#[inline(never)]
+fn unknown_choice(word: &str, line: u32, col: u32, ptr: &str, names: &[&str]) -> Error {
     let e = fail(
         ptr,
         line,
         col,
-        format!("expected {}, found `{word}`", one_of(names())),
+        format!("expected {}, found `{word}`", one_of(names.iter().copied())),
     );
-    Err(match did_you_mean(word, names()) {
+    match did_you_mean(word, names.iter().copied()) {
         Some(s) => e.with_help(format!("did you mean `{s}`?")),
         None => e,
-    })
+    }
 }
 
 #[cfg(test)]
