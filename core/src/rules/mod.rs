@@ -486,11 +486,29 @@ pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
 
 /// Shared helpers for rule files.
 pub(crate) mod prelude {
+    pub(crate) use super::json;
     pub use super::{Category, Ctx, Out, Rule};
     pub use crate::manifest::Access;
     pub use crate::verdict::Severity;
-    pub use serde_json::json;
 }
+
+/// `serde_json::json!` for the values of fixes and controls, built with `From` from a clone
+/// of the argument (which `json!` borrows): the same values, without `json!`'s
+/// `to_value(..).unwrap()` (a serializer and a panic path per call site; issue #6).
+macro_rules! json {
+    ({ $($key:literal : $value:expr),* $(,)? }) => {{
+        let mut map = serde_json::Map::new();
+        $(map.insert(String::from($key), serde_json::Value::from(($value).clone()));)*
+        serde_json::Value::Object(map)
+    }};
+    ([ $($item:expr),* $(,)? ]) => {
+        serde_json::Value::Array(vec![$(serde_json::Value::from(($item).clone())),*])
+    };
+    ($value:expr) => {
+        serde_json::Value::from(($value).clone())
+    };
+}
+pub(crate) use json;
 
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
