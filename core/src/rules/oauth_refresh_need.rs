@@ -66,3 +66,23 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work",
     );
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::oauth_client::testing::{manifest, of, vet};
+
+    /// The purpose is lowercased per character: words in capitals, next to a final sigma
+    /// (which `str::to_lowercase` maps by context), match as they did.
+    #[test]
+    fn purpose_words_in_any_case() {
+        let plain = manifest(
+            "  grant_types: [authorization_code, refresh_token]\n  redirect_uris: [https://apps.example.com/cb]\n",
+        );
+        assert_eq!(of(&vet(&plain), "MV-OAUTH-015").len(), 1);
+        for purpose in ["NIGHTLY export ΟΔΟΣ", "ΟΔΟΣ BACKGROUND ΟΔΟΣ", "Cron"] {
+            let text = plain.replace("test the client rules", purpose);
+            assert!(of(&vet(&text), "MV-OAUTH-015").is_empty(), "{purpose}");
+        }
+    }
+}
