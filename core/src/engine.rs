@@ -7,6 +7,7 @@ use crate::rules::{self, Ctx};
 use crate::score;
 use crate::verdict::{ENGINE, Finding, Verdict};
 use crate::yaml::{self, Limits, Value};
+use std::cmp::Ordering;
 
 /// What kind of document is being vetted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,8 +106,8 @@ impl Policy {
 }
 
 /// Most severe first, then by line (unknown last), path, rule and message.
-fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+fn sort(findings: &mut Vec<Finding>) {
+    stable_sort_by(findings, |a, b| {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.line.unwrap_or(u32::MAX).cmp(&b.line.unwrap_or(u32::MAX)))
@@ -114,6 +115,33 @@ fn sort(findings: &mut [Finding]) {
             .then_with(|| a.rule.cmp(b.rule))
             .then_with(|| a.message.cmp(&b.message))
     });
+}
+
+/// A stable sort of `v` by `cmp`, the same order as `v.sort_by(cmp)`.
+///
+/// Every sort of the engine goes through here so the component carries one instance of the
+/// standard library's stable sort (over indices) instead of one per element type (issue #6).
+pub(crate) fn stable_sort_by<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
+    let order = {
+        let items: &[T] = v;
+        sorted_indices(items.len(), &|a, b| match (items.get(a), items.get(b)) {
+            (Some(x), Some(y)) => cmp(x, y),
+            _ => Ordering::Equal,
+        })
+    };
+    let mut slots: Vec<Option<T>> = std::mem::take(v).into_iter().map(Some).collect();
+    *v = order
+        .into_iter()
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
+        .collect();
+}
+
+/// `0..len` stably sorted by `cmp` (the one instance of the stable sort).
+#[inline(never)]
+fn sorted_indices(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by(|a, b| cmp(*a, *b));
+    order
 }
 
 /// Remove every secret string from everything the verdict says.

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::verdict::Fix;
 use crate::yaml::{self, Limits};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// The outcome of [`Policy::fix`].
 #[derive(Debug, Clone, PartialEq)]
@@ -31,12 +31,14 @@ impl Policy {
         if doc.is_null() {
             doc = Value::Object(serde_json::Map::new());
         }
-        let mut seen = BTreeSet::new();
+        // The paths seen (a map like the rules' so the component has one instance of it).
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         let fixes: Vec<Fix> = verdict
             .findings
             .iter()
-            .filter_map(|f| f.fix.clone())
-            .filter(|fx| seen.insert(fx.path.clone()))
+            .filter_map(|f| f.fix.as_ref())
+            .filter(|fx| seen.insert(fx.path.as_str(), 0).is_none())
+            .cloned()
             .collect();
         let (mut removes, others): (Vec<Fix>, Vec<Fix>) =
             fixes.into_iter().partition(|f| f.op == "remove");
@@ -47,7 +49,7 @@ impl Policy {
             }
         }
         // Highest index first, so the remaining pointers keep pointing at the same items.
-        removes.sort_by_key(|f| std::cmp::Reverse(sort_key(f)));
+        crate::engine::stable_sort_by(&mut removes, |a, b| sort_key(b).cmp(&sort_key(a)));
         for f in removes {
             if apply(&mut doc, &f).is_ok() {
                 applied.push(f);

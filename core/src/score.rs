@@ -8,9 +8,9 @@
 //! declaring the data), drive the decision but not the score.
 
 use crate::policy::{Access as ScopeAccess, Sensitivity};
+use crate::rules::json;
 use crate::rules::{Category, Ctx};
 use crate::verdict::{Control, Decision, Finding, Risk, RiskFactor, Severity, Tier};
-use serde_json::json;
 
 /// Rules whose findings may disappear when an item is added: not scored.
 const RELATIONAL: &[&str] = &[

@@ -244,9 +244,17 @@ impl Verdict {
     }
 }
 
+/// A JSON value as compact text, the same bytes as its `Display` (`serde_json::to_string`)
+/// without serde_json's serializer in the component (issue #6).
+pub fn value_json(v: &serde_json::Value) -> String {
+    let mut out = String::new();
+    json_value(&mut out, v);
+    out
+}
+
 /// A JSON string as serde_json writes it: `"` and backslash escaped, control characters
 /// as `\b \t \n \f \r` or `\u00XX`, everything else (`/`, DEL, non-ASCII) as is.
-fn json_str(out: &mut String, s: &str) {
+pub(crate) fn json_str(out: &mut String, s: &str) {
     out.push('"');
     let clean = clean_prefix(s.as_bytes());
     if clean == s.len() {
@@ -366,6 +374,27 @@ mod tests {
 
     fn serde(v: &Verdict) -> String {
         serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn value_json_is_display_byte_for_byte() {
+        let nasty = "q\"b\\s/ctl\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f} é € 😀 </script>";
+        for v in [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(-7),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(i64::MIN),
+            serde_json::json!(2.5),
+            serde_json::json!(1e300),
+            serde_json::json!(-1.5e-7),
+            serde_json::json!(nasty),
+            serde_json::json!([]),
+            serde_json::json!({}),
+            serde_json::json!({"z": [1, -2, 2.5, null, true, nasty], "a": {"b": [[]]}, nasty: 0.1}),
+        ] {
+            assert_eq!(value_json(&v), v.to_string());
+        }
     }
 
     #[test]

@@ -88,8 +88,10 @@ fn fix(x: microvet_core::Fix) -> wit::Fix {
     wit::Fix {
         op: x.op.to_owned(),
         path: x.path,
-        // `Display` of a JSON value is its compact JSON text.
-        value: x.value.map(|value| value.to_string()),
+        // The compact JSON text (the bytes of `Display`, without serde_json's serializer).
+        value: x
+            .value
+            .map(|value| microvet_core::verdict::value_json(&value)),
         description: x.description,
     }
 }
@@ -131,7 +133,7 @@ fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
             .into_iter()
             .map(|c| wit::Control {
                 control: c.control.to_owned(),
-                value: c.value.to_string(),
+                value: microvet_core::verdict::value_json(&c.value),
                 reason: c.reason,
             })
             .collect(),

@@ -179,10 +179,11 @@ fn read_lifecycle(n: &Node, ptr: &str) -> Result<Lifecycle> {
             "ttl_days" => out.ttl_days = read_range(v, p)?,
             "retention_max_days" => {
                 let mut days = BTreeMap::new();
-                for (k, v, p) in entries(v, p)? {
-                    let s = choose(&k.name, k.line, k.col, &p, SENSITIVITIES)?;
-                    days.insert(s, int(v, &p)?);
-                }
+                each_entry(v, p, &mut |k, v, p| {
+                    let s = choose(&k.name, k.line, k.col, p, SENSITIVITIES)?;
+                    days.insert(s, int(v, p)?);
+                    Ok(())
+                })?;
                 out.retention_max_days = days;
             }
             _ => return Ok(false),
@@ -401,6 +402,7 @@ const SEVERITIES: &[(&str, Severity)] = &[
 // ---- building blocks ----
 
 /// An error about the node at `ptr` (line `line`, column `col`).
+#[inline(never)]
 fn fail(ptr: &str, line: u32, col: u32, message: String) -> Error {
     let head = if ptr.is_empty() {
         "invalid policy".to_string()
@@ -413,6 +415,7 @@ fn fail(ptr: &str, line: u32, col: u32, message: String) -> Error {
 }
 
 /// "expected X, found Y" at a node.
+#[inline(never)]
 fn mismatch(n: &Node, ptr: &str, expected: &str) -> Error {
     fail(
         ptr,
@@ -490,26 +493,48 @@ fn fields(
 
 /// A required field's value, or "missing required field" at its mapping.
 fn required<T>(value: Option<T>, n: &Node, ptr: &str, name: &str) -> Result<T> {
-    value.ok_or_else(|| {
-        fail(
-            ptr,
-            n.line,
-            n.col,
-            format!("missing required field `{name}`"),
-        )
-        .with_help(format!("add `{name}:` here"))
-    })
+    value.ok_or_else(|| missing(n, ptr, name))
 }
 
-/// The entries of a mapping with their pointers.
-fn entries<'n>(n: &'n Node, ptr: &str) -> Result<Vec<(&'n yaml::Key, &'n Node, String)>> {
-    match &n.value {
-        Value::Map(entries) => Ok(entries
-            .iter()
-            .map(|(k, v)| (k, v, child(ptr, &k.name)))
-            .collect()),
-        _ => Err(mismatch(n, ptr, "a mapping")),
+/// "missing required field" at a mapping (one copy for every type of [`required`]).
+#[inline(never)]
+fn missing(n: &Node, ptr: &str, name: &str) -> Error {
+    fail(
+        ptr,
+        n.line,
+        n.col,
+        format!("missing required field `{name}`"),
+    )
+    .with_help(format!("add `{name}:` here"))
+}
+
+/// Visit the entries of a mapping with their pointers, in document order. Not generic: the
+/// typed readers below share this one walk and keep only their insert.
+#[inline(never)]
+fn each_entry(
+    n: &Node,
+    ptr: &str,
+    visit: &mut dyn FnMut(&yaml::Key, &Node, &str) -> Result<()>,
+) -> Result<()> {
+    let Value::Map(entries) = &n.value else {
+        return Err(mismatch(n, ptr, "a mapping"));
+    };
+    for (k, v) in entries {
+        visit(k, v, &child(ptr, &k.name))?;
     }
+    Ok(())
+}
+
+/// Visit the items of a list with their pointers, in order (the non-generic walk of [`list`]).
+#[inline(never)]
+fn each_item(n: &Node, ptr: &str, visit: &mut dyn FnMut(&Node, &str) -> Result<()>) -> Result<()> {
+    let Value::Seq(items) = &n.value else {
+        return Err(mismatch(n, ptr, "a list"));
+    };
+    for (i, v) in items.iter().enumerate() {
+        visit(v, &format!("{ptr}/{i}"))?;
+    }
+    Ok(())
 }
 
 /// A mapping of names to values read by `item`.
@@ -519,22 +544,21 @@ fn named<T>(
     item: fn(&Node, &str) -> Result<T>,
 ) -> Result<BTreeMap<String, T>> {
     let mut out = BTreeMap::new();
-    for (k, v, p) in entries(n, ptr)? {
-        out.insert(k.name.clone(), item(v, &p)?);
-    }
+    each_entry(n, ptr, &mut |k, v, p| {
+        out.insert(k.name.clone(), item(v, p)?);
+        Ok(())
+    })?;
     Ok(out)
 }
 
 /// A list of values read by `item`.
 fn list<T>(n: &Node, ptr: &str, item: fn(&Node, &str) -> Result<T>) -> Result<Vec<T>> {
-    let Value::Seq(items) = &n.value else {
-        return Err(mismatch(n, ptr, "a list"));
-    };
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| item(v, &format!("{ptr}/{i}")))
-        .collect()
+    let mut out = Vec::new();
+    each_item(n, ptr, &mut |v, p| {
+        out.push(item(v, p)?);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// A list of strings.
@@ -608,30 +632,43 @@ fn whole(n: &Node, ptr: &str, min: i64, max: i64) -> Result<i64> {
 fn choice<T: Copy>(n: &Node, ptr: &str, choices: &[(&str, T)]) -> Result<T> {
     match &n.value {
         Value::Str(s) => choose(s, n.line, n.col, ptr, choices),
-        _ => Err(mismatch(
-            n,
-            ptr,
-            &one_of(choices.iter().map(|(name, _)| *name)),
-        )),
+        _ => Err(not_a_choice(n, ptr, &names_of(choices))),
     }
 }
 
 /// Look `word` up among `choices`; an unknown word lists them and suggests the closest.
 fn choose<T: Copy>(word: &str, line: u32, col: u32, ptr: &str, choices: &[(&str, T)]) -> Result<T> {
-    if let Some((_, v)) = choices.iter().find(|(name, _)| *name == word) {
-        return Ok(*v);
+    match choices.iter().find(|(name, _)| *name == word) {
+        Some((_, v)) => Ok(*v),
+        None => Err(unknown_choice(word, line, col, ptr, &names_of(choices))),
     }
-    let names = || choices.iter().map(|(name, _)| *name);
+}
+
+/// The names of an enumeration's values. The errors below take them, so the error code is
+/// one copy for every enumeration (issue #6).
+fn names_of<'a, T>(choices: &[(&'a str, T)]) -> Vec<&'a str> {
+    choices.iter().map(|(name, _)| *name).collect()
+}
+
+/// "expected one of ..." at a node that is not a string.
+#[inline(never)]
+fn not_a_choice(n: &Node, ptr: &str, names: &[&str]) -> Error {
+    mismatch(n, ptr, &one_of(names.iter().copied()))
+}
+
+/// "expected one of ..., found `word`", with the closest name as help.
+#[inline(never)]
+fn unknown_choice(word: &str, line: u32, col: u32, ptr: &str, names: &[&str]) -> Error {
     let e = fail(
         ptr,
         line,
         col,
-        format!("expected {}, found `{word}`", one_of(names())),
+        format!("expected {}, found `{word}`", one_of(names.iter().copied())),
     );
-    Err(match did_you_mean(word, names()) {
+    match did_you_mean(word, names.iter().copied()) {
         Some(s) => e.with_help(format!("did you mean `{s}`?")),
         None => e,
-    })
+    }
 }
 
 #[cfg(test)]

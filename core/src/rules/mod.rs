@@ -225,9 +225,64 @@ pub fn find(id: &str) -> Option<&'static Rule> {
         .find(|r| r.id.eq_ignore_ascii_case(id))
 }
 
-/// The catalogue as JSON.
+impl Category {
+    /// The kebab-case name (as serialized).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Schema => "schema",
+            Category::Identity => "identity",
+            Category::Lifecycle => "lifecycle",
+            Category::Scopes => "scopes",
+            Category::Data => "data",
+            Category::Sinks => "sinks",
+            Category::Vendors => "vendors",
+            Category::Secrets => "secrets",
+            Category::Instrumentation => "instrumentation",
+            Category::Oauth => "oauth",
+        }
+    }
+}
+
+/// The catalogue as JSON: the bytes of `serde_json::to_string(RULES)` (a test checks),
+/// written by hand so the component needs no serde_json serializer (issue #6).
 pub fn catalogue_json() -> String {
-    serde_json::to_string(RULES).unwrap_or_else(|_| String::from("[]"))
+    use crate::verdict::json_str;
+    let mut out = String::with_capacity(32 * 1024);
+    out.push('[');
+    for (i, r) in RULES.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, (key, value)) in [
+            ("id", r.id),
+            ("name", r.name),
+            ("category", r.category.as_str()),
+            ("severity", r.severity.as_str()),
+            ("summary", r.summary),
+            ("what", r.what),
+            ("why", r.why),
+            ("example", r.example),
+            ("fix", r.fix),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            out.push_str(if j == 0 { "{\"" } else { ",\"" });
+            out.push_str(key);
+            out.push_str("\":");
+            json_str(&mut out, value);
+        }
+        out.push_str(",\"references\":[");
+        for (j, reference) in r.references.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            json_str(&mut out, reference);
+        }
+        out.push_str("]}");
+    }
+    out.push(']');
+    out
 }
 
 /// A declared data type, resolved against the policy.
@@ -431,11 +486,29 @@ pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
 
 /// Shared helpers for rule files.
 pub(crate) mod prelude {
+    pub(crate) use super::json;
     pub use super::{Category, Ctx, Out, Rule};
     pub use crate::manifest::Access;
     pub use crate::verdict::Severity;
-    pub use serde_json::json;
 }
+
+/// `serde_json::json!` for the values of fixes and controls, built with `From` from a clone
+/// of the argument (which `json!` borrows): the same values, without `json!`'s
+/// `to_value(..).unwrap()` (a serializer and a panic path per call site; issue #6).
+macro_rules! json {
+    ({ $($key:literal : $value:expr),* $(,)? }) => {{
+        let mut map = serde_json::Map::new();
+        $(map.insert(String::from($key), serde_json::Value::from(($value).clone()));)*
+        serde_json::Value::Object(map)
+    }};
+    ([ $($item:expr),* $(,)? ]) => {
+        serde_json::Value::Array(vec![$(serde_json::Value::from(($item).clone())),*])
+    };
+    ($value:expr) => {
+        serde_json::Value::from(($value).clone())
+    };
+}
+pub(crate) use json;
 
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
@@ -450,7 +523,20 @@ pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<Strin
         .filter(|s| s.chars().count() >= 4)
         .collect();
     // Longest first so a secret containing another is replaced whole.
-    out.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    crate::engine::stable_sort_by(&mut out, |a, b| {
+        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+    });
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn hand_written_catalogue_is_serde_json_byte_for_byte() {
+        assert_eq!(catalogue_json(), serde_json::to_string(RULES).unwrap());
+    }
 }

@@ -77,14 +77,15 @@ fn reasons(r: &oc::Redirect<'_>, url: &url::Url) -> Vec<String> {
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    let mut seen = std::collections::BTreeSet::new();
+    // A map like MV-OAUTH-028's and `fix`'s (one instance of the map code, issue #6).
+    let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for r in cx.redirects() {
         let (Some(url), Some(canonical)) = (r.sound(), r.canonical.as_deref()) else {
             continue;
         };
         // A repeat is MV-OAUTH-028's (removed, not rewritten: two fixes on one item
         // would conflict).
-        if !seen.insert(canonical) {
+        if seen.insert(canonical, 0).is_some() {
             continue;
         }
         // A fragment is MV-OAUTH-019's (with the same canonical fix).

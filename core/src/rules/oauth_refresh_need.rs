@@ -48,7 +48,15 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .manifest
         .purpose
         .as_ref()
-        .map(|p| p.value.to_lowercase())
+        // Per-character lowercasing: the words are ASCII, so the context rule of
+        // `str::to_lowercase` (final sigma) cannot change a match, and its tables stay out
+        // of the component (issue #6).
+        .map(|p| {
+            p.value
+                .chars()
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        })
         .unwrap_or_default();
     if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {
         return;
@@ -57,4 +65,24 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         g,
         "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::super::oauth_client::testing::{manifest, of, vet};
+
+    /// The purpose is lowercased per character: words in capitals, next to a final sigma
+    /// (which `str::to_lowercase` maps by context), match as they did.
+    #[test]
+    fn purpose_words_in_any_case() {
+        let plain = manifest(
+            "  grant_types: [authorization_code, refresh_token]\n  redirect_uris: [https://apps.example.com/cb]\n",
+        );
+        assert_eq!(of(&vet(&plain), "MV-OAUTH-015").len(), 1);
+        for purpose in ["NIGHTLY export ΟΔΟΣ", "ΟΔΟΣ BACKGROUND ΟΔΟΣ", "Cron"] {
+            let text = plain.replace("test the client rules", purpose);
+            assert!(of(&vet(&text), "MV-OAUTH-015").is_empty(), "{purpose}");
+        }
+    }
 }
