@@ -17,6 +17,10 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+mod fast;
+#[cfg(test)]
+mod fast_tests;
+
 /// Input limits. Documented in `docs/LIMITS.md`; errors name the limit that was hit.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -186,6 +190,15 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                 .with_help("manifests are UTF-8 text; remove the NUL character"),
         );
     }
+    if let Some(node) = fast::parse(text, limits) {
+        return Ok(node);
+    }
+    parse_full(text, limits)
+}
+
+/// The full loader over `yaml-rust2` events: everything outside the fast path's subset,
+/// and every error.
+fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -306,20 +319,13 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                 match pending_key.take() {
                     None => {
                         let (line, col) = (node.line, node.col);
-                        let name = match node.value {
-                            Value::Str(s) => s,
-                            Value::Int(i) => i.to_string(),
-                            Value::Bool(b) => b.to_string(),
-                            Value::Float(f) => f.to_string(),
-                            Value::Null => "null".to_string(),
-                            Value::Seq(_) | Value::Map(_) => {
-                                return Err(Error::new(
-                                    ErrorCode::Structure,
-                                    "a mapping key must be a plain value, not a list or mapping",
-                                )
-                                .at(line, col));
-                            }
-                        };
+                        let name = key_name(node.value).ok_or_else(|| {
+                            Error::new(
+                                ErrorCode::Structure,
+                                "a mapping key must be a plain value, not a list or mapping",
+                            )
+                            .at(line, col)
+                        })?;
                         if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
                             return Err(Error::new(
                             ErrorCode::Structure,
@@ -340,6 +346,18 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
         line: 1,
         col: 1,
     }))
+}
+
+/// The name of a mapping key from its scalar value; `None` for a collection.
+fn key_name(value: Value) -> Option<String> {
+    Some(match value {
+        Value::Str(s) => s,
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Null => "null".to_string(),
+        Value::Seq(_) | Value::Map(_) => return None,
+    })
 }
 
 fn depth_error(limits: Limits, line: u32, col: u32) -> Error {
