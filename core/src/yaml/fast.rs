@@ -1,15 +1,16 @@
 //! Fast path of the loader for the common manifest subset.
 //!
-//! Block mappings and sequences (indentless ones too), single-line flow sequences of
-//! scalars, single-line plain, single- and double-quoted scalars, comments and blank
+//! Block mappings and sequences (indentless ones too), single-line flow sequences and
+//! mappings, single-line plain, single- and double-quoted scalars, comments and blank
 //! lines, an optional leading `---`. It builds the same tree with the same positions as
 //! the `yaml-rust2` path and *declines* (returns `None`) on anything else and on anything
 //! that could be an error (duplicate keys, limits, tabs, CR, odd characters, empty values,
 //! multi-line scalars...), so every error still comes from the one full parser.
 //!
 //! Position rules mirrored from `yaml-rust2` 0.13: a scalar is at its first character
-//! (the quote for quoted ones), a block sequence at its first `-`, a flow sequence at its
-//! `[`, and a block mapping at the `:` of its first key. Columns count characters.
+//! (the quote for quoted ones), an indented block sequence at its first `-`, an indentless
+//! one at the content after that `-`, a flow collection at its bracket, and a block mapping
+//! at the `:` of its first key. Columns count characters.
 
 use super::{Key, Limits, Node, Value, key_name, resolve_scalar};
 use yaml_rust2::scanner::TScalarStyle;
@@ -244,7 +245,7 @@ impl Fast<'_> {
             }
             // `- key: value` starts a mapping indented to the key.
             let is_key = match self.at(j) {
-                b'[' => false,
+                b'[' | b'{' => false,
                 _ => {
                     let (_, end) = self.scalar(j, false)?;
                     let c = self.skip_spaces(end);
@@ -281,11 +282,13 @@ impl Fast<'_> {
     /// A value that starts at byte `j` and ends on its line, in a block indented by `ind`.
     fn inline(&mut self, j: usize, ind: usize, depth: usize) -> Option<Node> {
         let (line, col) = (self.line, self.col(j));
-        let (value, end) = if self.at(j) == b'[' {
-            self.flow_seq(j, depth)?
-        } else {
-            self.count()?;
-            self.scalar(j, false)?
+        let (value, end) = match self.at(j) {
+            b'[' => self.flow_seq(j, depth)?,
+            b'{' => self.flow_map(j, depth)?,
+            _ => {
+                self.count()?;
+                self.scalar(j, false)?
+            }
         };
         self.end_line(end)?;
         // A more indented next line would continue a plain scalar (or be an error).
@@ -295,7 +298,21 @@ impl Fast<'_> {
         Some(Node { value, line, col })
     }
 
-    /// A single-line flow sequence of scalars starting at the `[` at byte `k`.
+    /// A node inside a single-line flow collection, at byte `i`, and the byte after it.
+    fn flow_node(&mut self, i: usize, depth: usize) -> Option<(Node, usize)> {
+        let (line, col) = (self.line, self.col(i));
+        let (value, end) = match self.at(i) {
+            b'[' => self.flow_seq(i, depth)?,
+            b'{' => self.flow_map(i, depth)?,
+            _ => {
+                self.count()?;
+                self.scalar(i, true)?
+            }
+        };
+        Some((Node { value, line, col }, end))
+    }
+
+    /// A single-line flow sequence starting at the `[` at byte `k`.
     fn flow_seq(&mut self, k: usize, depth: usize) -> Option<(Value, usize)> {
         self.enter(depth)?;
         let mut items = Vec::new();
@@ -304,16 +321,8 @@ impl Fast<'_> {
             return Some((Value::Seq(items), i + 1));
         }
         loop {
-            if matches!(self.at(i), b'[' | b'{') {
-                return None;
-            }
-            let (value, end) = self.scalar(i, true)?;
-            self.count()?;
-            items.push(Node {
-                value,
-                line: self.line,
-                col: self.col(i),
-            });
+            let (node, end) = self.flow_node(i, depth + 1)?;
+            items.push(node);
             let j = self.skip_spaces(end);
             match self.at(j) {
                 b',' => {
@@ -323,6 +332,53 @@ impl Fast<'_> {
                     }
                 }
                 b']' => return Some((Value::Seq(items), j + 1)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A single-line flow mapping (`key: value` entries) starting at the `{` at byte `k`.
+    fn flow_map(&mut self, k: usize, depth: usize) -> Option<(Value, usize)> {
+        self.enter(depth)?;
+        let mut entries: Vec<(Key, Node)> = Vec::new();
+        let mut i = self.skip_spaces(k + 1);
+        if self.at(i) == b'}' {
+            return Some((Value::Map(entries), i + 1));
+        }
+        loop {
+            if matches!(self.at(i), b'[' | b'{') {
+                return None;
+            }
+            let (value, end) = self.scalar(i, true)?;
+            self.count()?;
+            let c = self.skip_spaces(end);
+            if self.at(c) != b':' || self.at(c + 1) != b' ' {
+                return None;
+            }
+            let name = key_name(value)?;
+            if entries.iter().any(|(e, _)| e.name == name) {
+                return None;
+            }
+            let key = Key {
+                name,
+                line: self.line,
+                col: self.col(i),
+            };
+            let v = self.skip_spaces(c + 1);
+            if matches!(self.at(v), b',' | b'}') {
+                return None;
+            }
+            let (node, end) = self.flow_node(v, depth + 1)?;
+            entries.push((key, node));
+            let j = self.skip_spaces(end);
+            match self.at(j) {
+                b',' => {
+                    i = self.skip_spaces(j + 1);
+                    if self.at(i) == b'}' {
+                        return None;
+                    }
+                }
+                b'}' => return Some((Value::Map(entries), j + 1)),
                 _ => return None,
             }
         }
