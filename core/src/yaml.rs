@@ -180,6 +180,16 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
         )
         .with_help("a manifest is a few hundred bytes; check that the right file was sent"));
     }
+    // The fast path declines any text with a NUL, so the check below still reports it.
+    if let Some(node) = fast::parse(text, limits) {
+        return Ok(node);
+    }
+    parse_full(text, limits)
+}
+
+/// The full loader over `yaml-rust2` events: everything outside the fast path's subset,
+/// and every error.
+fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     if let Some(offset) = text.find('\0') {
         let line = text
             .get(..offset)
@@ -190,15 +200,6 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                 .with_help("manifests are UTF-8 text; remove the NUL character"),
         );
     }
-    if let Some(node) = fast::parse(text, limits) {
-        return Ok(node);
-    }
-    parse_full(text, limits)
-}
-
-/// The full loader over `yaml-rust2` events: everything outside the fast path's subset,
-/// and every error.
-fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();

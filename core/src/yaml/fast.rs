@@ -17,9 +17,10 @@ use yaml_rust2::scanner::TScalarStyle;
 
 /// Parse `text` if it is in the subset; `None` means "use the full parser".
 pub(super) fn parse(text: &str, limits: Limits) -> Option<Node> {
-    let ascii = text
-        .bytes()
-        .all(|b| b == b'\n' || (0x20..0x7f).contains(&b));
+    // No early exit, so this vectorises.
+    let ascii = text.bytes().fold(true, |ok, b| {
+        ok & ((b == b'\n') | (b.wrapping_sub(0x20) < 0x5f))
+    });
     if !ascii && !text.chars().all(allowed) {
         return None;
     }
