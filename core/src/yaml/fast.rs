@@ -55,6 +55,11 @@ fn allowed(c: char) -> bool {
         || c >= '\u{10000}'
 }
 
+/// Bytes that may end a plain scalar (or need a closer look).
+fn stop(c: u8, flow: bool) -> bool {
+    matches!(c, b' ' | b':' | b'\n' | 0) || (flow && is_flow(c))
+}
+
 fn blank_or_end(c: u8) -> bool {
     matches!(c, b' ' | b'\n' | 0)
 }
@@ -418,6 +423,14 @@ impl Fast<'_> {
         let mut i = k + 1;
         let mut end = i;
         loop {
+            // Ordinary bytes, the bulk of a scalar, in a tight loop.
+            let run = i;
+            while self.b.get(i).is_some_and(|&c| !stop(c, flow)) {
+                i += 1;
+            }
+            if i > run {
+                end = i;
+            }
             let c = self.at(i);
             match c {
                 b'\n' | 0 => break,

@@ -253,7 +253,7 @@ impl Render<'_> {
         match self.bit() % 8 {
             0 => self.out.push_str("  # note: x"),
             1 => self.out.push_str("   "),
-            2 => self.out.push_str("\n"),
+            2 => self.out.push('\n'),
             3 => self.out.push_str("\n   # c"),
             _ => {}
         }
@@ -300,7 +300,7 @@ impl Render<'_> {
 
     fn item(&mut self, t: &Tree, ind: usize) {
         match t {
-            Tree::Map(entries) if self.bit() % 2 == 0 => {
+            Tree::Map(entries) if self.bit().is_multiple_of(2) => {
                 let gap = 1 + usize::from(self.bit() % 3);
                 self.out.push_str(&" ".repeat(gap));
                 let mut first = true;
@@ -325,7 +325,7 @@ fn render(t: &Tree, bits: &[u8]) -> String {
         i: 0,
         out: String::new(),
     };
-    if r.bit() % 3 == 0 {
+    if r.bit().is_multiple_of(3) {
         r.out.push_str("---\n");
     }
     match t {
