@@ -391,3 +391,37 @@ proptest! {
         same(&mutate(doc, &edits));
     }
 }
+
+/// At the node and depth limits the fast path agrees with the full loader: it takes
+/// exactly the documents the full loader accepts and declines the rest (which then
+/// fail in the full loader with the limit error).
+#[test]
+fn limits_agree_at_the_boundary() {
+    let limits = Limits {
+        max_bytes: 1 << 20,
+        max_depth: 4,
+        max_nodes: 20,
+    };
+    for n in 10..25 {
+        let doc = format!("a: [{}x]\n", "x, ".repeat(n));
+        let full = parse_full(&doc, limits);
+        let fast = fast::parse(&doc, limits);
+        assert_eq!(fast.is_some(), full.is_ok(), "{n}");
+        if let (Some(f), Ok(full)) = (fast, full) {
+            assert_eq!(format!("{f:?}"), format!("{full:?}"));
+        }
+    }
+    for d in 1..8 {
+        let block = (0..d).fold(String::new(), |mut s, i| {
+            s.push_str(&" ".repeat(i));
+            s.push_str("a:\n");
+            s
+        }) + &" ".repeat(d)
+            + "b: 1\n";
+        let flow = "a: ".to_string() + &"[".repeat(d) + "1" + &"]".repeat(d) + "\n";
+        for doc in [block, flow] {
+            let full = parse_full(&doc, limits);
+            assert_eq!(fast::parse(&doc, limits).is_some(), full.is_ok(), "{doc}");
+        }
+    }
+}
