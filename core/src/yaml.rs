@@ -17,6 +17,10 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+mod fast;
+#[cfg(test)]
+mod fast_tests;
+
 /// Input limits. Documented in `docs/LIMITS.md`; errors name the limit that was hit.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -176,6 +180,16 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
         )
         .with_help("a manifest is a few hundred bytes; check that the right file was sent"));
     }
+    // The fast path declines any text with a NUL, so the check below still reports it.
+    if let Some(node) = fast::parse(text, limits) {
+        return Ok(node);
+    }
+    parse_full(text, limits)
+}
+
+/// The full loader over `yaml-rust2` events: everything outside the fast path's subset,
+/// and every error.
+fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     if let Some(offset) = text.find('\0') {
         let line = text
             .get(..offset)
@@ -306,20 +320,13 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
                 match pending_key.take() {
                     None => {
                         let (line, col) = (node.line, node.col);
-                        let name = match node.value {
-                            Value::Str(s) => s,
-                            Value::Int(i) => i.to_string(),
-                            Value::Bool(b) => b.to_string(),
-                            Value::Float(f) => f.to_string(),
-                            Value::Null => "null".to_string(),
-                            Value::Seq(_) | Value::Map(_) => {
-                                return Err(Error::new(
-                                    ErrorCode::Structure,
-                                    "a mapping key must be a plain value, not a list or mapping",
-                                )
-                                .at(line, col));
-                            }
-                        };
+                        let name = key_name(node.value).ok_or_else(|| {
+                            Error::new(
+                                ErrorCode::Structure,
+                                "a mapping key must be a plain value, not a list or mapping",
+                            )
+                            .at(line, col)
+                        })?;
                         if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
                             return Err(Error::new(
                             ErrorCode::Structure,
@@ -340,6 +347,18 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
         line: 1,
         col: 1,
     }))
+}
+
+/// The name of a mapping key from its scalar value; `None` for a collection.
+fn key_name(value: Value) -> Option<String> {
+    Some(match value {
+        Value::Str(s) => s,
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Null => "null".to_string(),
+        Value::Seq(_) | Value::Map(_) => return None,
+    })
 }
 
 fn depth_error(limits: Limits, line: u32, col: u32) -> Error {

@@ -55,6 +55,41 @@ fn ten_thousand_levels_of_nesting() {
     }
 }
 
+/// Limits hold for documents in the loader's fast-path subset too (plain block and
+/// single-line flow YAML): the fast path declines and the full loader reports them.
+#[test]
+fn limits_hold_for_plain_block_and_flow_documents() {
+    let mut deep = String::new();
+    for i in 0..70 {
+        deep.push_str(&" ".repeat(i));
+        deep.push_str("a:\n");
+    }
+    deep.push_str(&" ".repeat(70));
+    deep.push_str("b: 1\n");
+    let flow_deep = "a: ".to_string() + &"{a: ".repeat(70) + "1" + &"}".repeat(70) + "\n";
+    for s in [deep, flow_deep] {
+        let e = policy().vet(&s).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Limit, "{e:?}");
+        assert!(e.message.contains("nesting deeper than 64"), "{e:?}");
+    }
+    let wide_flow = format!("name: a\nitems: [{}x]\n", "x, ".repeat(100_000));
+    let wide_block = format!("name: a\nitems:\n{}", "  - x\n".repeat(100_000));
+    for s in [wide_flow, wide_block] {
+        assert!(s.len() < 1024 * 1024);
+        let e = policy().vet(&s).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Limit, "{e:?}");
+        assert!(e.message.contains("more than 100000 nodes"), "{e:?}");
+    }
+    let e = policy()
+        .vet("name: a\nclient: {grant_types: [x], grant_types: [y]}\n")
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Structure);
+    assert!(e.message.contains("duplicate key `grant_types`"), "{e:?}");
+    let e = policy().vet("name: a\n---\nname: b\n").unwrap_err();
+    assert_eq!(e.code, ErrorCode::Structure);
+    assert_eq!(e.line, Some(2));
+}
+
 #[test]
 fn nul_bytes_are_named_with_their_line() {
     let e = policy()
