@@ -249,8 +249,8 @@ fn count(n: usize) -> u32 {
 }
 
 /// A sink as shown in reasons: scheme and host only (never userinfo, paths or queries).
-/// Takes the sink as [`Ctx`] parsed it (`Url::parse` of the trimmed text).
-fn redact_sink(url: &Result<url::Url, url::ParseError>) -> String {
+/// Takes the sink as [`Ctx`] parsed it (`idn::parse_url` of the trimmed text).
+fn redact_sink(url: &Result<url::Url, String>) -> String {
     match url {
         Ok(u) => match u.host_str() {
             Some(h) if !h.is_empty() => format!("{}://{h}", u.scheme()),

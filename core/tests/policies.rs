@@ -258,3 +258,40 @@ fn missing_required_field_points_at_its_mapping() {
     let e = Policy::parse("").unwrap_err();
     assert_eq!(e.message, "invalid policy: expected a mapping, found null");
 }
+
+/// Sinks are parsed as a browser would: an IDN host is mapped to its A-labels (the
+/// component's `url` has the ASCII-only IDNA back end), so it is judged like any other
+/// host instead of being reported as unparseable; a host that cannot be mapped safely
+/// is MV-SINK-001 with the reason.
+#[test]
+fn idn_sinks_are_judged_by_their_a_label() {
+    let policy = Policy::builtin().unwrap();
+    let manifest = |sink: &str| {
+        format!(
+            "name: idn-sinks\nowner: hr@example.com\npurpose: test\nretention_days: 30\nexpiry_days: 30\nexternal_sinks: [\"{sink}\"]\n"
+        )
+    };
+    let rules = |sink: &str| -> Vec<(String, String)> {
+        policy
+            .vet(&manifest(sink))
+            .unwrap()
+            .findings
+            .into_iter()
+            .filter(|f| f.rule.starts_with("MV-SINK"))
+            .map(|f| (f.rule.to_owned(), f.message))
+            .collect()
+    };
+    let ok = rules("https://bücher.example/hook");
+    assert!(ok.iter().all(|(r, _)| r != "MV-SINK-001"), "{ok:?}");
+    assert!(
+        ok.iter()
+            .any(|(r, m)| r == "MV-SINK-005" && m.contains("xn--bcher-kva.example")),
+        "{ok:?}"
+    );
+    let bad = rules("https://exa\u{200b}mple.com/hook");
+    assert!(
+        bad.iter()
+            .any(|(r, m)| r == "MV-SINK-001" && m.contains("contains")),
+        "{bad:?}"
+    );
+}

@@ -295,7 +295,9 @@ pub struct DataItem<'a> {
 /// A sink, parsed once.
 pub struct SinkItem<'a> {
     pub raw: &'a Sp<String>,
-    pub url: Result<url::Url, url::ParseError>,
+    /// The sink parsed as a browser would (IDN hosts mapped by [`crate::idn`]); the error
+    /// is a sentence.
+    pub url: Result<url::Url, String>,
 }
 
 /// Everything a rule may look at, computed once per vet.
@@ -346,7 +348,7 @@ impl<'a> Ctx<'a> {
             .flat_map(|s| s.value.iter())
             .map(|raw| SinkItem {
                 raw,
-                url: url::Url::parse(raw.value.trim()),
+                url: crate::idn::parse_url(raw.value.trim()),
             })
             .collect();
         let scopes = manifest
