@@ -42,7 +42,8 @@ pub(crate) struct ServeArgs {
     /// Calls served by one warm instance before it is replaced.
     #[arg(long, default_value_t = 10_000, value_name = "N")]
     warm_max_calls: u32,
-    /// Threads running the component (default: the CPU count).
+    /// Blocking-pool threads running the component for large or cold vets and PKCE (small
+    /// vets on a warm instance run on the async workers) (default: the CPU count).
     #[arg(long, value_name = "N")]
     vet_threads: Option<usize>,
     /// Async worker threads (default: the CPU count).

@@ -12,8 +12,10 @@
 //! | `GET /openapi.json` | the OpenAPI 3.1 document (`host/openapi.json`) |
 //! | `GET /` | the no-code builder demo (`web/demo/`) |
 //!
-//! Every vet runs the component through a [`Vetter`] on tokio's blocking pool (bounded
-//! by `vet_threads`), with the per-call time and memory limits of the vetter. Requests
+//! Every vet runs the component through a [`Vetter`], with the per-call time and memory
+//! limits of the vetter: a small manifest with a warm instance ready runs right on the async
+//! worker (two thread hand-offs cost more than such a vet), everything else on tokio's
+//! blocking pool (bounded by `vet_threads`). Requests
 //! to `/v1/vet*` and `/v1/pkce` hold a concurrency permit (a `try_acquire`: no queue);
 //! without one they get `503` with `Retry-After`. Bodies over the limit get `413`.
 //! With a decision log, the verdict's line is written and synced before the response is
@@ -693,10 +695,18 @@ async fn vet_dcr(
     vet(app, id, InputKind::Dcr, query, body).await
 }
 
-/// Bodies up to this size are vetted on the async worker that received them; larger ones on
-/// the blocking pool, so one big manifest cannot stall the other connections of a worker.
-/// 16 KiB is ~13× the seed's example manifest; its vet stays well under a millisecond.
-const INLINE_VET_MAX_BYTES: usize = 16 * 1024;
+/// Bodies up to this size may be vetted on the async worker that received them (see
+/// [`cheap_to_vet`]); 4 KiB is ~3× the seed's example manifest.
+const INLINE_VET_MAX_BYTES: usize = 4 * 1024;
+
+/// Whether a vet is cheap enough to run on the async worker instead of the blocking pool:
+/// a warm instance (no instantiation or policy parse on this thread), a small body, and no
+/// YAML alias (`*`), the only way a small text expands to many nodes. Anything else — a
+/// cold pool, `--instances fresh`, a large or alias-bearing body — goes to the blocking
+/// pool, so it cannot stall the other connections of a worker (nor `/healthz`).
+fn cheap_to_vet(text: &str, warm_idle: bool) -> bool {
+    warm_idle && text.len() <= INLINE_VET_MAX_BYTES && !text.contains('*')
+}
 
 async fn vet(
     app: Arc<App>,
@@ -755,7 +765,8 @@ async fn vet(
     let (tx, rx) = oneshot::channel::<Done>();
     let worker = Arc::clone(&app);
     let (log_id, log_policy) = (Arc::clone(&id), name);
-    let small = text.len() <= INLINE_VET_MAX_BYTES;
+    let warm_idle = vetter.pool_stats().is_some_and(|s| s.idle > 0);
+    let inline = cheap_to_vet(&text, warm_idle);
     let work = move || {
         let outcome = match vetter.vet_kind(kind, &text) {
             Ok(o) => o,
@@ -779,11 +790,13 @@ async fn vet(
             }
         }
     };
-    if small {
+    if inline {
         // A small manifest vets in tens of microseconds on a warm instance: doing it right
         // here saves two thread hand-offs (to a blocking thread and back), which cost more
         // than the vet itself. The guest's limits still bound it (epoch deadline, memory).
-        work();
+        // A panic (there should be none) drops `tx`, which answers 500 below, as a panic
+        // on the blocking pool does.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
     } else {
         drop(tokio::task::spawn_blocking(work));
     }
@@ -1025,4 +1038,22 @@ async fn not_found(uri: Uri) -> Response {
         format!("no route for `{}`", uri.path()),
         Some("see GET /openapi.json for the API"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INLINE_VET_MAX_BYTES, cheap_to_vet};
+
+    #[test]
+    fn only_small_alias_free_vets_on_a_warm_instance_run_inline() {
+        let seed = "name: hr-onboarding-helper\nowner: hr@example.com\n";
+        assert!(cheap_to_vet(seed, true));
+        // Cold pool or `--instances fresh`: instantiation + policy parse, not on a worker.
+        assert!(!cheap_to_vet(seed, false));
+        // Aliases can expand a small text to the node limit.
+        assert!(!cheap_to_vet("a: &x [1, 2]\nb: *x\n", true));
+        let big = "#".repeat(INLINE_VET_MAX_BYTES + 1);
+        assert!(!cheap_to_vet(&big, true));
+        assert!(cheap_to_vet(&big[..INLINE_VET_MAX_BYTES], true));
+    }
 }

@@ -58,6 +58,7 @@ pub(crate) fn content_type(path: &Path) -> &'static str {
         "css" => "text/css; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "wasm" => "application/wasm",
+        "map" => "application/json",
         "json" => "application/json",
         "yaml" | "yml" => "text/yaml; charset=utf-8",
         "ts" => "text/plain; charset=utf-8",
