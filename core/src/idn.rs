@@ -348,6 +348,11 @@ fn is_special(scheme: &str) -> bool {
 /// it: slashes and backslashes after the scheme skipped, the authority ending at `/`, `\`,
 /// `?` or `#`, the host after the last `@` and before a `:` outside brackets.
 fn special_host_span(text: &str) -> Option<(usize, usize)> {
+    special_authority(text).map(|(_, host, end)| (host, end))
+}
+
+/// [`special_host_span`] with the start of the authority (where userinfo would begin).
+fn special_authority(text: &str) -> Option<(usize, usize, usize)> {
     let colon = text.find(':')?;
     let scheme = text.get(..colon)?;
     if !is_special(scheme) {
@@ -373,7 +378,51 @@ fn special_host_span(text: &str) -> Option<(usize, usize)> {
             _ => {}
         }
     }
-    Some((start + host_start, start + host_start + host_len))
+    Some((start, start + host_start, start + host_start + host_len))
+}
+
+/// `text` as a browser reads it before parsing: C0 controls and spaces trimmed, tabs and
+/// newlines dropped.
+fn cleaned(text: &str) -> Cow<'_, str> {
+    let needs_cleaning = text.contains(['\t', '\n', '\r'])
+        || text.starts_with(|c: char| c <= ' ')
+        || text.ends_with(|c: char| c <= ' ');
+    if needs_cleaning {
+        Cow::Owned(
+            text.trim_matches(|c: char| c <= ' ')
+                .chars()
+                .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The userinfo of a URL with a special scheme, split off without reading the host (which
+/// may be one [`to_ascii`] rejects): the text with the host replaced by the placeholder
+/// `h.invalid` (for `url` to parse the rest), the text without its userinfo, and the
+/// userinfo as written (without the `@`). `None` unless the scheme is special and there is
+/// an `@` in the authority.
+pub(crate) struct Userinfo {
+    pub placeholder: String,
+    pub without: String,
+    pub userinfo: String,
+}
+
+/// See [`Userinfo`].
+pub(crate) fn userinfo(text: &str) -> Option<Userinfo> {
+    let text = cleaned(text);
+    let (start, host, end) = special_authority(&text)?;
+    if host <= start {
+        return None;
+    }
+    let userinfo = text.get(start..host.checked_sub(1)?)?;
+    Some(Userinfo {
+        placeholder: format!("{}h.invalid{}", text.get(..host)?, text.get(end..)?),
+        without: format!("{}{}", text.get(..start)?, text.get(host..)?),
+        userinfo: userinfo.to_string(),
+    })
 }
 
 /// Parse an absolute URL as a browser would, IDN hosts included: [`url_text`] maps a
@@ -389,15 +438,7 @@ pub fn parse_url(text: &str) -> Result<url::Url, String> {
 /// Tabs and newlines are dropped and C0 controls and spaces trimmed first when the host
 /// is rewritten, as a browser does (`url` does the same with unchanged text).
 pub fn url_text(text: &str) -> Result<Cow<'_, str>, Rejection> {
-    let needs_cleaning = text.contains(['\t', '\n', '\r'])
-        || text.starts_with(|c: char| c <= ' ')
-        || text.ends_with(|c: char| c <= ' ');
-    if needs_cleaning {
-        let cleaned: String = text
-            .trim_matches(|c: char| c <= ' ')
-            .chars()
-            .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
-            .collect();
+    if let Cow::Owned(cleaned) = cleaned(text) {
         return match url_text(&cleaned)? {
             Cow::Borrowed(_) => Ok(Cow::Borrowed(text)),
             Cow::Owned(s) => Ok(Cow::Owned(s)),
