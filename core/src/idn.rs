@@ -268,14 +268,9 @@ pub fn to_ascii(host: &str) -> Result<Cow<'_, str>, Rejection> {
         host: host.to_string(),
         why,
     };
+    // Percent-decoded first: `%78n--` is the A-label prefix `xn--` to `url` and a browser.
     let decoded: Cow<'_, str> = if host.contains('%') {
-        let bytes = percent_decode(host);
-        if bytes.is_ascii() {
-            // `url` decodes ASCII escapes itself, exactly as a browser does.
-            Cow::Borrowed(host)
-        } else {
-            Cow::Owned(String::from_utf8(bytes).map_err(|_| reject(Why::InvalidUtf8))?)
-        }
+        Cow::Owned(String::from_utf8(percent_decode(host)).map_err(|_| reject(Why::InvalidUtf8))?)
     } else {
         Cow::Borrowed(host)
     };
@@ -283,6 +278,7 @@ pub fn to_ascii(host: &str) -> Result<Cow<'_, str>, Rejection> {
         for label in decoded.split('.') {
             check_a_label(label).map_err(reject)?;
         }
+        // `url` decodes ASCII escapes itself, exactly as a browser does.
         return Ok(Cow::Borrowed(host));
     }
     let mut mapped = String::with_capacity(decoded.len());
@@ -684,6 +680,25 @@ mod tests {
         );
     }
 
+    /// An A-label prefix written with percent-escapes (`%78n--`, `%58N--`) is the prefix
+    /// `url` and a browser see: the label is checked like `xn--` written out.
+    #[test]
+    fn escaped_a_label_prefixes_are_checked() {
+        let zwj = idna::punycode::encode_str("exa\u{200d}mple").unwrap();
+        for prefix in ["%78n--", "%58N--", "x%6E--", "%78%6E%2D%2D", "X%4e-%2d"] {
+            let host = format!("{prefix}{zwj}.com");
+            assert!(matches!(why(&host), Why::ALabel(_)), "{host}");
+            let url = format!("https://{host}/cb");
+            assert!(url_text(&url).is_err(), "{url}");
+            assert!(parse_url(&url).is_err(), "{url}");
+            // The same prefix before a sound A-label passes as written.
+            let good = format!("{prefix}bcher-kva.com");
+            assert_eq!(to_ascii(&good), Ok(Cow::Borrowed(good.as_str())));
+        }
+        // Escapes that are not UTF-8 are refused whether they decode to ASCII or not.
+        assert_eq!(why("b%FCcher.example"), Why::InvalidUtf8);
+    }
+
     #[test]
     fn unicode_forms() {
         assert_eq!(to_unicode("xn--exmple-4nf.com"), "ex\u{430}mple.com");
@@ -741,20 +756,51 @@ mod tests {
     proptest! {
         /// ASCII hosts: the mapping is the identity (after lowercasing) and nothing is
         /// rejected unless it has an `xn--` label.
+        /// (Percent-escapes included: what matters is the decoded text, as `url` sees it.)
         #[test]
-        fn ascii_is_identity(host in "[ -~&&[^%]]{0,40}") {
-            if !host.to_ascii_lowercase().contains("xn--") {
-                let got = to_ascii(&host).unwrap();
-                prop_assert_eq!(got.to_ascii_lowercase(), host.to_ascii_lowercase());
+        fn ascii_is_identity(host in "([ -~]|%[0-7][0-9A-Fa-f]){0,40}") {
+            match String::from_utf8(percent_decode(&host)) {
+                Err(_) => prop_assert_eq!(to_ascii(&host).unwrap_err().why, Why::InvalidUtf8),
+                Ok(d) if d.is_ascii() && !d.to_ascii_lowercase().contains("xn--") => {
+                    let got = to_ascii(&host).unwrap();
+                    prop_assert_eq!(got.to_ascii_lowercase(), host.to_ascii_lowercase());
+                }
+                Ok(_) => {}
             }
         }
 
         /// URL texts that are ASCII are given to `url` as they are.
         #[test]
-        fn ascii_urls_unchanged(text in "[ -~&&[^%]]{0,60}") {
-            if !text.to_ascii_lowercase().contains("xn--") {
+        fn ascii_urls_unchanged(text in "([ -~]|%[0-7][0-9A-Fa-f]){0,60}") {
+            if let Ok(decoded) = String::from_utf8(percent_decode(&text))
+                && decoded.is_ascii()
+                && !decoded.to_ascii_lowercase().contains("xn--")
+            {
                 prop_assert!(matches!(url_text(&text), Ok(Cow::Borrowed(_))));
             }
+        }
+
+        /// Percent-escaping ASCII characters of a host changes nothing about whether it
+        /// is accepted: a label is judged by what `url` decodes it to.
+        #[test]
+        fn escapes_do_not_change_the_answer(
+            label in "[a-z\u{e0}-\u{f6}\u{200b}-\u{200d}\u{308}\u{5d0}]{1,8}",
+            prefixed in any::<bool>(),
+            upper in any::<bool>(),
+            escape in proptest::collection::vec(any::<bool>(), 40),
+        ) {
+            let a = idna::punycode::encode_str(&label).unwrap();
+            let plain = match (prefixed, upper) {
+                (true, true) => format!("XN--{a}.com"),
+                (true, false) => format!("xn--{a}.com"),
+                (false, _) => format!("{a}.com"),
+            };
+            let escaped: String = plain
+                .chars()
+                .zip(escape.iter().chain(std::iter::repeat(&false)))
+                .map(|(c, &e)| if e { format!("%{:02X}", u32::from(c)) } else { c.to_string() })
+                .collect();
+            prop_assert_eq!(to_ascii(&plain).is_ok(), to_ascii(&escaped).is_ok(), "{}", escaped);
         }
 
         /// Accepted hosts come out as ASCII whose Unicode form is the lowercased input.
