@@ -333,8 +333,9 @@ pub fn to_unicode(host: &str) -> String {
     out
 }
 
-/// Schemes whose URLs have a domain host in WHATWG URL (`file` aside).
-fn is_special(scheme: &str) -> bool {
+/// Schemes whose URLs have a domain host in WHATWG URL (`file` aside), ASCII
+/// case-insensitive.
+pub(crate) fn is_special(scheme: &str) -> bool {
     ["http", "https", "ws", "wss", "ftp"]
         .iter()
         .any(|s| s.eq_ignore_ascii_case(scheme))
@@ -697,6 +698,16 @@ mod tests {
         }
         // Escapes that are not UTF-8 are refused whether they decode to ASCII or not.
         assert_eq!(why("b%FCcher.example"), Why::InvalidUtf8);
+    }
+
+    #[test]
+    fn special_schemes_any_case() {
+        for s in ["http", "HTTPS", "Ws", "wss", "ftp"] {
+            assert!(is_special(s), "{s}");
+        }
+        for s in ["file", "https+x", "com.example.app", ""] {
+            assert!(!is_special(s), "{s}");
+        }
     }
 
     #[test]
