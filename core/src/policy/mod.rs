@@ -362,62 +362,20 @@ pub const POLICY_LIMITS: Limits = Limits {
 };
 
 /// `*` glob over a whole string (case-sensitive). `*` matches any run of characters.
+/// (Implemented, without allocating, in `rules::matching`.)
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi, ti));
-                pi += 1;
-            }
-            Some(c) if Some(c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp + 1;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+    crate::rules::matching::glob_match(pattern, text)
 }
 
 /// Whether `host` equals `domain` or is a subdomain of it (ASCII case-insensitive).
 pub fn host_in_domain(host: &str, domain: &str) -> bool {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
-    host == domain || host.ends_with(&format!(".{domain}"))
+    crate::rules::matching::host_in_domain(host, domain)
 }
 
 impl SinkPattern {
     /// Whether a parsed URL matches this pattern.
     pub fn matches(&self, url: &url::Url) -> bool {
-        if let Some(s) = &self.scheme
-            && !url.scheme().eq_ignore_ascii_case(s)
-        {
-            return false;
-        }
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        if let Some(h) = &self.host
-            && !glob_match(&h.to_ascii_lowercase(), &host)
-        {
-            return false;
-        }
-        if let Some(d) = &self.domain
-            && !host_in_domain(&host, d)
-        {
-            return false;
-        }
-        true
+        crate::rules::matching::sink_matches(self, url)
     }
 }
 
@@ -431,23 +389,17 @@ impl PolicyDoc {
 
     /// Whether a scope definition grants a data type (patterns allowed in `grants`).
     pub fn scope_grants(def: &ScopeDef, data_type: &str) -> bool {
-        def.grants.iter().any(|g| glob_match(g, data_type))
+        crate::rules::matching::scope_grants(def, data_type)
     }
 
     /// Whether an email/host domain is one of the organisation's (or a subdomain).
     pub fn is_org_domain(&self, domain: &str) -> bool {
-        self.organisation
-            .domains
-            .iter()
-            .any(|d| host_in_domain(domain, d))
+        crate::rules::matching::is_org_domain(self, domain)
     }
 
     /// Whether a domain is a personal mailbox provider.
     pub fn is_personal_domain(&self, domain: &str) -> bool {
-        self.organisation
-            .personal_email_domains
-            .iter()
-            .any(|d| host_in_domain(domain, d))
+        crate::rules::matching::is_personal_domain(self, domain)
     }
 }
 

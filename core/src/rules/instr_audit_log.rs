@@ -36,9 +36,55 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 "no `instrumentation.audit_log`: say where the app's structured audit log goes",
             );
         }
-        Some(a) if url::Url::parse(a.value.trim()).is_err() => {
-            out.at(a, format!("audit_log `{}` is not an absolute URI", a.value));
-        }
-        Some(_) => {}
+        // Read as a browser would: an IDN host is mapped to its A-labels first.
+        Some(a) => match crate::idn::url_text(a.value.trim()) {
+            Err(e) => {
+                out.at(
+                    a,
+                    format!(
+                        "audit_log `{}` is not an absolute URI microvet can read ({e})",
+                        a.value
+                    ),
+                );
+            }
+            Ok(t) if url::Url::parse(&t).is_err() => {
+                out.at(a, format!("audit_log `{}` is not an absolute URI", a.value));
+            }
+            Ok(_) => {}
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::super::oauth_client::testing::vet;
+
+    fn audit(uri: &str) -> Vec<String> {
+        let text = format!(
+            "name: t\nowner: it@example.com\npurpose: test the audit log rule\ndata_access: [{{type: user.profile}}]\nretention_days: 30\noauth_scopes: [openid]\nexpiry_days: 60\ninstrumentation: {{audit_log: {}, contact: it@example.com}}\n",
+            serde_json::to_string(uri).unwrap()
+        );
+        vet(&text)
+            .into_iter()
+            .filter(|f| f.rule == "MV-INSTR-001")
+            .map(|f| f.message)
+            .collect()
+    }
+
+    #[test]
+    fn idn_hosts_are_absolute_uris() {
+        assert!(audit("https://logs.b\u{fc}cher.example/ingest").is_empty());
+        assert!(audit("https://logs.\u{ff45}xample.com/ingest").is_empty());
+        assert!(audit("siem://corp/micro-apps").is_empty());
+    }
+
+    #[test]
+    fn what_is_not_an_absolute_uri() {
+        let m = audit("logs/ingest");
+        assert_eq!(m, ["audit_log `logs/ingest` is not an absolute URI"]);
+        let m = audit("https://exa\u{200b}mple.com/ingest");
+        assert_eq!(m.len(), 1);
+        assert!(m[0].contains("U+200B"), "{m:?}");
     }
 }

@@ -1,13 +1,12 @@
-//! Allocation-free versions of the policy's matchers, for the vet hot path.
-//!
-//! Each function gives exactly the answer of its counterpart in `crate::policy`
-//! (`glob_match`, `host_in_domain`, `SinkPattern::matches`, ...), which lowercase into
-//! fresh `String`s and collect `Vec<char>`s on every call; here the comparisons are done
-//! in place (ASCII case folding byte by byte). The tests below hold them to the originals.
+//! The policy's matchers (`glob_match`, `host_in_domain`, `SinkPattern::matches`, ...),
+//! without allocating: comparisons are done in place (ASCII case folding byte by byte).
+//! This is the one implementation; the `crate::policy` functions call it. The tests hold
+//! it to the original allocating versions (lowercased `String`s, `Vec<char>`s), kept there
+//! as oracles.
 
 use crate::policy::{PolicyDoc, SinkPattern};
 
-/// [`crate::policy::glob_match`] without allocating. Working on bytes instead of chars
+/// `*` glob over a whole string (case-sensitive), without allocating. Working on bytes instead of chars
 /// gives the same answer: `*` is ASCII, and a literal pattern character can only match
 /// at a character boundary of the text (a UTF-8 lead byte never equals a continuation
 /// byte), so every byte-level match is a char-level match and vice versa.
@@ -49,7 +48,7 @@ fn glob_bytes(p: &[u8], t: &[u8], eq: impl Fn(u8, u8) -> bool) -> bool {
         .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
-/// [`crate::policy::host_in_domain`] without allocating.
+/// Whether `host` equals `domain` or is a subdomain of it (ASCII case-insensitive).
 pub(crate) fn host_in_domain(host: &str, domain: &str) -> bool {
     let host = host.trim_end_matches('.').as_bytes();
     let domain = domain.trim_end_matches('.').as_bytes();
@@ -66,7 +65,7 @@ pub(crate) fn host_in_domain(host: &str, domain: &str) -> bool {
             .is_some_and(|tail| tail.eq_ignore_ascii_case(domain))
 }
 
-/// [`SinkPattern::matches`] without allocating.
+/// Whether a parsed URL matches a sink pattern ([`SinkPattern::matches`]).
 pub(crate) fn sink_matches(p: &SinkPattern, url: &url::Url) -> bool {
     if let Some(s) = &p.scheme
         && !url.scheme().eq_ignore_ascii_case(s)
@@ -87,7 +86,7 @@ pub(crate) fn sink_matches(p: &SinkPattern, url: &url::Url) -> bool {
     true
 }
 
-/// [`PolicyDoc::is_org_domain`] without allocating.
+/// Whether an email/host domain is one of the organisation's (or a subdomain).
 pub(crate) fn is_org_domain(policy: &PolicyDoc, domain: &str) -> bool {
     policy
         .organisation
@@ -96,7 +95,7 @@ pub(crate) fn is_org_domain(policy: &PolicyDoc, domain: &str) -> bool {
         .any(|d| host_in_domain(domain, d))
 }
 
-/// [`PolicyDoc::is_personal_domain`] without allocating.
+/// Whether a domain is a personal mailbox provider.
 pub(crate) fn is_personal_domain(policy: &PolicyDoc, domain: &str) -> bool {
     policy
         .organisation
@@ -105,7 +104,7 @@ pub(crate) fn is_personal_domain(policy: &PolicyDoc, domain: &str) -> bool {
         .any(|d| host_in_domain(domain, d))
 }
 
-/// [`PolicyDoc::scope_grants`] without allocating.
+/// Whether a scope definition grants a data type (patterns allowed in `grants`).
 pub(crate) fn scope_grants(def: &crate::policy::ScopeDef, data_type: &str) -> bool {
     def.grants.iter().any(|g| glob_match(g, data_type))
 }
@@ -114,7 +113,84 @@ pub(crate) fn scope_grants(def: &crate::policy::ScopeDef, data_type: &str) -> bo
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
-    use crate::policy;
+
+    /// The original allocating implementations, the oracles the tests compare against.
+    mod policy {
+        use crate::policy::{PolicyDoc, ScopeDef, SinkPattern};
+
+        pub fn glob_match(pattern: &str, text: &str) -> bool {
+            let p: Vec<char> = pattern.chars().collect();
+            let t: Vec<char> = text.chars().collect();
+            let (mut pi, mut ti) = (0usize, 0usize);
+            let mut star: Option<(usize, usize)> = None;
+            while ti < t.len() {
+                match p.get(pi) {
+                    Some('*') => {
+                        star = Some((pi, ti));
+                        pi += 1;
+                    }
+                    Some(c) if Some(c) == t.get(ti) => {
+                        pi += 1;
+                        ti += 1;
+                    }
+                    _ => match star {
+                        Some((sp, st)) => {
+                            pi = sp + 1;
+                            ti = st + 1;
+                            star = Some((sp, st + 1));
+                        }
+                        None => return false,
+                    },
+                }
+            }
+            p.get(pi..)
+                .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+        }
+
+        pub fn host_in_domain(host: &str, domain: &str) -> bool {
+            let host = host.trim_end_matches('.').to_ascii_lowercase();
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            host == domain || host.ends_with(&format!(".{domain}"))
+        }
+
+        pub fn sink_matches(p: &SinkPattern, url: &url::Url) -> bool {
+            if let Some(s) = &p.scheme
+                && !url.scheme().eq_ignore_ascii_case(s)
+            {
+                return false;
+            }
+            let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+            if let Some(h) = &p.host
+                && !glob_match(&h.to_ascii_lowercase(), &host)
+            {
+                return false;
+            }
+            if let Some(d) = &p.domain
+                && !host_in_domain(&host, d)
+            {
+                return false;
+            }
+            true
+        }
+
+        pub fn scope_grants(def: &ScopeDef, data_type: &str) -> bool {
+            def.grants.iter().any(|g| glob_match(g, data_type))
+        }
+
+        pub fn is_org_domain(doc: &PolicyDoc, domain: &str) -> bool {
+            doc.organisation
+                .domains
+                .iter()
+                .any(|d| host_in_domain(domain, d))
+        }
+
+        pub fn is_personal_domain(doc: &PolicyDoc, domain: &str) -> bool {
+            doc.organisation
+                .personal_email_domains
+                .iter()
+                .any(|d| host_in_domain(domain, d))
+        }
+    }
 
     const WORDS: &[&str] = &[
         "",
@@ -207,7 +283,32 @@ mod tests {
         for p in pats {
             for u in urls {
                 let url = url::Url::parse(u).unwrap();
-                assert_eq!(sink_matches(p, &url), p.matches(&url), "{p:?} {u}");
+                assert_eq!(
+                    sink_matches(p, &url),
+                    policy::sink_matches(p, &url),
+                    "{p:?} {u}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn policy_lookups_agree_with_the_policy_versions() {
+        let policy = crate::engine::Policy::builtin().unwrap();
+        let doc = policy.doc();
+        for w in WORDS {
+            assert_eq!(
+                is_org_domain(doc, w),
+                policy::is_org_domain(doc, w),
+                "{w:?}"
+            );
+            assert_eq!(
+                is_personal_domain(doc, w),
+                policy::is_personal_domain(doc, w),
+                "{w:?}"
+            );
+            for def in doc.scopes.values() {
+                assert_eq!(scope_grants(def, w), policy::scope_grants(def, w), "{w:?}");
             }
         }
     }

@@ -521,7 +521,7 @@ pub fn secret_strings(root: &Node) -> Vec<String> {
 pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
     let mut out: Vec<String> = hits
         .iter()
-        .map(|h| h.secret.clone())
+        .flat_map(|h| std::iter::once(&h.secret).chain(&h.parts).cloned())
         .filter(|s| s.chars().count() >= 4)
         .collect();
     // Longest first so a secret containing another is replaced whole.

@@ -232,10 +232,9 @@ fn raw_scheme(text: &str) -> Option<String> {
     }
 }
 
-/// Schemes with a host in WHATWG URL ("special" schemes other than `file`).
-pub(crate) fn is_special(scheme: &str) -> bool {
-    matches!(scheme, "http" | "https" | "ws" | "wss" | "ftp")
-}
+/// Schemes with a host in WHATWG URL ("special" schemes other than `file`), ASCII
+/// case-insensitive (callers pass schemes `url` or `raw_scheme` already lowercased).
+pub(crate) use crate::idn::is_special;
 
 fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     let text = raw.value.trim();

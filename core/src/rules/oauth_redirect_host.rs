@@ -36,7 +36,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if native && oc::is_localhost(&host) {
             continue;
         }
-        if cx.policy.is_org_domain(domain) {
+        if super::matching::is_org_domain(cx.policy, domain) {
             continue;
         }
         out.at(

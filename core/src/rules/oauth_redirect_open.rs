@@ -78,7 +78,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 continue;
             }
             if let Some(target) = carries_url(&value) {
-                let shown = url::Url::parse(&target)
+                let shown = crate::idn::parse_url(&target)
                     .ok()
                     .and_then(|t| t.host_str().map(oc::show_host))
                     .map_or_else(String::new, |h| format!(" (host {h})"));
@@ -120,6 +120,18 @@ mod tests {
             open("https://apps.example.com/cb?redirect_uri=https://evil.io/").len(),
             1
         );
+    }
+
+    /// An IDN target is shown by its A-label (the host a browser visits) and Unicode form.
+    #[test]
+    fn idn_targets_show_their_host() {
+        let m = open("https://apps.example.com/cb?next=https%3A%2F%2Fb%C3%BCcher.example%2Fx");
+        assert!(
+            m[0].contains("(host `xn--bcher-kva.example` (`b\u{fc}cher.example`))"),
+            "{m:?}"
+        );
+        let m = open("https://apps.example.com/cb?next=https://\u{ff45}vil.io/x");
+        assert!(m[0].contains("(host `evil.io`)"), "{m:?}");
     }
 
     #[test]

@@ -46,6 +46,49 @@ pub(crate) struct SecretHit {
     pub line: u32,
     pub kind: &'static str,
     pub secret: String,
+    /// Parts of the secret that outputs may quote in another form (the userinfo of a URL
+    /// as written and as `url` serializes it, e.g. inside a canonical form): redacted too.
+    pub parts: Vec<String>,
+}
+
+/// A URL with a password (possibly empty), read as a browser would.
+struct UrlCredentials {
+    /// The URL without its userinfo, if it can be written.
+    stripped: Option<String>,
+    /// The userinfo as `url` serializes it and as written.
+    parts: Vec<String>,
+    empty_password: bool,
+}
+
+/// The credentials of `t` if it is an absolute URL with a password. The host is mapped as
+/// a browser maps it ([`crate::idn::parse_url`]); a host that cannot be mapped (`exa\u{200b}mple`)
+/// is set aside, so the userinfo is still found.
+fn url_credentials(t: &str) -> Option<UrlCredentials> {
+    let info = crate::idn::userinfo(t);
+    let (u, exact) = match crate::idn::parse_url(t) {
+        Ok(u) => (u, true),
+        Err(_) => (url::Url::parse(&info.as_ref()?.placeholder).ok()?, false),
+    };
+    let password = u.password()?;
+    let empty_password = password.is_empty();
+    let mut parts = vec![format!("{}:{password}", u.username())];
+    let stripped = if exact {
+        let mut u = u;
+        u.set_password(None)
+            .ok()
+            .and_then(|()| u.set_username("").ok())
+            .map(|()| u.to_string())
+    } else {
+        info.as_ref().map(|i| i.without.clone())
+    };
+    if let Some(i) = info {
+        parts.push(i.userinfo);
+    }
+    Some(UrlCredentials {
+        stripped,
+        parts,
+        empty_password,
+    })
 }
 
 fn is_reference(v: &str) -> bool {
@@ -188,14 +231,11 @@ fn shape(s: &str) -> Option<&'static str> {
     {
         return Some("Stripe key");
     }
-    // An absolute URL needs a `:` after its scheme, so without one `Url::parse` fails;
-    // with one, neither a JWT nor a token below (both `:`-free) can match, and a password
-    // needs an `@`: only then is the URL parsed.
+    // An absolute URL needs a `:` after its scheme, so without one it cannot parse; with
+    // one, neither a JWT nor a token below (both `:`-free) can match, and a password needs
+    // an `@`: only then is the URL parsed.
     if colon {
-        if t.contains('@')
-            && let Ok(u) = url::Url::parse(t)
-            && u.password().is_some_and(|p| !p.is_empty())
-        {
+        if t.contains('@') && url_credentials(t).is_some_and(|c| !c.empty_password) {
             return Some("password in URL");
         }
         return None;
@@ -257,11 +297,17 @@ fn walk(node: &Node, path: &mut String, keyed: bool, hits: &mut Vec<SecretHit>) 
                 shape(s)
             };
             if let Some(kind) = kind {
+                let parts = if s.contains('@') {
+                    url_credentials(s.trim()).map_or_else(Vec::new, |c| c.parts)
+                } else {
+                    Vec::new()
+                };
                 hits.push(SecretHit {
                     path: path.clone(),
                     line: node.line,
                     kind,
                     secret: s.clone(),
+                    parts,
                 });
             }
         }
@@ -332,14 +378,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         );
         // A URL with a password keeps its URL: only the credentials go.
-        let stripped = url::Url::parse(hit.secret.trim())
-            .ok()
-            .filter(|u| u.password().is_some())
-            .and_then(|mut u| {
-                u.set_password(None).ok()?;
-                u.set_username("").ok()?;
-                Some(u.to_string())
-            });
+        let stripped = url_credentials(hit.secret.trim()).and_then(|c| c.stripped);
         match stripped {
             Some(clean) => r.fix(
                 "replace",
@@ -376,6 +415,16 @@ mod tests {
             shape("https://user:hunter2@example.com/x"),
             Some("password in URL")
         );
+        // Unicode hosts: mapped to A-labels, or set aside when they cannot be.
+        assert_eq!(
+            shape("https://user:hunter2@b\u{fc}cher.example/x"),
+            Some("password in URL")
+        );
+        assert_eq!(
+            shape("https://user:hunter2@exa\u{200b}mple.com/x"),
+            Some("password in URL")
+        );
+        assert_eq!(shape("https://user:@exa\u{200b}mple.com/x"), None);
         assert_eq!(
             shape("https://apps.example.com/hr-onboarding/callback"),
             None
