@@ -19,8 +19,10 @@
 //! spaces), right-to-left characters (bidi rules are not checked), the IDNA deviation
 //! characters `ß` and `ς` (browsers disagree on their A-label), other characters, and
 //! A-labels that decode to any of these. Stricter than a browser, never looser: whatever
-//! is accepted maps to the host a browser visits (checked against the ICU4X UTS-46
-//! implementation for every code point).
+//! is accepted maps to the host a browser visits. That was checked once, outside the test
+//! suite, against `url` 2.5.8 with the ICU4X back end (`idna_adapter` 1.2.2) for every code
+//! point in five host contexts, every 1- and 2-character A-label and 2M random URLs (no
+//! mismatch where this module accepts, 2026-11-29); the tests here pin known vectors.
 
 use std::borrow::Cow;
 use std::fmt;
