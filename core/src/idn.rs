@@ -22,7 +22,9 @@
 //! is accepted maps to the host a browser visits. That was checked once, outside the test
 //! suite, against `url` 2.5.8 with the ICU4X back end (`idna_adapter` 1.2.2) for every code
 //! point in five host contexts, every 1- and 2-character A-label and 2M random URLs (no
-//! mismatch where this module accepts, 2026-11-29); the tests here pin known vectors.
+//! mismatch where this module accepts, 2026-11-29). The suite now makes the same check on
+//! every code point (`idn/icu_oracle.rs`, ICU4X's UTS-46 mapping as a dev-dependency, never
+//! in the component); the tests below pin known vectors.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -468,6 +470,9 @@ fn has_a_label(host: &str) -> bool {
     host.split('.')
         .any(|l| l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
 }
+
+#[cfg(test)]
+mod icu_oracle;
 
 #[cfg(test)]
 mod tests {
