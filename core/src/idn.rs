@@ -242,26 +242,10 @@ fn check_a_label(label: &str) -> Result<(), Why> {
     }
 }
 
-/// Percent-decode `%XX` escapes (others are kept as they are).
+/// Percent-decode `%XX` escapes with the decoder `url` uses (exactly two hex digits; other
+/// `%` are kept as they are).
 fn percent_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        if b == b'%'
-            && let Some(v) = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b);
-        i += 1;
-    }
-    out
+    percent_encoding::percent_decode_str(s).collect()
 }
 
 /// The ASCII form of a domain as written in a URL (percent-escapes allowed): what a
@@ -484,6 +468,15 @@ mod tests {
     )]
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn percent_decoding_is_the_whatwg_one() {
+        // Exactly two hex digits after `%`, as `url` decodes hosts; `%+6` is not an escape.
+        assert_eq!(
+            percent_decode("a%41%c3%BC%+61%4%"),
+            b"aA\xc3\xbc%+61%4%".to_vec()
+        );
+    }
 
     fn ascii(host: &str) -> String {
         to_ascii(host).unwrap().into_owned()
