@@ -5,6 +5,7 @@
 #
 #   cargo build --release -p microvet
 #   host/scripts/loadtest.sh [SECONDS_PER_RUN] [MANIFEST]
+#   WRK_ONLY=1 host/scripts/loadtest.sh 5     # only the wrk table (HTTP ceiling vs vet)
 #
 # A measurement, not a test: not run in CI. The load generator runs on the same machine
 # and takes part of its CPUs; the server's own CPU time per request is printed as well
@@ -93,6 +94,54 @@ mode() {
   if [ -n "${LOG:-}" ]; then log_stats; fi
   stop
 }
+
+# wrk_run LABEL PATH WRK_ARGS...: one closed-loop wrk run (lighter than oha: C, epoll, one
+# thread), one result row. Paths under /v1/ are POSTed the manifest.
+wrk_run() {
+  local label=$1 path=$2; shift 2
+  local before after script=()
+  case "$path" in /v1/*) script=(-s "$WORK/post.lua") ;; esac
+  before=$(cpu_ticks)
+  wrk -t1 -d "${SECS}s" --latency "${script[@]}" "$@" "http://127.0.0.1:$PORT$path" >"$WORK/wrk.txt"
+  after=$(cpu_ticks)
+  python3 - "$label" "$WORK/wrk.txt" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
+import re, sys
+label, path, before, after, hz = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+t = open(path).read()
+def ms(v):
+    n, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", v).groups()
+    return float(n) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
+n = int(re.search(r"(\d+) requests in", t).group(1))
+bad = re.search(r"Non-2xx or 3xx responses: (\d+)", t)
+bad = int(bad.group(1)) if bad else 0
+p50 = ms(re.search(r"\n\s+50%\s+(\S+)", t).group(1))
+p99 = ms(re.search(r"\n\s+99%\s+(\S+)", t).group(1))
+cpu = (after - before) / hz
+print(f"| {label} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {(cpu / n * 1e6) if n else 0:.0f} | {n - bad}/{n} |", flush=True)
+PY
+}
+
+# The HTTP ceiling on this machine, side by side with the vet: the same server, load
+# generator and connections, but requests that do no vet (GET /healthz; and the same
+# manifest POSTed to an unknown policy, which reads the body and answers 404 before any
+# vet). A vet's throughput is bounded by these.
+if command -v wrk >/dev/null; then
+  cat >"$WORK/post.lua" <<LUA
+wrk.method = "POST"
+local f = assert(io.open("$MANIFEST", "r")); wrk.body = f:read("*a"); f:close()
+wrk.headers["Content-Type"] = "application/yaml"
+LUA
+  header "wrk (closed loop, one load-generator thread): the HTTP ceiling vs a warm vet"
+  start --instances warm
+  wrk_run "GET /healthz (no vet), -c 16" /healthz -c 16
+  wrk_run "POST the manifest to an unknown policy (404, no vet), -c 16" "/v1/vet?policy=none" -c 16
+  for c in 1 8 16 32; do wrk_run "POST /v1/vet warm, -c $c" /v1/vet -c "$c"; done
+  stop
+else
+  echo "(wrk not found: apt-get install wrk for the ceiling table)"
+fi
+[ -z "${WRK_ONLY:-}" ] || exit 0
 
 header "fresh instance per request vs warm pool vs warm pool + decision log (fsync)"
 mode fresh --instances fresh
