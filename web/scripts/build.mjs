@@ -86,6 +86,10 @@ const jcoBin = join(dirname(jcoPkgPath), typeof jcoPkg.bin === 'string' ? jcoPkg
 //   the one import ({'wasi:random/random': src/random.js}) ourselves, see src/index.js.
 // --no-nodejs-compat: drops jco's own fs fallback, unused since we load the core modules.
 // --minify: the JS glue only; the core wasm is never optimized (same bytes as wasmtime's).
+// jco is pinned to 1.12.0: the last release before jco emitted component-model async-task
+// bookkeeping into every glue file (this world is synchronous). Measured 2026-11-29 on this
+// component, glue gzip -9: jco 1.12.0 5,855 B; 1.13.2 9,362 B; 1.15.4 9,665 B; 1.24.6 18,802 B;
+// 1.35.0 22,033 B. Check the size test and the parity tests before moving it.
 // --no-typescript: src/index.d.ts is the hand-written public type surface.
 const jcoArgs = [
   'transpile', relative(web, wasm), '-o', relative(web, out), '--name', 'microvet',
@@ -95,8 +99,8 @@ console.log(`transpile: jco ${jcoArgs.join(' ')}  (jco ${jcoPkg.version})`);
 const t = spawnSync(process.execPath, [jcoBin, ...jcoArgs], { cwd: web, stdio: 'inherit' });
 if (t.status !== 0) fail(`jco transpile failed with exit code ${t.status ?? t.signal}`);
 
-// jco still writes a top-level .d.ts (referring to interface files it did not write) and an
-// empty interfaces/ directory; the package's types are src/index.d.ts, so drop both.
+// Newer jco releases (1.13+) still write a top-level .d.ts and an empty interfaces/ directory
+// despite --no-typescript; the package's types are src/index.d.ts, so drop both if present.
 for (const f of readdirSync(out)) if (f.endsWith('.d.ts')) rmSync(join(out, f));
 rmSync(join(out, 'interfaces'), { recursive: true, force: true });
 
