@@ -88,7 +88,7 @@ const jcoBin = join(dirname(jcoPkgPath), typeof jcoPkg.bin === 'string' ? jcoPkg
 // --minify: the JS glue only; the core wasm is never optimized (same bytes as wasmtime's).
 // jco is pinned to 1.12.0: the last release before jco emitted component-model async-task
 // bookkeeping into every glue file (this world is synchronous). Measured 2026-11-29 on this
-// component, glue gzip -9: jco 1.12.0 5,855 B; 1.13.2 9,362 B; 1.15.4 9,665 B; 1.24.6 18,802 B;
+// component, glue gzip -9: jco 1.12.0 5,855 B; 1.13.2 9,416 B; 1.15.4 9,729 B; 1.24.6 18,831 B;
 // 1.35.0 22,033 B. Check the size test and the parity tests before moving it.
 // --no-typescript: src/index.d.ts is the hand-written public type surface.
 const jcoArgs = [
