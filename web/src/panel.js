@@ -728,28 +728,18 @@ const DECISIONS = {
   remediate: { label: 'Remediate', icon: '!' },
   reject: { label: 'Reject', icon: '✕' },
 };
-const SEVERITY = {
-  critical: { label: 'Critical', icon: '◆' },
-  high: { label: 'High', icon: '▲' },
-  medium: { label: 'Medium', icon: '●' },
-  low: { label: 'Low', icon: '○' },
-  info: { label: 'Info', icon: 'i' },
-};
+/** Severity icons, most severe first (the label is the capitalised name). */
+const SEVERITY = { critical: '◆', high: '▲', medium: '●', low: '○', info: 'i' };
+/** `data_access` → `Data access`. */
+const label = (name) => name.charAt(0).toUpperCase() + name.slice(1).replaceAll('_', ' ');
+/** Field names whose label is not just `label(name)`. */
 const FIELD_LABELS = {
   '': 'Manifest',
-  manifest_version: 'Manifest version',
-  name: 'Name',
-  owner: 'Owner',
-  purpose: 'Purpose',
-  description: 'Description',
-  data_access: 'Data access',
   retention_days: 'Retention',
   oauth_scopes: 'OAuth scopes',
-  external_sinks: 'External sinks',
   expiry_days: 'Expiry',
   third_party_deps: 'Third-party dependencies',
   client: 'OAuth client',
-  instrumentation: 'Instrumentation',
 };
 
 /** The decisions under which a host may publish. */
@@ -1301,7 +1291,7 @@ export class MicrovetPanel extends HostElement {
     const parts = [];
     for (const sev of Object.keys(SEVERITY)) {
       const n = findings.filter((f) => f.severity === sev).length;
-      if (n) parts.push(h('span', { class: 'tally', dataset: { severity: sev } }, h('span', { 'aria-hidden': 'true' }, SEVERITY[sev].icon), `${n} ${sev}`));
+      if (n) parts.push(h('span', { class: 'tally', dataset: { severity: sev } }, h('span', { 'aria-hidden': 'true' }, SEVERITY[sev]), `${n} ${sev}`));
     }
     const fixable = findings.filter((f) => f.fix).length;
     if (fixable) parts.push(h('span', { class: 'tally fixable' }, `${fixable} one-click fix${fixable === 1 ? '' : 'es'}`));
@@ -1350,7 +1340,7 @@ export class MicrovetPanel extends HostElement {
     for (const [field, list] of groups) {
       const id = `mv-group-${gi++}`;
       sections.push(h('section', { class: 'group', 'aria-labelledby': id, dataset: { field } },
-        h('h4', { class: 'group-title', id }, FIELD_LABELS[field] ?? field.replaceAll('_', ' '),
+        h('h4', { class: 'group-title', id }, FIELD_LABELS[field] ?? label(field),
           field ? h('span', { class: 'path mono' }, field) : null, h('span', { class: 'path' }, `· ${list.length}`)),
         h('ul', {}, list.map((f) => this.#finding(f)))));
     }
@@ -1359,10 +1349,10 @@ export class MicrovetPanel extends HostElement {
   }
 
   #finding(f) {
-    const s = SEVERITY[f.severity] ?? { label: f.severity, icon: '?' };
+    const icon = SEVERITY[f.severity] ?? '?';
     const where = displayPath(f.path) || 'manifest';
     const top = h('div', { class: 'f-top' },
-      h('span', { class: 'sev', dataset: { severity: f.severity } }, h('span', { 'aria-hidden': 'true' }, s.icon), s.label),
+      h('span', { class: 'sev', dataset: { severity: f.severity } }, h('span', { 'aria-hidden': 'true' }, icon), label(f.severity)),
       h('span', { class: 'rule mono' }, f.rule),
       h('button', {
         type: 'button', class: 'loc', title: `Show ${where}`,

@@ -10,29 +10,48 @@ import { measure, table } from '../scripts/size.mjs';
 /**
  * Issue 6 asks for "everything the browser downloads for the panel ≤ 150 KB gzipped". That
  * target is NOT met (docs/PERFORMANCE.md: where the bytes go, what was cut, what is left), so
- * issue 6 stays open for it. Until then this budget guards against regressions: the measured
- * total on 2026-11-29 (299,564 B: component core module 262,129 B, jco glue 22,033 B, the
- * minified panel bundle 15,137 B) plus ~3 %. It was 373,558 B at the session's start.
+ * issue 6 stays open for it. Until then these budgets guard against regressions. Measured on
+ * 2026-11-29 (component 8eb3da7e…): 282,986 B in all = the component's core module 262,129 B
+ * + jco's glue 5,855 B (jco 1.12.0) + jco's two trampoline modules 265 B + the minified panel
+ * bundle 14,737 B (dist/panel.js 12,451 B + its shared chunk 2,286 B). It was 299,564 B with
+ * jco 1.35.0 and 373,558 B at the start of session 2.
+ * - BUDGET_GZIP_BYTES: the total, plus <1 %.
+ * - JS_BUDGET_GZIP_BYTES: everything except the core module (20,857 B), plus ~5 %: the
+ *   core module is other people's to shrink, and its changes must not hide a regression in
+ *   the JS (e.g. a jco upgrade: 1.35.0's glue alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 310_000;
+const BUDGET_GZIP_BYTES = 285_000;
+const JS_BUDGET_GZIP_BYTES = 22_000;
+const CORE = 'dist/component/microvet.core.wasm';
 
 test(`<microvet-panel> downloads at most ${BUDGET_GZIP_BYTES.toLocaleString('en')} bytes gzipped (target ${TARGET_GZIP_BYTES.toLocaleString('en')})`, () => {
   const m = measure('panel');
   console.log(`What the browser downloads for <microvet-panel>:\n${table(m)}`);
   const largest = [...m.files].sort((a, b) => b.gzip - a.gzip)[0];
-  const js = m.files.filter((f) => f.file.startsWith('src/')).reduce((a, f) => a + f.gzip, 0);
+  // The package's own minified JS: dist/*.js outside dist/component/ (jco's output).
+  const js = m.files.filter((f) => !f.file.startsWith('dist/component/')).reduce((a, f) => a + f.gzip, 0);
   assert.ok(
     m.total.gzip <= BUDGET_GZIP_BYTES,
     `${m.total.gzip.toLocaleString('en')} bytes gzip > budget ${BUDGET_GZIP_BYTES.toLocaleString('en')} ` +
       `(over by ${(m.total.gzip - BUDGET_GZIP_BYTES).toLocaleString('en')}); largest: ${largest.file} ` +
-      `${largest.gzip.toLocaleString('en')} bytes gzip; the package's own JS (src/) is ${js.toLocaleString('en')} bytes gzip`,
+      `${largest.gzip.toLocaleString('en')} bytes gzip; the package's own minified JS is ${js.toLocaleString('en')} bytes gzip`,
+  );
+});
+
+test(`<microvet-panel> downloads at most ${JS_BUDGET_GZIP_BYTES.toLocaleString('en')} bytes gzipped besides the core module`, () => {
+  const rest = measure('panel').files.filter((f) => f.file !== CORE);
+  const gzip = rest.reduce((a, f) => a + f.gzip, 0);
+  assert.ok(
+    gzip <= JS_BUDGET_GZIP_BYTES,
+    `${gzip.toLocaleString('en')} bytes gzip > budget ${JS_BUDGET_GZIP_BYTES.toLocaleString('en')}: ` +
+      rest.map((f) => `${f.file} ${f.gzip.toLocaleString('en')}`).join(', '),
   );
 });
 
 test('the measurement follows the panel\'s imports', () => {
   const files = measure('panel').files.map((f) => f.file);
-  for (const f of ['dist/panel.js', 'dist/component/microvet.js', 'dist/component/microvet.core.wasm']) {
+  for (const f of ['dist/panel.js', 'dist/component/microvet.js', CORE]) {
     assert.ok(files.includes(f), `${f} is not counted (counted: ${files.join(', ')})`);
   }
   // The minified panel imports the shared chunk (src/index.js + src/random.js, bundled).
