@@ -130,6 +130,8 @@ export class Policy {
   vetDcrJson(request: string): string;
   /** Vet many manifests in one call; one result each, in order; never throws `MicrovetError`. */
   vetBatch(manifests: readonly string[]): BatchResult[];
+  /** Whether `dispose()` was called; a disposed policy cannot vet. */
+  readonly disposed: boolean;
   /** Free the policy inside the component now (otherwise the garbage collector does). */
   dispose(): void;
   [Symbol.dispose](): void;

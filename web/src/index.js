@@ -140,6 +140,11 @@ export class Policy {
     return this.#name;
   }
 
+  /** Whether `dispose()` was called; a disposed policy cannot vet. */
+  get disposed() {
+    return this.#handle === null;
+  }
+
   #live() {
     if (this.#handle === null) throw new Error('microvet: this policy was disposed');
     return this.#handle;
@@ -283,7 +288,8 @@ export class Microvet {
   policy(text_) {
     const P = this.#exports.vetting.Policy;
     if (text_ === undefined) {
-      if (this.#builtin === null) this.#builtin = new Policy(this.#state, call(this.#state, () => P.builtin()));
+      // A caller may have disposed the shared built-in handle: make a new one then.
+      if (this.#builtin === null || this.#builtin.disposed) this.#builtin = new Policy(this.#state, call(this.#state, () => P.builtin()));
       return this.#builtin;
     }
     const t = text('policy', text_);

@@ -275,6 +275,18 @@ describe('policy and vet', () => {
     assert.throws(() => p.vetJson('name: a\n'), /disposed/);
     p.dispose();
   });
+
+  test('disposing the shared built-in policy does not break later mv.policy() calls', async () => {
+    const mv = await load({ fresh: true });
+    const first = mv.policy();
+    assert.equal(mv.policy(), first, 'the built-in handle is shared while alive');
+    first.dispose();
+    assert.equal(first.disposed, true);
+    const again = mv.policy();
+    assert.notEqual(again, first);
+    assert.equal(again.disposed, false);
+    assert.equal(again.vet('name: a\n').engine, mv.engine);
+  });
 });
 
 describe('MicrovetError', () => {
