@@ -155,11 +155,10 @@ fn child(path: &str, key: &str) -> String {
 
 /// `format!("{path}/{i}")`.
 fn index(path: &str, i: usize) -> String {
-    use std::fmt::Write;
     let mut out = String::with_capacity(path.len() + 4);
     out.push_str(path);
     out.push('/');
-    let _ = write!(out, "{i}");
+    crate::yaml::push_index(&mut out, i);
     out
 }
 

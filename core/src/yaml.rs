@@ -145,6 +145,27 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
+/// Append a decimal index (what `format!("{i}")` writes), without the formatting machinery.
+pub(crate) fn push_index(path: &mut String, i: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = i;
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            // `n % 10` is below 10.
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    for d in digits.get(start..).unwrap_or_default() {
+        path.push(char::from(*d));
+    }
+}
+
 fn pos(m: &Marker) -> (u32, u32) {
     let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
     let col = u32::try_from(m.col()).unwrap_or(u32::MAX).saturating_add(1);
@@ -597,10 +618,42 @@ mod tests {
             assert_eq!(float_debug(f), format!("{f:?}"), "{:x}", f.to_bits());
         };
         for f in [
-            0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 2.5, 100.0, 1e15, 1e16, 1.5e16, 9.999e15, 1e-4,
-            1.5e-4, 9.9e-5, 1e-5, 1e-7, 1e21, 1e22, 1e300, 1e-300, 5e-324, f64::MAX,
-            f64::MIN_POSITIVE, f64::EPSILON, 9.2e18, 123456789.125, 0.3, 2.0 / 3.0,
-            f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN, 1e23, 4.35, 0.001234,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            0.5,
+            2.5,
+            100.0,
+            1e15,
+            1e16,
+            1.5e16,
+            9.999e15,
+            1e-4,
+            1.5e-4,
+            9.9e-5,
+            1e-5,
+            1e-7,
+            1e21,
+            1e22,
+            1e300,
+            1e-300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+            9.2e18,
+            123456789.125,
+            0.3,
+            2.0 / 3.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -f64::NAN,
+            1e23,
+            4.35,
+            0.001234,
         ] {
             check(f);
             check(-f);
@@ -628,6 +681,15 @@ mod tests {
         fn float_debug_matches_std(bits in proptest::num::u64::ANY) {
             let f = f64::from_bits(bits);
             proptest::prop_assert_eq!(float_debug(f), format!("{f:?}"));
+        }
+    }
+
+    #[test]
+    fn push_index_is_display() {
+        for i in (0..2000).chain([9_999, 10_000, 123_456_789, usize::MAX - 1, usize::MAX]) {
+            let mut s = String::from("/x/");
+            push_index(&mut s, i);
+            assert_eq!(s, format!("/x/{i}"));
         }
     }
 
