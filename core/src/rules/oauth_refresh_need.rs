@@ -51,11 +51,16 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         // Per-character lowercasing: the words are ASCII, so the context rule of
         // `str::to_lowercase` (final sigma) cannot change a match, and its tables stay out
         // of the component (issue #6).
+        // An ASCII purpose (the usual one) is lowercased bytewise: the same text.
         .map(|p| {
-            p.value
-                .chars()
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
+            if p.value.is_ascii() {
+                p.value.to_ascii_lowercase()
+            } else {
+                p.value
+                    .chars()
+                    .flat_map(char::to_lowercase)
+                    .collect::<String>()
+            }
         })
         .unwrap_or_default();
     if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {
