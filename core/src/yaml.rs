@@ -398,7 +398,7 @@ pub(crate) fn float_debug(f: f64) -> String {
     };
     let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let abs = f.abs();
-    if abs != 0.0 && !(1e-4..1e16).contains(&abs) {
+    if abs != 0.0 && (abs < 1e-4 || abs >= 1e16) {
         // The value is 0.DIGITS × 10^point; DIGITS without leading or padding zeros.
         let mut point = i64::try_from(int.len()).unwrap_or(0);
         let mut digits = String::with_capacity(int.len() + frac.len());
