@@ -621,9 +621,12 @@ fn whole(n: &Node, ptr: &str, min: i64, max: i64) -> Result<i64> {
         Value::Int(i) if (min..=max).contains(&i) => Ok(i),
         Value::Int(i) if i < 0 && min == 0 => Err(range(format!("the negative number `{i}`"))),
         Value::Int(i) => Err(range(format!("`{i}`, which is out of range"))),
-        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 9.2e18 => Err(range(
-            format!("`{}`, which is out of range", crate::yaml::float_debug(f)),
-        )),
+        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 9.2e18 => {
+            Err(range(format!(
+                "`{}`, which is out of range",
+                crate::yaml::float_debug(f)
+            )))
+        }
         _ => Err(mismatch(n, ptr, "a whole number")),
     }
 }
