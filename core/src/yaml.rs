@@ -382,53 +382,6 @@ fn key_name(value: Value) -> Option<String> {
     })
 }
 
-/// `format!("{f:?}")`, rewritten from `f.to_string()`: both print the same shortest
-/// round-trip digits (`Debug` switches to exponent notation below 1e-4 and from 1e16 and
-/// keeps a `.0`), so the component needs only `Display`'s float formatting, not `Debug`'s
-/// exact and exponential modes too (issue #6).
-pub(crate) fn float_debug(f: f64) -> String {
-    if !f.is_finite() {
-        return f.to_string(); // `NaN`, `inf`, `-inf`: the same in both.
-    }
-    // `Display` never uses an exponent: `12.34`, `0.001234`, `100`, `-0`.
-    let text = f.to_string();
-    let (sign, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text.as_str()),
-    };
-    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    let abs = f.abs();
-    if abs != 0.0 && (abs < 1e-4 || abs >= 1e16) {
-        // The value is 0.DIGITS × 10^point; DIGITS without leading or padding zeros.
-        let mut point = i64::try_from(int.len()).unwrap_or(0);
-        let mut digits = String::with_capacity(int.len() + frac.len());
-        for c in int.chars().chain(frac.chars()) {
-            if digits.is_empty() && c == '0' {
-                point -= 1;
-            } else {
-                digits.push(c);
-            }
-        }
-        let keep = digits.trim_end_matches('0').len();
-        digits.truncate(keep);
-        let (first, rest) = digits.split_at(digits.len().min(1));
-        let mut out = String::with_capacity(digits.len() + 8);
-        out.push_str(sign);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
-        out.push('e');
-        out.push_str(&(point - 1).to_string());
-        out
-    } else if frac.is_empty() {
-        text + ".0"
-    } else {
-        text
-    }
-}
-
 fn depth_error(limits: Limits, line: u32, col: u32) -> Error {
     Error::new(
         ErrorCode::Limit,
@@ -609,79 +562,6 @@ mod tests {
             p("a: 1\n---\nb: 2\n").unwrap_err().code,
             ErrorCode::Structure
         );
-    }
-
-    /// `float_debug` is `Debug` of `f64`, byte for byte.
-    #[test]
-    fn float_debug_is_std_debug() {
-        let check = |f: f64| {
-            assert_eq!(float_debug(f), format!("{f:?}"), "{:x}", f.to_bits());
-        };
-        for f in [
-            0.0,
-            -0.0,
-            1.0,
-            -1.0,
-            0.1,
-            0.5,
-            2.5,
-            100.0,
-            1e15,
-            1e16,
-            1.5e16,
-            9.999e15,
-            1e-4,
-            1.5e-4,
-            9.9e-5,
-            1e-5,
-            1e-7,
-            1e21,
-            1e22,
-            1e300,
-            1e-300,
-            5e-324,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            f64::EPSILON,
-            9.2e18,
-            123456789.125,
-            0.3,
-            2.0 / 3.0,
-            f64::INFINITY,
-            f64::NEG_INFINITY,
-            f64::NAN,
-            -f64::NAN,
-            1e23,
-            4.35,
-            0.001234,
-        ] {
-            check(f);
-            check(-f);
-        }
-        // Every power of ten and its neighbours, and a deterministic spread of bit patterns.
-        for e in -330..=310 {
-            let f: f64 = format!("1e{e}").parse().unwrap();
-            check(f);
-            check(f64::from_bits(f.to_bits().wrapping_add(1)));
-            check(f64::from_bits(f.to_bits().wrapping_sub(1)));
-        }
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        for _ in 0..300_000 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            check(f64::from_bits(x));
-            // Short decimals, as people write them.
-            check((x % 2_000_001) as f64 / 1000.0 - 1000.0);
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn float_debug_matches_std(bits in proptest::num::u64::ANY) {
-            let f = f64::from_bits(bits);
-            proptest::prop_assert_eq!(float_debug(f), format!("{f:?}"));
-        }
     }
 
     #[test]

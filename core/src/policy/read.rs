@@ -431,7 +431,7 @@ fn found(n: &Node) -> String {
         Value::Null => "null".to_string(),
         Value::Bool(b) => format!("a boolean `{b}`"),
         Value::Int(i) => format!("an integer `{i}`"),
-        Value::Float(f) => format!("a decimal number `{}`", crate::yaml::float_debug(*f)),
+        Value::Float(f) => format!("a decimal number `{f:?}`"),
         Value::Str(s) if s.chars().count() > 40 => {
             format!("a string `{}…`", s.chars().take(40).collect::<String>())
         }
@@ -622,10 +622,7 @@ fn whole(n: &Node, ptr: &str, min: i64, max: i64) -> Result<i64> {
         Value::Int(i) if i < 0 && min == 0 => Err(range(format!("the negative number `{i}`"))),
         Value::Int(i) => Err(range(format!("`{i}`, which is out of range"))),
         Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() >= 9.2e18 => {
-            Err(range(format!(
-                "`{}`, which is out of range",
-                crate::yaml::float_debug(f)
-            )))
+            Err(range(format!("`{f:?}`, which is out of range")))
         }
         _ => Err(mismatch(n, ptr, "a whole number")),
     }
