@@ -56,13 +56,12 @@ fn exposure_finding(f: &Finding) -> bool {
     )
 }
 
-/// Add a factor worth `points`; its reason is written only when it is added.
-fn push(factors: &mut Vec<RiskFactor>, factor: &str, points: u32, reason: impl FnOnce() -> String) {
+fn push(factors: &mut Vec<RiskFactor>, factor: &str, points: u32, reason: String) {
     if points > 0 {
         factors.push(RiskFactor {
             factor: factor.to_string(),
             points,
-            reason: reason(),
+            reason,
         });
     }
 }
@@ -85,34 +84,38 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             .filter(|d| d.class.is_some_and(|c| c.1.sensitivity == max))
             .map(|d| d.name.value.as_str())
             .collect();
-        push(&mut factors, "data-sensitivity", base, || {
+        push(
+            &mut factors,
+            "data-sensitivity",
+            base,
             format!(
                 "most sensitive data is {} ({})",
                 max.as_str(),
                 names.join(", ")
-            )
-        });
+            ),
+        );
     }
     let sensitive = cx.sensitive_types();
     push(
         &mut factors,
         "sensitive-data-types",
         5 * u32::try_from(sensitive.len()).unwrap_or(u32::MAX / 8),
-        || {
-            format!(
-                "{} sensitive data type(s): {}",
-                sensitive.len(),
-                sensitive.join(", ")
-            )
-        },
+        format!(
+            "{} sensitive data type(s): {}",
+            sensitive.len(),
+            sensitive.join(", ")
+        ),
     );
     let unknown_data = cx.data.iter().filter(|d| d.class.is_none()).count();
-    push(
-        &mut factors,
-        "unclassified-data",
-        4 * count(unknown_data),
-        || format!("{unknown_data} data type(s) not in the catalogue"),
-    );
+    // Usually none: no reason to format then (`push` drops a factor worth 0 points).
+    if unknown_data > 0 {
+        push(
+            &mut factors,
+            "unclassified-data",
+            4 * count(unknown_data),
+            format!("{unknown_data} data type(s) not in the catalogue"),
+        );
+    }
 
     // Scopes.
     let mut scope_points = 0u32;
@@ -132,9 +135,12 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             scope_reasons.push(format!("{} ({why})", s.value));
         }
     }
-    push(&mut factors, "scopes", scope_points, || {
-        scope_reasons.join(", ")
-    });
+    push(
+        &mut factors,
+        "scopes",
+        scope_points,
+        scope_reasons.join(", "),
+    );
 
     // Sinks: data leaving the app at all, more when not allowlisted.
     let mut sink_points = 0u32;
@@ -152,9 +158,12 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             }
         ));
     }
-    push(&mut factors, "external-sinks", sink_points, || {
-        sink_reasons.join(", ")
-    });
+    push(
+        &mut factors,
+        "external-sinks",
+        sink_points,
+        sink_reasons.join(", "),
+    );
 
     // Third parties.
     let mut dep_points = 0u32;
@@ -187,9 +196,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             }
         ));
     }
-    push(&mut factors, "third-parties", dep_points, || {
-        deps.join(", ")
-    });
+    push(&mut factors, "third-parties", dep_points, deps.join(", "));
 
     // Exposure findings.
     let mut by_sev = [0u32; 5];
@@ -214,9 +221,12 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             .map(|n| format!("{n} {}", s.as_str()))
     })
     .collect();
-    push(&mut factors, "exposure-findings", finding_total, || {
-        format!("{} finding(s) that widen exposure", parts.join(", "))
-    });
+    push(
+        &mut factors,
+        "exposure-findings",
+        finding_total,
+        format!("{} finding(s) that widen exposure", parts.join(", ")),
+    );
 
     let total: u32 = factors.iter().map(|f| f.points).sum();
     let score = total.min(100);
