@@ -147,23 +147,11 @@ pub fn escape_token(token: &str) -> String {
 
 /// Append a decimal index (what `format!("{i}")` writes), without the formatting machinery.
 pub(crate) fn push_index(path: &mut String, i: usize) {
-    let mut digits = [0u8; 20];
-    let mut n = i;
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(d) = digits.get_mut(start) {
-            // `n % 10` is below 10.
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
+    if i >= 10 {
+        push_index(path, i / 10);
     }
-    for d in digits.get(start..).unwrap_or_default() {
-        path.push(char::from(*d));
-    }
+    // `i % 10` is a digit.
+    path.push(char::from(b'0' + (i % 10) as u8));
 }
 
 fn pos(m: &Marker) -> (u32, u32) {
