@@ -258,7 +258,7 @@ impl Cx {
         let p = child(path, key);
         match &node.value {
             Value::Seq(items) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let ip = index(&p, i);
                     match &item.value {

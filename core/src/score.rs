@@ -68,7 +68,8 @@ fn push(factors: &mut Vec<RiskFactor>, factor: &str, points: u32, reason: String
 
 /// Compute the explained risk.
 pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
-    let mut factors = Vec::new();
+    // Room for every factor (there are seven).
+    let mut factors = Vec::with_capacity(7);
 
     // Data: the most sensitive class sets a base; each sensitive type adds more.
     if let Some(max) = cx.max_sensitivity {
@@ -278,7 +279,8 @@ pub fn decide(findings: &[Finding], tier: Tier) -> Decision {
 
 /// Concrete, machine-readable controls.
 pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control> {
-    let mut out = Vec::new();
+    // Room for every control (there are eight).
+    let mut out = Vec::with_capacity(8);
     let r = cx.policy.lifecycle.ttl_days;
     let by_tier = match risk.tier {
         Tier::Low => r.max,

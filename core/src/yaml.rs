@@ -107,7 +107,12 @@ impl Node {
         let rest = pointer.strip_prefix('/')?;
         let mut node = self;
         for raw in rest.split('/') {
-            let token = raw.replace("~1", "/").replace("~0", "~");
+            // Most tokens have no escape: no copy then.
+            let token = if raw.contains('~') {
+                std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+            } else {
+                std::borrow::Cow::Borrowed(raw)
+            };
             node = match &node.value {
                 Value::Map(entries) => entries
                     .iter()

@@ -318,6 +318,9 @@ pub struct Ctx<'a> {
     pub(crate) redirects: std::cell::OnceCell<Vec<oauth_client::Redirect<'a>>>,
     /// The literal secrets of the document (`MV-SECRET-001` and redaction), found once.
     pub(crate) secrets: Vec<secret_literal::SecretHit>,
+    /// Whether each of [`Ctx::scopes`] is denied by the policy (`MV-SCOPE-001`, and skipped
+    /// by the other scope rules), decided once.
+    pub(crate) scope_denied: Vec<bool>,
 }
 
 impl<'a> Ctx<'a> {
@@ -351,11 +354,15 @@ impl<'a> Ctx<'a> {
                 url: crate::idn::parse_url(raw.value.trim()),
             })
             .collect();
-        let scopes = manifest
+        let scopes: Vec<(&'a Sp<String>, Option<&'a ScopeDef>)> = manifest
             .oauth_scopes
             .iter()
             .flat_map(|s| s.value.iter())
             .map(|s| (s, policy.scopes.get(&s.value)))
+            .collect();
+        let scope_denied = scopes
+            .iter()
+            .map(|(s, def)| scope_denied::is_denied(policy, &s.value, *def))
             .collect();
         Ctx {
             manifest,
@@ -369,6 +376,7 @@ impl<'a> Ctx<'a> {
             dcr,
             redirects: std::cell::OnceCell::new(),
             secrets: secret_literal::find(root),
+            scope_denied,
         }
     }
 
@@ -469,7 +477,7 @@ impl Reported<'_> {
 
 /// Run every enabled rule.
 pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(16);
     for rule in RULES {
         let over = cx.policy.rules.get(rule.id);
         if over.and_then(|o| o.enabled) == Some(false) {

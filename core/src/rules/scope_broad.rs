@@ -33,8 +33,8 @@ const BROAD: &[&str] = &[
 ];
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for (s, def) in &cx.scopes {
-        if super::scope_denied::is_denied(cx, &s.value, *def) {
+    for ((s, _), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+        if *denied {
             continue;
         }
         let lower = s.value.to_ascii_lowercase();

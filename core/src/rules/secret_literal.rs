@@ -350,7 +350,7 @@ fn push_token(path: &mut String, token: &str) {
 /// Every literal secret of a document, in document order.
 pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
     let mut hits = Vec::new();
-    walk(root, &mut String::new(), false, &mut hits);
+    walk(root, &mut String::with_capacity(64), false, &mut hits);
     hits
 }
 
