@@ -13,7 +13,6 @@
 //! `yaml-rust2` is a maintained, pure-Rust (no C, no unsafe in our use), YAML 1.2 parser.
 
 use crate::error::{Error, ErrorCode, Result};
-use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -216,7 +215,10 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     }
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    // Anchored nodes by anchor id: `yaml-rust2` numbers anchors 1, 2, 3... as it meets
+    // them, so a vector indexed by id does what a map would (without a hash table in the
+    // component; issue #6). At most one slot per anchored node, so the node limit bounds it.
+    let mut anchors: Vec<Option<Node>> = Vec::new();
     let mut nodes: usize = 0;
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -249,7 +251,7 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 None
             }
             Event::Alias(id) => {
-                let target = anchors.get(&id).ok_or_else(|| {
+                let target = anchors.get(id).and_then(Option::as_ref).ok_or_else(|| {
                     Error::new(ErrorCode::Syntax, "alias refers to an unknown anchor").at(line, col)
                 })?;
                 nodes = nodes.saturating_add(count_nodes(target));
@@ -321,7 +323,12 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
             continue;
         };
         if anchor > 0 {
-            anchors.insert(anchor, node.clone());
+            if anchors.len() <= anchor {
+                anchors.resize_with(anchor + 1, || None);
+            }
+            if let Some(slot) = anchors.get_mut(anchor) {
+                *slot = Some(node.clone());
+            }
         }
         match stack.last_mut() {
             None => root = Some(node),
@@ -555,6 +562,18 @@ mod tests {
             p("a: 1\n---\nb: 2\n").unwrap_err().code,
             ErrorCode::Structure
         );
+    }
+
+    #[test]
+    fn aliases_resolve_redefined_and_nested_anchors() {
+        let n = p("a: &x 1\nb: *x\nc: &x two\nd: *x\ne: &y [&z 3, *z]\nf: *y\n").unwrap();
+        assert_eq!(n.get("b").unwrap().value, Value::Int(1));
+        assert_eq!(n.get("d").unwrap().as_str(), Some("two"));
+        assert_eq!(n.pointer("/e/1").unwrap().value, Value::Int(3));
+        assert_eq!(n.pointer("/f/0").unwrap().value, Value::Int(3));
+        assert_eq!(n.pointer("/f/1").unwrap().value, Value::Int(3));
+        assert_eq!(n.get("f").unwrap().line, 6);
+        assert_eq!(p("a: *nope\n").unwrap_err().code, ErrorCode::Syntax);
     }
 
     #[test]
