@@ -89,11 +89,14 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             &mut factors,
             "data-sensitivity",
             base,
-            format!(
-                "most sensitive data is {} ({})",
+            [
+                "most sensitive data is ",
                 max.as_str(),
-                names.join(", ")
-            ),
+                " (",
+                &names.join(", "),
+                ")",
+            ]
+            .concat(),
         );
     }
     let sensitive = cx.sensitive_types();
@@ -101,11 +104,13 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         &mut factors,
         "sensitive-data-types",
         5 * u32::try_from(sensitive.len()).unwrap_or(u32::MAX / 8),
-        format!(
-            "{} sensitive data type(s): {}",
-            sensitive.len(),
-            sensitive.join(", ")
-        ),
+        {
+            let mut reason = String::with_capacity(64);
+            crate::yaml::push_index(&mut reason, sensitive.len());
+            reason.push_str(" sensitive data type(s): ");
+            reason.push_str(&sensitive.join(", "));
+            reason
+        },
     );
     let unknown_data = cx.data.iter().filter(|d| d.class.is_none()).count();
     // Usually none: no reason to format then (`push` drops a factor worth 0 points).
@@ -133,7 +138,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         };
         if p > 0 {
             scope_points += p;
-            scope_reasons.push(format!("{} ({why})", s.value));
+            scope_reasons.push([s.value.as_str(), " (", why, ")"].concat());
         }
     }
     push(
@@ -149,15 +154,13 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
     for s in &cx.sinks {
         let allowed = s.url.as_ref().is_ok_and(|u| cx.sink_allowed(u));
         sink_points += if allowed { 2 } else { 10 };
-        sink_reasons.push(format!(
-            "{} ({})",
-            redact_sink(&s.url),
-            if allowed {
-                "enterprise"
-            } else {
-                "not allowlisted"
-            }
-        ));
+        let mut reason = redact_sink(&s.url);
+        reason.push_str(if allowed {
+            " (enterprise)"
+        } else {
+            " (not allowlisted)"
+        });
+        sink_reasons.push(reason);
     }
     push(
         &mut factors,
@@ -188,14 +191,17 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             .as_ref()
             .or(d.vendor.as_ref())
             .map_or("unnamed", |n| n.value.as_str());
-        deps.push(format!(
-            "{name} ({})",
-            if approved {
-                "approved vendor"
-            } else {
-                "unapproved vendor"
-            }
-        ));
+        deps.push(
+            [
+                name,
+                if approved {
+                    " (approved vendor)"
+                } else {
+                    " (unapproved vendor)"
+                },
+            ]
+            .concat(),
+        );
     }
     push(&mut factors, "third-parties", dep_points, deps.join(", "));
 
@@ -216,17 +222,20 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
     ]
     .iter()
     .filter_map(|s| {
-        by_sev
-            .get(*s as usize)
-            .filter(|n| **n > 0)
-            .map(|n| format!("{n} {}", s.as_str()))
+        by_sev.get(*s as usize).filter(|n| **n > 0).map(|n| {
+            let mut part = String::with_capacity(16);
+            crate::yaml::push_index(&mut part, usize::try_from(*n).unwrap_or(usize::MAX));
+            part.push(' ');
+            part.push_str(s.as_str());
+            part
+        })
     })
     .collect();
     push(
         &mut factors,
         "exposure-findings",
         finding_total,
-        format!("{} finding(s) that widen exposure", parts.join(", ")),
+        [&parts.join(", "), " finding(s) that widen exposure"].concat(),
     );
 
     let total: u32 = factors.iter().map(|f| f.points).sum();
@@ -257,8 +266,8 @@ fn count(n: usize) -> u32 {
 fn redact_sink(url: &Result<url::Url, String>) -> String {
     match url {
         Ok(u) => match u.host_str() {
-            Some(h) if !h.is_empty() => format!("{}://{h}", u.scheme()),
-            _ => format!("{}:", u.scheme()),
+            Some(h) if !h.is_empty() => [u.scheme(), "://", h].concat(),
+            _ => [u.scheme(), ":"].concat(),
         },
         Err(_) => String::from("unparseable sink"),
     }
@@ -321,10 +330,12 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         out.push(Control {
             control: "dlp_required",
             value: json!(sinks),
-            reason: format!(
-                "sensitive data ({}) leaves the app: DLP scanning on these sinks",
-                cx.sensitive_types().join(", ")
-            ),
+            reason: [
+                "sensitive data (",
+                &cx.sensitive_types().join(", "),
+                ") leaves the app: DLP scanning on these sinks",
+            ]
+            .concat(),
         });
     }
     let review: Vec<&str> = cx
@@ -335,9 +346,9 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         .collect();
     if !review.is_empty() || risk.tier >= Tier::High {
         let reason = if review.is_empty() {
-            format!("{} risk tier", risk.tier.as_str())
+            [risk.tier.as_str(), " risk tier"].concat()
         } else {
-            format!("scopes need review: {}", review.join(", "))
+            ["scopes need review: ", &review.join(", ")].concat()
         };
         out.push(Control {
             control: "security_review",

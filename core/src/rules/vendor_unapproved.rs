@@ -44,10 +44,12 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         {
             out.at(
                 v,
-                format!(
-                    "vendor `{}` is not on the approved vendor list",
-                    v.value.trim()
-                ),
+                [
+                    "vendor `",
+                    v.value.trim(),
+                    "` is not on the approved vendor list",
+                ]
+                .concat(),
             );
         }
     }
