@@ -298,6 +298,10 @@ pub struct SinkItem<'a> {
     /// The sink parsed as a browser would (IDN hosts mapped by [`crate::idn`]); the error
     /// is a sentence.
     pub url: Result<url::Url, String>,
+    /// Whether the parsed sink is on the allowlist ([`Ctx::sink_allowed`]), decided once.
+    pub(crate) allowed: bool,
+    /// The deny pattern the parsed sink matches ([`Ctx::sink_denied`]), decided once.
+    pub(crate) denied: Option<&'a crate::policy::SinkPattern>,
 }
 
 /// Everything a rule may look at, computed once per vet.
@@ -349,9 +353,29 @@ impl<'a> Ctx<'a> {
             .external_sinks
             .iter()
             .flat_map(|s| s.value.iter())
-            .map(|raw| SinkItem {
-                raw,
-                url: crate::idn::parse_url(raw.value.trim()),
+            .map(|raw| {
+                let url = crate::idn::parse_url(raw.value.trim());
+                let (allowed, denied) = match &url {
+                    Ok(u) => (
+                        policy
+                            .sinks
+                            .allow
+                            .iter()
+                            .any(|p| matching::sink_matches(p, u)),
+                        policy
+                            .sinks
+                            .deny
+                            .iter()
+                            .find(|p| matching::sink_matches(p, u)),
+                    ),
+                    Err(_) => (false, None),
+                };
+                SinkItem {
+                    raw,
+                    url,
+                    allowed,
+                    denied,
+                }
             })
             .collect();
         let scopes: Vec<(&'a Sp<String>, Option<&'a ScopeDef>)> = manifest
