@@ -37,12 +37,15 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if *denied {
             continue;
         }
-        let lower = s.value.to_ascii_lowercase();
-        let broad = lower.contains('*')
-            || lower
-                .split(['.', ':', '/', '_', '-'])
-                .any(|seg| BROAD.contains(&seg))
-            || lower.ends_with("readwrite.all");
+        // ASCII case-insensitive (BROAD is lowercase), without a lowercased copy.
+        let v = s.value.as_str();
+        let broad = v.contains('*')
+            || v.split(['.', ':', '/', '_', '-'])
+                .any(|seg| BROAD.iter().any(|b| seg.eq_ignore_ascii_case(b)))
+            || v.len() >= 13
+                && v.as_bytes()
+                    .get(v.len() - 13..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"readwrite.all"));
         if broad {
             out.at(
                 s,
