@@ -143,7 +143,7 @@ struct Cx {
 
 /// `format!("{path}/{}", escape_token(key))`, in one allocation.
 fn child(path: &str, key: &str) -> String {
-    if key.contains(['~', '/']) {
+    if crate::yaml::needs_escape(key) {
         return format!("{path}/{}", escape_token(key));
     }
     let mut out = String::with_capacity(path.len() + 1 + key.len());

@@ -144,6 +144,12 @@ impl Node {
     }
 }
 
+/// Whether a reference token needs escaping (has a `~` or `/`): a byte scan, cheaper than
+/// `contains(['~', '/'])` (a per-character pattern) on every key of every vet.
+pub(crate) fn needs_escape(token: &str) -> bool {
+    token.bytes().any(|b| b == b'~' || b == b'/')
+}
+
 /// Escape one RFC 6901 reference token.
 pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")

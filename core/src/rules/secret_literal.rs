@@ -340,7 +340,7 @@ fn walk(node: &Node, path: &mut String, keyed: bool, hits: &mut Vec<SecretHit>) 
 
 /// Append an escaped RFC 6901 reference token (what `escape_token` returns).
 fn push_token(path: &mut String, token: &str) {
-    if token.contains(['~', '/']) {
+    if crate::yaml::needs_escape(token) {
         path.push_str(&escape_token(token));
     } else {
         path.push_str(token);
