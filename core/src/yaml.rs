@@ -152,7 +152,7 @@ pub(crate) fn needs_escape(token: &str) -> bool {
 
 /// Escape one RFC 6901 reference token.
 pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    token.replace("~", "~0").replace("/", "~1")
 }
 
 /// Append a decimal index (what `format!("{i}")` writes), without the formatting machinery.
