@@ -304,26 +304,36 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         out.push(Control {
             control: "client_ttl_days",
             value: json!(ttl),
-            reason: format!(
-                "{} risk: provision a client that expires after {ttl} days (policy {}-{})",
-                risk.tier.as_str(),
-                r.min,
-                r.max
-            ),
+            reason: {
+                use crate::yaml::push_i64;
+                let mut reason = String::with_capacity(96);
+                reason.push_str(risk.tier.as_str());
+                reason.push_str(" risk: provision a client that expires after ");
+                push_i64(&mut reason, ttl);
+                reason.push_str(" days (policy ");
+                push_i64(&mut reason, r.min);
+                reason.push('-');
+                push_i64(&mut reason, r.max);
+                reason.push(')');
+                reason
+            },
         });
     }
-    let recert = match risk.tier {
-        Tier::Low => 180,
-        Tier::Medium => 90,
-        Tier::High | Tier::Critical => 30,
+    let (recert, days) = match risk.tier {
+        Tier::Low => (180, "180"),
+        Tier::Medium => (90, "90"),
+        Tier::High | Tier::Critical => (30, "30"),
     };
     out.push(Control {
         control: "recertify_every_days",
         value: json!(recert),
-        reason: format!(
-            "{} risk: the owner re-approves the app every {recert} days or it is disabled",
-            risk.tier.as_str()
-        ),
+        reason: [
+            risk.tier.as_str(),
+            " risk: the owner re-approves the app every ",
+            days,
+            " days or it is disabled",
+        ]
+        .concat(),
     });
     if cx.sensitive() && !cx.sinks.is_empty() {
         let sinks: Vec<String> = cx.sinks.iter().map(|s| redact_sink(&s.url)).collect();
@@ -420,9 +430,16 @@ fn client_controls(cx: &Ctx<'_>, out: &mut Vec<Control>) {
         out.push(Control {
             control: "refresh_token",
             value: json!({ "rotation": true, "max_days": days }),
-            reason: format!(
-                "refresh tokens are one-time use (rotated) and expire within {days} days (RFC 9700 §4.14; policy max {max})"
-            ),
+            reason: {
+                use crate::yaml::push_i64;
+                let mut reason = String::with_capacity(112);
+                reason.push_str("refresh tokens are one-time use (rotated) and expire within ");
+                push_i64(&mut reason, days);
+                reason.push_str(" days (RFC 9700 §4.14; policy max ");
+                push_i64(&mut reason, max);
+                reason.push(')');
+                reason
+            },
         });
     }
 }

@@ -157,11 +157,24 @@ pub fn escape_token(token: &str) -> String {
 
 /// Append a decimal index (what `format!("{i}")` writes), without the formatting machinery.
 pub(crate) fn push_index(path: &mut String, i: usize) {
-    if i >= 10 {
-        push_index(path, i / 10);
+    push_u64(path, u64::try_from(i).unwrap_or(u64::MAX));
+}
+
+/// Append `n` in decimal (what `format!("{n}")` writes).
+pub(crate) fn push_u64(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_u64(out, n / 10);
     }
-    // `i % 10` is a digit.
-    path.push(char::from(b'0' + (i % 10) as u8));
+    // `n % 10` is a digit.
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// Append `n` in decimal (what `format!("{n}")` writes).
+pub(crate) fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
 }
 
 fn pos(m: &Marker) -> (u32, u32) {
@@ -580,6 +593,15 @@ mod tests {
         assert_eq!(n.pointer("/f/1").unwrap().value, Value::Int(3));
         assert_eq!(n.get("f").unwrap().line, 6);
         assert_eq!(p("a: *nope\n").unwrap_err().code, ErrorCode::Syntax);
+    }
+
+    #[test]
+    fn push_i64_is_display() {
+        for n in (-2000..2000).chain([i64::MIN, i64::MIN + 1, i64::MAX, 9_999_999_999]) {
+            let mut s = String::from("x");
+            push_i64(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
     }
 
     #[test]
