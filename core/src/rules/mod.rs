@@ -325,6 +325,9 @@ pub struct Ctx<'a> {
     /// Whether each of [`Ctx::scopes`] is denied by the policy (`MV-SCOPE-001`, and skipped
     /// by the other scope rules), decided once.
     pub(crate) scope_denied: Vec<bool>,
+    /// The approved vendor of each third-party dependency (in `third_party_deps` order;
+    /// `MV-VENDOR-001`, `-002` and `-004`), looked up once.
+    pub(crate) approved_vendors: Vec<Option<&'a crate::policy::Vendor>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -388,6 +391,16 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|(s, def)| scope_denied::is_denied(policy, &s.value, *def))
             .collect();
+        let approved_vendors = manifest
+            .third_party_deps
+            .iter()
+            .flat_map(|d| d.value.iter())
+            .map(|d| {
+                d.vendor
+                    .as_ref()
+                    .and_then(|v| vendor_unapproved::approved(policy, &v.value))
+            })
+            .collect();
         Ctx {
             manifest,
             root,
@@ -401,6 +414,7 @@ impl<'a> Ctx<'a> {
             redirects: std::cell::OnceCell::new(),
             secrets: secret_literal::find(root),
             scope_denied,
+            approved_vendors,
         }
     }
 
