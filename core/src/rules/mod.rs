@@ -391,16 +391,16 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|(s, def)| scope_denied::is_denied(policy, &s.value, *def))
             .collect();
-        let approved_vendors = manifest
+        let deps = manifest
             .third_party_deps
-            .iter()
-            .flat_map(|d| d.value.iter())
-            .map(|d| {
-                d.vendor
-                    .as_ref()
-                    .and_then(|v| vendor_unapproved::approved(policy, &v.value))
-            })
-            .collect();
+            .as_ref()
+            .map_or(&[][..], |d| &d.value);
+        let mut approved_vendors = Vec::with_capacity(deps.len());
+        for d in deps {
+            let vendor = d.vendor.as_ref();
+            approved_vendors
+                .push(vendor.and_then(|v| vendor_unapproved::approved(policy, &v.value)));
+        }
         Ctx {
             manifest,
             root,
