@@ -143,7 +143,7 @@ struct Cx {
 
 /// `format!("{path}/{}", escape_token(key))`, in one allocation.
 fn child(path: &str, key: &str) -> String {
-    if key.contains(['~', '/']) {
+    if crate::yaml::needs_escape(key) {
         return format!("{path}/{}", escape_token(key));
     }
     let mut out = String::with_capacity(path.len() + 1 + key.len());
@@ -155,11 +155,10 @@ fn child(path: &str, key: &str) -> String {
 
 /// `format!("{path}/{i}")`.
 fn index(path: &str, i: usize) -> String {
-    use std::fmt::Write;
     let mut out = String::with_capacity(path.len() + 4);
     out.push_str(path);
     out.push('/');
-    let _ = write!(out, "{i}");
+    crate::yaml::push_index(&mut out, i);
     out
 }
 
@@ -259,7 +258,7 @@ impl Cx {
         let p = child(path, key);
         match &node.value {
             Value::Seq(items) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let ip = index(&p, i);
                     match &item.value {

@@ -68,7 +68,8 @@ fn push(factors: &mut Vec<RiskFactor>, factor: &str, points: u32, reason: String
 
 /// Compute the explained risk.
 pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
-    let mut factors = Vec::new();
+    // Room for every factor (there are seven).
+    let mut factors = Vec::with_capacity(7);
 
     // Data: the most sensitive class sets a base; each sensitive type adds more.
     if let Some(max) = cx.max_sensitivity {
@@ -88,11 +89,14 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             &mut factors,
             "data-sensitivity",
             base,
-            format!(
-                "most sensitive data is {} ({})",
+            [
+                "most sensitive data is ",
                 max.as_str(),
-                names.join(", ")
-            ),
+                " (",
+                &names.join(", "),
+                ")",
+            ]
+            .concat(),
         );
     }
     let sensitive = cx.sensitive_types();
@@ -100,19 +104,24 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         &mut factors,
         "sensitive-data-types",
         5 * u32::try_from(sensitive.len()).unwrap_or(u32::MAX / 8),
-        format!(
-            "{} sensitive data type(s): {}",
-            sensitive.len(),
-            sensitive.join(", ")
-        ),
+        {
+            let mut reason = String::with_capacity(64);
+            crate::yaml::push_index(&mut reason, sensitive.len());
+            reason.push_str(" sensitive data type(s): ");
+            reason.push_str(&sensitive.join(", "));
+            reason
+        },
     );
     let unknown_data = cx.data.iter().filter(|d| d.class.is_none()).count();
-    push(
-        &mut factors,
-        "unclassified-data",
-        4 * count(unknown_data),
-        format!("{unknown_data} data type(s) not in the catalogue"),
-    );
+    // Usually none: no reason to format then (`push` drops a factor worth 0 points).
+    if unknown_data > 0 {
+        push(
+            &mut factors,
+            "unclassified-data",
+            4 * count(unknown_data),
+            format!("{unknown_data} data type(s) not in the catalogue"),
+        );
+    }
 
     // Scopes.
     let mut scope_points = 0u32;
@@ -129,7 +138,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         };
         if p > 0 {
             scope_points += p;
-            scope_reasons.push(format!("{} ({why})", s.value));
+            scope_reasons.push([s.value.as_str(), " (", why, ")"].concat());
         }
     }
     push(
@@ -143,17 +152,15 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
     let mut sink_points = 0u32;
     let mut sink_reasons = Vec::new();
     for s in &cx.sinks {
-        let allowed = s.url.as_ref().is_ok_and(|u| cx.sink_allowed(u));
+        let allowed = s.url.is_ok() && s.allowed;
         sink_points += if allowed { 2 } else { 10 };
-        sink_reasons.push(format!(
-            "{} ({})",
-            redact_sink(&s.url),
-            if allowed {
-                "enterprise"
-            } else {
-                "not allowlisted"
-            }
-        ));
+        let mut reason = redact_sink(&s.url);
+        reason.push_str(if allowed {
+            " (enterprise)"
+        } else {
+            " (not allowlisted)"
+        });
+        sink_reasons.push(reason);
     }
     push(
         &mut factors,
@@ -184,14 +191,17 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
             .as_ref()
             .or(d.vendor.as_ref())
             .map_or("unnamed", |n| n.value.as_str());
-        deps.push(format!(
-            "{name} ({})",
-            if approved {
-                "approved vendor"
-            } else {
-                "unapproved vendor"
-            }
-        ));
+        deps.push(
+            [
+                name,
+                if approved {
+                    " (approved vendor)"
+                } else {
+                    " (unapproved vendor)"
+                },
+            ]
+            .concat(),
+        );
     }
     push(&mut factors, "third-parties", dep_points, deps.join(", "));
 
@@ -212,17 +222,20 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
     ]
     .iter()
     .filter_map(|s| {
-        by_sev
-            .get(*s as usize)
-            .filter(|n| **n > 0)
-            .map(|n| format!("{n} {}", s.as_str()))
+        by_sev.get(*s as usize).filter(|n| **n > 0).map(|n| {
+            let mut part = String::with_capacity(16);
+            crate::yaml::push_index(&mut part, usize::try_from(*n).unwrap_or(usize::MAX));
+            part.push(' ');
+            part.push_str(s.as_str());
+            part
+        })
     })
     .collect();
     push(
         &mut factors,
         "exposure-findings",
         finding_total,
-        format!("{} finding(s) that widen exposure", parts.join(", ")),
+        [&parts.join(", "), " finding(s) that widen exposure"].concat(),
     );
 
     let total: u32 = factors.iter().map(|f| f.points).sum();
@@ -253,8 +266,8 @@ fn count(n: usize) -> u32 {
 fn redact_sink(url: &Result<url::Url, String>) -> String {
     match url {
         Ok(u) => match u.host_str() {
-            Some(h) if !h.is_empty() => format!("{}://{h}", u.scheme()),
-            _ => format!("{}:", u.scheme()),
+            Some(h) if !h.is_empty() => [u.scheme(), "://", h].concat(),
+            _ => [u.scheme(), ":"].concat(),
         },
         Err(_) => String::from("unparseable sink"),
     }
@@ -275,7 +288,8 @@ pub fn decide(findings: &[Finding], tier: Tier) -> Decision {
 
 /// Concrete, machine-readable controls.
 pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control> {
-    let mut out = Vec::new();
+    // Room for every control (there are eight).
+    let mut out = Vec::with_capacity(8);
     let r = cx.policy.lifecycle.ttl_days;
     let by_tier = match risk.tier {
         Tier::Low => r.max,
@@ -290,36 +304,48 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         out.push(Control {
             control: "client_ttl_days",
             value: json!(ttl),
-            reason: format!(
-                "{} risk: provision a client that expires after {ttl} days (policy {}-{})",
-                risk.tier.as_str(),
-                r.min,
-                r.max
-            ),
+            reason: {
+                use crate::yaml::push_i64;
+                let mut reason = String::with_capacity(96);
+                reason.push_str(risk.tier.as_str());
+                reason.push_str(" risk: provision a client that expires after ");
+                push_i64(&mut reason, ttl);
+                reason.push_str(" days (policy ");
+                push_i64(&mut reason, r.min);
+                reason.push('-');
+                push_i64(&mut reason, r.max);
+                reason.push(')');
+                reason
+            },
         });
     }
-    let recert = match risk.tier {
-        Tier::Low => 180,
-        Tier::Medium => 90,
-        Tier::High | Tier::Critical => 30,
+    let (recert, days) = match risk.tier {
+        Tier::Low => (180, "180"),
+        Tier::Medium => (90, "90"),
+        Tier::High | Tier::Critical => (30, "30"),
     };
     out.push(Control {
         control: "recertify_every_days",
         value: json!(recert),
-        reason: format!(
-            "{} risk: the owner re-approves the app every {recert} days or it is disabled",
-            risk.tier.as_str()
-        ),
+        reason: [
+            risk.tier.as_str(),
+            " risk: the owner re-approves the app every ",
+            days,
+            " days or it is disabled",
+        ]
+        .concat(),
     });
     if cx.sensitive() && !cx.sinks.is_empty() {
         let sinks: Vec<String> = cx.sinks.iter().map(|s| redact_sink(&s.url)).collect();
         out.push(Control {
             control: "dlp_required",
             value: json!(sinks),
-            reason: format!(
-                "sensitive data ({}) leaves the app: DLP scanning on these sinks",
-                cx.sensitive_types().join(", ")
-            ),
+            reason: [
+                "sensitive data (",
+                &cx.sensitive_types().join(", "),
+                ") leaves the app: DLP scanning on these sinks",
+            ]
+            .concat(),
         });
     }
     let review: Vec<&str> = cx
@@ -330,9 +356,9 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         .collect();
     if !review.is_empty() || risk.tier >= Tier::High {
         let reason = if review.is_empty() {
-            format!("{} risk tier", risk.tier.as_str())
+            [risk.tier.as_str(), " risk tier"].concat()
         } else {
-            format!("scopes need review: {}", review.join(", "))
+            ["scopes need review: ", &review.join(", ")].concat()
         };
         out.push(Control {
             control: "security_review",
@@ -404,9 +430,16 @@ fn client_controls(cx: &Ctx<'_>, out: &mut Vec<Control>) {
         out.push(Control {
             control: "refresh_token",
             value: json!({ "rotation": true, "max_days": days }),
-            reason: format!(
-                "refresh tokens are one-time use (rotated) and expire within {days} days (RFC 9700 §4.14; policy max {max})"
-            ),
+            reason: {
+                use crate::yaml::push_i64;
+                let mut reason = String::with_capacity(112);
+                reason.push_str("refresh tokens are one-time use (rotated) and expire within ");
+                push_i64(&mut reason, days);
+                reason.push_str(" days (RFC 9700 §4.14; policy max ");
+                push_i64(&mut reason, max);
+                reason.push(')');
+                reason
+            },
         });
     }
 }

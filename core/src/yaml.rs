@@ -13,7 +13,6 @@
 //! `yaml-rust2` is a maintained, pure-Rust (no C, no unsafe in our use), YAML 1.2 parser.
 
 use crate::error::{Error, ErrorCode, Result};
-use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -107,7 +106,12 @@ impl Node {
         let rest = pointer.strip_prefix('/')?;
         let mut node = self;
         for raw in rest.split('/') {
-            let token = raw.replace("~1", "/").replace("~0", "~");
+            // Most tokens have no escape: no copy then.
+            let token = if raw.contains('~') {
+                std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+            } else {
+                std::borrow::Cow::Borrowed(raw)
+            };
             node = match &node.value {
                 Value::Map(entries) => entries
                     .iter()
@@ -140,9 +144,37 @@ impl Node {
     }
 }
 
+/// Whether a reference token needs escaping (has a `~` or `/`): a byte scan, cheaper than
+/// `contains(['~', '/'])` (a per-character pattern) on every key of every vet.
+pub(crate) fn needs_escape(token: &str) -> bool {
+    token.bytes().any(|b| b == b'~' || b == b'/')
+}
+
 /// Escape one RFC 6901 reference token.
 pub fn escape_token(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
+    token.replace("~", "~0").replace("/", "~1")
+}
+
+/// Append a decimal index (what `format!("{i}")` writes), without the formatting machinery.
+pub(crate) fn push_index(path: &mut String, i: usize) {
+    push_u64(path, u64::try_from(i).unwrap_or(u64::MAX));
+}
+
+/// Append `n` in decimal (what `format!("{n}")` writes).
+pub(crate) fn push_u64(out: &mut String, n: u64) {
+    if n >= 10 {
+        push_u64(out, n / 10);
+    }
+    // `n % 10` is a digit.
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
+/// Append `n` in decimal (what `format!("{n}")` writes).
+pub(crate) fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
 }
 
 fn pos(m: &Marker) -> (u32, u32) {
@@ -202,7 +234,10 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     }
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    // Anchored nodes by anchor id: `yaml-rust2` numbers anchors 1, 2, 3... as it meets
+    // them, so a vector indexed by id does what a map would (without a hash table in the
+    // component; issue #6). At most one slot per anchored node, so the node limit bounds it.
+    let mut anchors: Vec<Option<Node>> = Vec::new();
     let mut nodes: usize = 0;
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -235,7 +270,7 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 None
             }
             Event::Alias(id) => {
-                let target = anchors.get(&id).ok_or_else(|| {
+                let target = anchors.get(id).and_then(Option::as_ref).ok_or_else(|| {
                     Error::new(ErrorCode::Syntax, "alias refers to an unknown anchor").at(line, col)
                 })?;
                 nodes = nodes.saturating_add(count_nodes(target));
@@ -307,7 +342,12 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
             continue;
         };
         if anchor > 0 {
-            anchors.insert(anchor, node.clone());
+            if anchors.len() <= anchor {
+                anchors.resize_with(anchor + 1, || None);
+            }
+            if let Some(slot) = anchors.get_mut(anchor) {
+                *slot = Some(node.clone());
+            }
         }
         match stack.last_mut() {
             None => root = Some(node),
@@ -541,6 +581,36 @@ mod tests {
             p("a: 1\n---\nb: 2\n").unwrap_err().code,
             ErrorCode::Structure
         );
+    }
+
+    #[test]
+    fn aliases_resolve_redefined_and_nested_anchors() {
+        let n = p("a: &x 1\nb: *x\nc: &x two\nd: *x\ne: &y [&z 3, *z]\nf: *y\n").unwrap();
+        assert_eq!(n.get("b").unwrap().value, Value::Int(1));
+        assert_eq!(n.get("d").unwrap().as_str(), Some("two"));
+        assert_eq!(n.pointer("/e/1").unwrap().value, Value::Int(3));
+        assert_eq!(n.pointer("/f/0").unwrap().value, Value::Int(3));
+        assert_eq!(n.pointer("/f/1").unwrap().value, Value::Int(3));
+        assert_eq!(n.get("f").unwrap().line, 6);
+        assert_eq!(p("a: *nope\n").unwrap_err().code, ErrorCode::Syntax);
+    }
+
+    #[test]
+    fn push_i64_is_display() {
+        for n in (-2000..2000).chain([i64::MIN, i64::MIN + 1, i64::MAX, 9_999_999_999]) {
+            let mut s = String::from("x");
+            push_i64(&mut s, n);
+            assert_eq!(s, format!("x{n}"));
+        }
+    }
+
+    #[test]
+    fn push_index_is_display() {
+        for i in (0..2000).chain([9_999, 10_000, 123_456_789, usize::MAX - 1, usize::MAX]) {
+            let mut s = String::from("/x/");
+            push_index(&mut s, i);
+            assert_eq!(s, format!("/x/{i}"));
+        }
     }
 
     #[test]

@@ -25,11 +25,16 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         {
             out.at(
                 d.name,
-                format!(
-                    "`{}` is {} data (class `{class}`): tighter controls apply",
-                    d.name.value,
-                    c.sensitivity.as_str()
-                ),
+                [
+                    "`",
+                    d.name.value.as_str(),
+                    "` is ",
+                    c.sensitivity.as_str(),
+                    " data (class `",
+                    class,
+                    "`): tighter controls apply",
+                ]
+                .concat(),
             );
         }
     }

@@ -298,6 +298,10 @@ pub struct SinkItem<'a> {
     /// The sink parsed as a browser would (IDN hosts mapped by [`crate::idn`]); the error
     /// is a sentence.
     pub url: Result<url::Url, String>,
+    /// Whether the parsed sink is on the allowlist ([`Ctx::sink_allowed`]), decided once.
+    pub(crate) allowed: bool,
+    /// The deny pattern the parsed sink matches ([`Ctx::sink_denied`]), decided once.
+    pub(crate) denied: Option<&'a crate::policy::SinkPattern>,
 }
 
 /// Everything a rule may look at, computed once per vet.
@@ -318,6 +322,12 @@ pub struct Ctx<'a> {
     pub(crate) redirects: std::cell::OnceCell<Vec<oauth_client::Redirect<'a>>>,
     /// The literal secrets of the document (`MV-SECRET-001` and redaction), found once.
     pub(crate) secrets: Vec<secret_literal::SecretHit>,
+    /// Whether each of [`Ctx::scopes`] is denied by the policy (`MV-SCOPE-001`, and skipped
+    /// by the other scope rules), decided once.
+    pub(crate) scope_denied: Vec<bool>,
+    /// The approved vendor of each third-party dependency (in `third_party_deps` order;
+    /// `MV-VENDOR-001`, `-002` and `-004`), looked up once.
+    pub(crate) approved_vendors: Vec<Option<&'a crate::policy::Vendor>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -346,17 +356,51 @@ impl<'a> Ctx<'a> {
             .external_sinks
             .iter()
             .flat_map(|s| s.value.iter())
-            .map(|raw| SinkItem {
-                raw,
-                url: crate::idn::parse_url(raw.value.trim()),
+            .map(|raw| {
+                let url = crate::idn::parse_url(raw.value.trim());
+                let (allowed, denied) = match &url {
+                    Ok(u) => (
+                        policy
+                            .sinks
+                            .allow
+                            .iter()
+                            .any(|p| matching::sink_matches(p, u)),
+                        policy
+                            .sinks
+                            .deny
+                            .iter()
+                            .find(|p| matching::sink_matches(p, u)),
+                    ),
+                    Err(_) => (false, None),
+                };
+                SinkItem {
+                    raw,
+                    url,
+                    allowed,
+                    denied,
+                }
             })
             .collect();
-        let scopes = manifest
+        let scopes: Vec<(&'a Sp<String>, Option<&'a ScopeDef>)> = manifest
             .oauth_scopes
             .iter()
             .flat_map(|s| s.value.iter())
             .map(|s| (s, policy.scopes.get(&s.value)))
             .collect();
+        let scope_denied = scopes
+            .iter()
+            .map(|(s, def)| scope_denied::is_denied(policy, &s.value, *def))
+            .collect();
+        let deps = manifest
+            .third_party_deps
+            .as_ref()
+            .map_or(&[][..], |d| &d.value);
+        let mut approved_vendors = Vec::with_capacity(deps.len());
+        for d in deps {
+            let vendor = d.vendor.as_ref();
+            approved_vendors
+                .push(vendor.and_then(|v| vendor_unapproved::approved(policy, &v.value)));
+        }
         Ctx {
             manifest,
             root,
@@ -369,6 +413,8 @@ impl<'a> Ctx<'a> {
             dcr,
             redirects: std::cell::OnceCell::new(),
             secrets: secret_literal::find(root),
+            scope_denied,
+            approved_vendors,
         }
     }
 
@@ -469,7 +515,7 @@ impl Reported<'_> {
 
 /// Run every enabled rule.
 pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(16);
     for rule in RULES {
         let over = cx.policy.rules.get(rule.id);
         if over.and_then(|o| o.enabled) == Some(false) {

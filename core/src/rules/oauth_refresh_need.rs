@@ -50,12 +50,18 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .as_ref()
         // Per-character lowercasing: the words are ASCII, so the context rule of
         // `str::to_lowercase` (final sigma) cannot change a match, and its tables stay out
-        // of the component (issue #6).
+        // of the component (issue #6). ASCII characters (the usual ones) are lowercased
+        // inline, into a string sized once: the same text.
         .map(|p| {
-            p.value
-                .chars()
-                .flat_map(char::to_lowercase)
-                .collect::<String>()
+            let mut lower = String::with_capacity(p.value.len());
+            for c in p.value.chars() {
+                if c.is_ascii() {
+                    lower.push(c.to_ascii_lowercase());
+                } else {
+                    lower.extend(c.to_lowercase());
+                }
+            }
+            lower
         })
         .unwrap_or_default();
     if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {

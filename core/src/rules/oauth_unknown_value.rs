@@ -51,7 +51,7 @@ pub(crate) const AUTH_METHODS: &[&str] = &[
 fn report(out: &mut Out<'_>, sp: &Sp<String>, what: &str, known: &'static [&'static str]) {
     let v = sp.value.trim();
     let suggestion = did_you_mean(
-        &v.to_ascii_lowercase().replace('-', "_"),
+        &v.to_ascii_lowercase().replace("-", "_"),
         known.iter().copied(),
     );
     let mut msg = format!("unknown {what} `{}`", sp.value);
@@ -82,7 +82,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             out.at(r, "empty response type");
         } else if let Some(first) = unknown.first() {
             let s = did_you_mean(
-                &first.to_ascii_lowercase().replace('-', "_"),
+                &first.to_ascii_lowercase().replace("-", "_"),
                 RESPONSES.iter().copied(),
             );
             let mut msg = format!("unknown response type `{}`", r.value);

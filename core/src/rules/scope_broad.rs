@@ -33,16 +33,19 @@ const BROAD: &[&str] = &[
 ];
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for (s, def) in &cx.scopes {
-        if super::scope_denied::is_denied(cx, &s.value, *def) {
+    for ((s, _), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+        if *denied {
             continue;
         }
-        let lower = s.value.to_ascii_lowercase();
-        let broad = lower.contains('*')
-            || lower
-                .split(['.', ':', '/', '_', '-'])
-                .any(|seg| BROAD.contains(&seg))
-            || lower.ends_with("readwrite.all");
+        // ASCII case-insensitive (BROAD is lowercase), without a lowercased copy.
+        let v = s.value.as_str();
+        let broad = v.contains('*')
+            || v.split(['.', ':', '/', '_', '-'])
+                .any(|seg| BROAD.iter().any(|b| seg.eq_ignore_ascii_case(b)))
+            || v.len() >= 13
+                && v.as_bytes()
+                    .get(v.len() - 13..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(b"readwrite.all"));
         if broad {
             out.at(
                 s,

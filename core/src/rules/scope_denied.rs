@@ -21,18 +21,22 @@ pub static RULE: Rule = Rule {
 };
 
 /// Whether a scope is denied by the policy (catalogue or pattern).
-pub(crate) fn is_denied(cx: &Ctx<'_>, scope: &str, def: Option<&crate::policy::ScopeDef>) -> bool {
+/// Decided once per vet, in [`Ctx::scope_denied`].
+pub(crate) fn is_denied(
+    policy: &crate::policy::PolicyDoc,
+    scope: &str,
+    def: Option<&crate::policy::ScopeDef>,
+) -> bool {
     def.is_some_and(|d| d.denied)
-        || cx
-            .policy
+        || policy
             .denied_scope_patterns
             .iter()
             .any(|p| glob_match(p, scope))
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for (s, def) in &cx.scopes {
-        if is_denied(cx, &s.value, *def) {
+    for ((s, _), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+        if *denied {
             out.at(s, format!("scope `{}` is denied by policy", s.value))
                 .fix(
                     "remove",

@@ -16,8 +16,9 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for (s, def) in &cx.scopes {
-        if def.is_some() || super::scope_denied::is_denied(cx, &s.value, None) {
+    // For a scope outside the catalogue, `scope_denied` is the pattern verdict alone.
+    for ((s, def), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+        if def.is_some() || *denied {
             continue;
         }
         let suggestion =

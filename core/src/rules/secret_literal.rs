@@ -1,6 +1,6 @@
 //! MV-SECRET-001 literal-secret
 use super::prelude::*;
-use crate::yaml::{Node, Value, escape_token};
+use crate::yaml::{Node, Value, escape_token, push_index};
 
 pub static RULE: Rule = Rule {
     id: "MV-SECRET-001",
@@ -206,7 +206,10 @@ fn shape(s: &str) -> Option<&'static str> {
             }
         }
     }
+    // Each family's prefixes share a part (`gh`, `xox`, `k_live_`): one search for it
+    // first, and the per-prefix searches only when it is there.
     if underscore
+        && contains(t, "gh")
         && (["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
             .iter()
             .any(|p| charset_run(t, p, 30, ""))
@@ -215,6 +218,7 @@ fn shape(s: &str) -> Option<&'static str> {
         return Some("GitHub token");
     }
     if dash
+        && contains(t, "xox")
         && ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
             .iter()
             .any(|p| charset_run(t, p, 10, "-"))
@@ -225,6 +229,7 @@ fn shape(s: &str) -> Option<&'static str> {
         return Some("Google API key");
     }
     if underscore
+        && contains(t, "k_live_")
         && ["sk_live_", "rk_live_"]
             .iter()
             .any(|p| charset_run(t, p, 16, ""))
@@ -333,15 +338,9 @@ fn walk(node: &Node, path: &mut String, keyed: bool, hits: &mut Vec<SecretHit>) 
     }
 }
 
-/// Append a decimal index (what `format!("{i}")` writes).
-fn push_index(path: &mut String, i: usize) {
-    use std::fmt::Write;
-    let _ = write!(path, "{i}");
-}
-
 /// Append an escaped RFC 6901 reference token (what `escape_token` returns).
 fn push_token(path: &mut String, token: &str) {
-    if token.contains(['~', '/']) {
+    if crate::yaml::needs_escape(token) {
         path.push_str(&escape_token(token));
     } else {
         path.push_str(token);
@@ -351,7 +350,7 @@ fn push_token(path: &mut String, token: &str) {
 /// Every literal secret of a document, in document order.
 pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
     let mut hits = Vec::new();
-    walk(root, &mut String::new(), false, &mut hits);
+    walk(root, &mut String::with_capacity(64), false, &mut hits);
     hits
 }
 
@@ -402,6 +401,31 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     use super::shape;
+
+    /// The gates in front of the prefix searches change no answer.
+    #[test]
+    fn gated_prefixes_still_match() {
+        for t in [
+            "x ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+            "github_pat_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789_abcdefgh",
+            "gh gh_ ghp_short",
+            "xoxs-1234567890-abc",
+            "xox xoxq-1234567890",
+            "sk_live_0123456789abcdef",
+            "rk_live_0123456789abcdef",
+            "k_live_0123456789abcdefgh",
+        ] {
+            let github = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+                .iter()
+                .any(|p| super::charset_run(t, p, 30, ""))
+                || super::charset_run(t, "github_pat_", 40, "_");
+            assert_eq!(shape(t) == Some("GitHub token"), github, "{t}");
+        }
+        assert_eq!(shape("xoxs-1234567890-abc"), Some("Slack token"));
+        assert_eq!(shape("xox xoxq-1234567890"), None);
+        assert_eq!(shape("sk_live_0123456789abcdef"), Some("Stripe key"));
+        assert_eq!(shape("rk_live_0123456789abcdef"), Some("Stripe key"));
+    }
 
     #[test]
     fn shapes() {

@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for s in &cx.sinks {
         let Ok(url) = &s.url else { continue };
-        if let Some(p) = cx.sink_denied(url) {
+        if let Some(p) = s.denied {
             let category = p.category.as_deref().unwrap_or("denied");
             out.at(
                 s.raw,

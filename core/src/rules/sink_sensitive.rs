@@ -27,7 +27,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         let allowed = s
             .url
             .as_ref()
-            .is_ok_and(|u| cx.sink_allowed(u) && u.scheme() != "http");
+            .is_ok_and(|u| s.allowed && u.scheme() != "http");
         if !allowed {
             out.at(
                 s.raw,

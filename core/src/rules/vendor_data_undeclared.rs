@@ -22,23 +22,26 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if !cx.personal {
         return;
     }
-    for d in cx
+    let deps = cx
         .manifest
         .third_party_deps
         .iter()
-        .flat_map(|d| d.value.iter())
-    {
-        if d.data.is_none() && !super::vendor_dpa::has_dpa(cx, d) {
-            let who = d.name.as_ref().or(d.vendor.as_ref()).map_or_else(
-                || "a dependency".to_string(),
-                |v| format!("`{}`", v.value.trim()),
-            );
+        .flat_map(|d| d.value.iter());
+    for (d, approved) in deps.zip(&cx.approved_vendors) {
+        if d.data.is_none() && !super::vendor_dpa::has_dpa(d, *approved) {
+            let who = d.name.as_ref().or(d.vendor.as_ref());
+            let (open, who, close) =
+                who.map_or(("", "a dependency", ""), |v| ("`", v.value.trim(), "`"));
             out.report(
                 &d.path,
                 Some(d.line),
-                format!(
-                    "{who} does not declare which data it receives; the app handles personal data"
-                ),
+                [
+                    open,
+                    who,
+                    close,
+                    " does not declare which data it receives; the app handles personal data",
+                ]
+                .concat(),
             );
         }
     }

@@ -20,22 +20,22 @@ pub static RULE: Rule = Rule {
 };
 
 /// Whether the dependency has a DPA, recorded in the manifest or on file in the policy.
-pub(crate) fn has_dpa(cx: &Ctx<'_>, d: &crate::manifest::Dependency) -> bool {
-    d.dpa.as_ref().is_some_and(|x| x.value)
-        || d.vendor
-            .as_ref()
-            .and_then(|v| super::vendor_unapproved::approved(cx, &v.value))
-            .is_some_and(|a| a.dpa)
+/// `approved` is the dependency's approved vendor ([`Ctx::approved_vendors`]).
+pub(crate) fn has_dpa(
+    d: &crate::manifest::Dependency,
+    approved: Option<&crate::policy::Vendor>,
+) -> bool {
+    d.dpa.as_ref().is_some_and(|x| x.value) || approved.is_some_and(|a| a.dpa)
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for d in cx
+    let deps = cx
         .manifest
         .third_party_deps
         .iter()
-        .flat_map(|d| d.value.iter())
-    {
-        if has_dpa(cx, d) {
+        .flat_map(|d| d.value.iter());
+    for (d, approved) in deps.zip(&cx.approved_vendors) {
+        if has_dpa(d, *approved) {
             continue;
         }
         for t in d.data.iter().flat_map(|x| x.value.iter()) {

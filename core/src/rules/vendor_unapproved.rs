@@ -18,13 +18,17 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-pub(crate) fn approved<'p>(cx: &Ctx<'p>, vendor: &str) -> Option<&'p crate::policy::Vendor> {
+/// Looked up once per dependency, in [`Ctx::approved_vendors`].
+pub(crate) fn approved<'p>(
+    policy: &'p crate::policy::PolicyDoc,
+    vendor: &str,
+) -> Option<&'p crate::policy::Vendor> {
     let v = vendor
         .trim()
         .trim_start_matches("https://")
         .trim_start_matches("http://");
     let v = v.split('/').next().unwrap_or(v);
-    cx.policy
+    policy
         .vendors
         .approved
         .iter()
@@ -32,22 +36,24 @@ pub(crate) fn approved<'p>(cx: &Ctx<'p>, vendor: &str) -> Option<&'p crate::poli
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for d in cx
+    let deps = cx
         .manifest
         .third_party_deps
         .iter()
-        .flat_map(|d| d.value.iter())
-    {
+        .flat_map(|d| d.value.iter());
+    for (d, approved) in deps.zip(&cx.approved_vendors) {
         if let Some(v) = &d.vendor
             && !v.value.trim().is_empty()
-            && approved(cx, &v.value).is_none()
+            && approved.is_none()
         {
             out.at(
                 v,
-                format!(
-                    "vendor `{}` is not on the approved vendor list",
-                    v.value.trim()
-                ),
+                [
+                    "vendor `",
+                    v.value.trim(),
+                    "` is not on the approved vendor list",
+                ]
+                .concat(),
             );
         }
     }
