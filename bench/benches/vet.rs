@@ -3,6 +3,10 @@
 //! `WarmPool`: store + instance + parsed policy reused), and with a fresh instance per vet
 //! (store + instantiate + policy parse + vet: the default isolation).
 //!
+//! The ratios also compare with native `vet` + `Verdict::to_json`: the component returns
+//! the canonical JSON text with every verdict, so that is the like-for-like native cost.
+//! `examples/guest_variants.rs` compares guest builds and wasmtime settings side by side.
+//!
 //! `cargo bench -p microvet-bench --bench vet`
 #![allow(
     clippy::unwrap_used,
@@ -94,11 +98,17 @@ fn ratios() {
         }
         start.elapsed().as_secs_f64() / 30.0 / manifests.len() as f64
     };
-    let (mut n, mut w, mut f) = (f64::MAX, f64::MAX, f64::MAX);
+    let (mut n, mut nj, mut w, mut f) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
     for _ in 0..5 {
         n = n.min(time(&|| {
             manifests.iter().for_each(|m| {
                 black_box(native.vet(m).unwrap());
+            })
+        }));
+        // What the component does per vet besides the vet itself: the canonical JSON.
+        nj = nj.min(time(&|| {
+            manifests.iter().for_each(|m| {
+                black_box(native.vet(m).unwrap().to_json());
             })
         }));
         w = w.min(time(&|| {
@@ -117,10 +127,12 @@ fn ratios() {
         manifests.len()
     );
     println!("  native          {:8.1} µs", n * 1e6);
+    println!("  native + json   {:8.1} µs", nj * 1e6);
     println!(
-        "  wasmtime warm   {:8.1} µs   {:.2}x native",
+        "  wasmtime warm   {:8.1} µs   {:.2}x native   {:.2}x native + json",
         w * 1e6,
-        w / n
+        w / n,
+        w / nj
     );
     println!(
         "  wasmtime fresh  {:8.1} µs   {:.2}x native   {:.2}x warm",
