@@ -47,3 +47,37 @@ client:
         .count();
     assert_eq!(secrets, 5, "{json}");
 }
+
+/// A GitHub fine-grained token (`github_pat_…`) inside free text is a literal secret: it is
+/// found (MV-SECRET-001, so the app is rejected) and never quoted. Session 3 briefly missed
+/// it when a search gate assumed every GitHub prefix contains `gh`.
+#[test]
+fn github_fine_grained_tokens_in_text_are_found_and_redacted() {
+    let token = "github_pat_11abcdefg0123456789abcdef0123456789abcdef01234";
+    let manifest = format!(
+        "\
+name: ci-notices
+owner: ops@example.com
+purpose: post build notices; CI pushes with {token} to the repo
+data_access: []
+retention_days: 7
+oauth_scopes: [openid]
+expiry_days: 30
+"
+    );
+    let v = Policy::builtin().unwrap().vet(&manifest).unwrap();
+    let json = v.to_json();
+    assert!(!json.contains(token), "{json}");
+    let secret = v
+        .findings
+        .iter()
+        .find(|f| f.rule == "MV-SECRET-001")
+        .unwrap_or_else(|| panic!("no MV-SECRET-001: {json}"));
+    assert_eq!(secret.path, "/purpose", "{json}");
+    assert!(
+        secret.message.contains("GitHub token"),
+        "{}",
+        secret.message
+    );
+    assert_eq!(v.decision.as_str(), "reject", "{json}");
+}

@@ -207,12 +207,13 @@ fn shape(s: &str) -> Option<&'static str> {
         }
     }
     // Each family's prefixes share a part (`gh`, `xox`, `k_live_`): one search for it
-    // first, and the per-prefix searches only when it is there.
+    // first, and the per-prefix searches only when it is there. `github_pat_` does not
+    // contain `gh`, so it is searched on its own.
     if underscore
-        && contains(t, "gh")
-        && (["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-            .iter()
-            .any(|p| charset_run(t, p, 30, ""))
+        && ((contains(t, "gh")
+            && ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+                .iter()
+                .any(|p| charset_run(t, p, 30, "")))
             || charset_run(t, "github_pat_", 40, "_"))
     {
         return Some("GitHub token");
@@ -401,6 +402,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     use super::shape;
+    use proptest::strategy::Strategy as _;
 
     /// The gates in front of the prefix searches change no answer.
     #[test]
@@ -408,6 +410,10 @@ mod tests {
         for t in [
             "x ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
             "github_pat_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789_abcdefgh",
+            // No `gh` anywhere but inside the prefix's `github` (which has none): the gate
+            // in front of the `gh?_` prefixes must not hide it (a regression of session 3).
+            "github_pat_11ABCDEFG0123456789abcdef_zyxwvutsrqponmlkjiABCDE",
+            "use github_pat_11abcdefg0123456789abcdef0123456789abcdef01234 for the CI",
             "gh gh_ ghp_short",
             "xoxs-1234567890-abc",
             "xox xoxq-1234567890",
@@ -421,10 +427,69 @@ mod tests {
                 || super::charset_run(t, "github_pat_", 40, "_");
             assert_eq!(shape(t) == Some("GitHub token"), github, "{t}");
         }
+        assert_eq!(
+            shape("use github_pat_11abcdefg0123456789abcdef0123456789abcdef01234 for the CI"),
+            Some("GitHub token")
+        );
         assert_eq!(shape("xoxs-1234567890-abc"), Some("Slack token"));
         assert_eq!(shape("xox xoxq-1234567890"), None);
         assert_eq!(shape("sk_live_0123456789abcdef"), Some("Stripe key"));
         assert_eq!(shape("rk_live_0123456789abcdef"), Some("Stripe key"));
+    }
+
+    /// The prefix families, searched without any gate: what `shape` must answer for text
+    /// made only of these fragments (no private key, AWS or Google shapes among them).
+    fn ungated(t: &str) -> Option<&'static str> {
+        use super::charset_run;
+        if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+            .iter()
+            .any(|p| charset_run(t, p, 30, ""))
+            || charset_run(t, "github_pat_", 40, "_")
+        {
+            return Some("GitHub token");
+        }
+        if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
+            .iter()
+            .any(|p| charset_run(t, p, 10, "-"))
+        {
+            return Some("Slack token");
+        }
+        if ["sk_live_", "rk_live_"]
+            .iter()
+            .any(|p| charset_run(t, p, 16, ""))
+        {
+            return Some("Stripe key");
+        }
+        None
+    }
+
+    proptest::proptest! {
+        /// The gates change no answer: for text built from the families' prefixes, their
+        /// shared parts, separators and token characters, `shape` finds a family exactly
+        /// when the ungated search does.
+        #[test]
+        fn gates_agree_with_ungated_search(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "gh", "ghp_", "gho_", "ghs_", "github_pat_", "github", "xox", "xoxb-",
+                    "xoxs-", "k_live_", "sk_live_", "rk_live_", "_", "-", " ", "g", "h",
+                ]).prop_map(str::to_owned),
+                "[a-zA-Z0-9]{1,45}",
+            ],
+            1..8,
+        )) {
+            let t = parts.concat();
+            let got = shape(&t);
+            let want = ungated(&t);
+            if want.is_some() {
+                proptest::prop_assert_eq!(got, want, "{}", t);
+            } else {
+                proptest::prop_assert!(
+                    !matches!(got, Some("GitHub token" | "Slack token" | "Stripe key")),
+                    "{} gave {:?}", t, got
+                );
+            }
+        }
     }
 
     #[test]
