@@ -172,19 +172,16 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
     // Third parties.
     let mut dep_points = 0u32;
     let mut deps = Vec::new();
-    for d in cx
+    // The same lookup MV-VENDOR-001 uses (scheme and path stripped), so the score and the
+    // rule never disagree about a vendor.
+    for (d, approved) in cx
         .manifest
         .third_party_deps
         .iter()
         .flat_map(|d| d.value.iter())
+        .zip(&cx.approved_vendors)
     {
-        let approved = d.vendor.as_ref().is_some_and(|v| {
-            cx.policy
-                .vendors
-                .approved
-                .iter()
-                .any(|a| crate::rules::matching::host_in_domain(v.value.trim(), &a.domain))
-        });
+        let approved = approved.is_some();
         dep_points += if approved { 3 } else { 8 };
         let name = d
             .name

@@ -163,3 +163,41 @@ proptest! {
         prop_assert!(v.risk.factors.iter().all(|f| f.points > 0 && !f.reason.is_empty()));
     }
 }
+
+/// The score and MV-VENDOR-001 agree about a vendor written as a URL: an approved vendor's
+/// domain with a scheme and a path is approved for both (the score used to count
+/// `https://slack.com/x` as unapproved while the rule was silent).
+#[test]
+fn score_and_vendor_rule_agree_on_vendor_urls() {
+    let policy = Policy::builtin().unwrap();
+    for (vendor, approved) in [
+        ("slack.com", true),
+        ("https://slack.com/x", true),
+        ("slack.com/", true),
+        ("http://api.slack.com", true),
+        ("plugin-vendor.com", false),
+        ("https://slack.com.evil.example/x", false),
+    ] {
+        let manifest = format!(
+            "name: chat\nowner: ops@example.com\npurpose: post notices\ndata_access: []\n\
+             oauth_scopes: [openid]\nexpiry_days: 30\n\
+             third_party_deps:\n  - name: chat\n    vendor: \"{vendor}\"\n"
+        );
+        let v = policy.vet(&manifest).unwrap();
+        let flagged = v.findings.iter().any(|f| f.rule == "MV-VENDOR-001");
+        assert_eq!(flagged, !approved, "{vendor}: {}", v.to_json());
+        let factor = v
+            .risk
+            .factors
+            .iter()
+            .find(|f| f.reason.contains("vendor)"))
+            .unwrap_or_else(|| panic!("{vendor}: no vendor factor in {}", v.to_json()));
+        let (points, word) = if approved {
+            (3, "(approved vendor)")
+        } else {
+            (8, "(unapproved vendor)")
+        };
+        assert_eq!(factor.points, points, "{vendor}: {}", v.to_json());
+        assert!(factor.reason.contains(word), "{vendor}: {}", factor.reason);
+    }
+}

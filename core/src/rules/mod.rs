@@ -298,9 +298,9 @@ pub struct SinkItem<'a> {
     /// The sink parsed as a browser would (IDN hosts mapped by [`crate::idn`]); the error
     /// is a sentence.
     pub url: Result<url::Url, String>,
-    /// Whether the parsed sink is on the allowlist ([`Ctx::sink_allowed`]), decided once.
+    /// Whether the parsed sink is on the policy's enterprise allowlist, decided once.
     pub(crate) allowed: bool,
-    /// The deny pattern the parsed sink matches ([`Ctx::sink_denied`]), decided once.
+    /// The first deny pattern the parsed sink matches, decided once.
     pub(crate) denied: Option<&'a crate::policy::SinkPattern>,
 }
 
@@ -430,24 +430,6 @@ impl<'a> Ctx<'a> {
             .filter(|d| d.class.is_some_and(|c| c.1.sensitivity.is_sensitive()))
             .map(|d| d.name.value.as_str())
             .collect()
-    }
-
-    /// Whether a sink URL is on the policy's enterprise allowlist.
-    pub fn sink_allowed(&self, url: &url::Url) -> bool {
-        self.policy
-            .sinks
-            .allow
-            .iter()
-            .any(|p| matching::sink_matches(p, url))
-    }
-
-    /// The deny pattern a sink URL matches, if any.
-    pub fn sink_denied(&self, url: &url::Url) -> Option<&'a crate::policy::SinkPattern> {
-        self.policy
-            .sinks
-            .deny
-            .iter()
-            .find(|p| matching::sink_matches(p, url))
     }
 }
 
