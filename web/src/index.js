@@ -12,6 +12,8 @@ import { random } from './random.js';
 
 /** Where `npm run build` puts jco's output, relative to this file. */
 const DEFAULT_BASE = new URL('../dist/component/', import.meta.url);
+/** The key jco's glue puts a resource's dispose function under (browsers without `Symbol.dispose` too). */
+const DISPOSE = Symbol.dispose ?? Symbol.for('dispose');
 
 // ---------------------------------------------------------------------------------------
 // Errors
@@ -193,10 +195,10 @@ export class Policy {
   dispose() {
     const h = this.#handle;
     this.#handle = null;
-    if (h !== null && typeof h[Symbol.dispose] === 'function') h[Symbol.dispose]();
+    if (h !== null && typeof h[DISPOSE] === 'function') h[DISPOSE]();
   }
 
-  [Symbol.dispose]() {
+  [DISPOSE]() {
     this.dispose();
   }
 }

@@ -710,7 +710,9 @@ function policyFor(mv, text) {
   }
   const key = text ?? '';
   let p = cache.get(key);
-  if (p === undefined) {
+  // A page may dispose the handle it got from `mv.policy()`, which is this one for the
+  // built-in policy: take a new one then.
+  if (p === undefined || p.disposed) {
     p = text === undefined || text === null || text === '' ? mv.policy() : mv.policy(text);
     if (cache.size >= 8) cache.delete(cache.keys().next().value);
     cache.set(key, p);
@@ -1340,7 +1342,7 @@ export class MicrovetPanel extends HostElement {
     for (const [field, list] of groups) {
       const id = `mv-group-${gi++}`;
       sections.push(h('section', { class: 'group', 'aria-labelledby': id, dataset: { field } },
-        h('h4', { class: 'group-title', id }, FIELD_LABELS[field] ?? label(field),
+        h('h4', { class: 'group-title', id }, Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : label(field),
           field ? h('span', { class: 'path mono' }, field) : null, h('span', { class: 'path' }, `· ${list.length}`)),
         h('ul', {}, list.map((f) => this.#finding(f)))));
     }
