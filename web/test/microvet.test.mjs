@@ -132,6 +132,34 @@ describe('pkce', () => {
     for (const p of pairs) assert.equal(p.challenge, pkce.challenge(p.verifier));
   });
 
+  test('a batch draws its randomness in a few host calls; its verifiers are distinct', async () => {
+    // The component's only import; an instance captures it when it is instantiated.
+    const { random } = await import('../src/random.js');
+    const original = random.getRandomBytes;
+    const calls = [];
+    random.getRandomBytes = (len) => {
+      calls.push(Number(len));
+      return original(len);
+    };
+    try {
+      const { pkce } = await load({ fresh: true });
+      calls.length = 0;
+      const pairs = pkce.generateBatch(43, 1000);
+      assert.equal(new Set(pairs.map((p) => p.verifier)).size, 1000);
+      for (const p of pairs.slice(0, 20)) assert.equal(p.challenge, pkce.challenge(p.verifier));
+      // ~65 bytes per pair in chunks of at most 64 KiB: 1-2 calls, a few more if unlucky
+      // rejection sampling needs second refills; one call per pair before session 3.
+      assert.ok(calls.length >= 1 && calls.length <= 4, JSON.stringify(calls));
+      assert.ok(calls.every((n) => n <= 65536), JSON.stringify(calls));
+      // A single pair asks for what it needs, as before.
+      calls.length = 0;
+      pkce.generate(64);
+      assert.ok(calls.length >= 1 && calls.every((n) => n <= 128), JSON.stringify(calls));
+    } finally {
+      random.getRandomBytes = original;
+    }
+  });
+
   test('a bad verifier is a MicrovetError with code pkce-length', async () => {
     const { pkce } = await load();
     const e = microvetError(() => pkce.challenge('too-short'));
