@@ -5,6 +5,8 @@
 //!
 //! The ratios also compare with native `vet` + `Verdict::to_json`: the component returns
 //! the canonical JSON text with every verdict, so that is the like-for-like native cost.
+//! `wasmtime-warm-summary` is the same warm vet through `Vetter::vet_summary` (the JSON and
+//! a summary, no typed verdict: what the HTTP service uses).
 //! `examples/guest_variants.rs` compares guest builds and wasmtime settings side by side.
 //!
 //! `cargo bench -p microvet-bench --bench vet`
@@ -16,7 +18,7 @@
 )]
 
 use criterion::{Criterion, criterion_group};
-use microvet::{PolicySource, Vetter, VetterOptions, WarmPool};
+use microvet::{InputKind, PolicySource, Vetter, VetterOptions, WarmPool};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -58,6 +60,7 @@ fn bench(c: &mut Criterion) {
         let n = native.vet(m).unwrap().to_json();
         assert_eq!(warm.vet(m).unwrap().json, n);
         assert_eq!(fresh.vet(m).unwrap().json, n);
+        assert_eq!(warm.vet_summary(InputKind::Manifest, m).unwrap().json, n);
     }
     let mut g = c.benchmark_group("vet-corpus");
     g.measurement_time(Duration::from_secs(4)).sample_size(20);
@@ -72,6 +75,13 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             for m in &manifests {
                 black_box(warm.vet(m).unwrap());
+            }
+        })
+    });
+    g.bench_function("wasmtime-warm-summary", |b| {
+        b.iter(|| {
+            for m in &manifests {
+                black_box(warm.vet_summary(InputKind::Manifest, m).unwrap());
             }
         })
     });
@@ -98,7 +108,7 @@ fn ratios() {
         }
         start.elapsed().as_secs_f64() / 30.0 / manifests.len() as f64
     };
-    let (mut n, mut nj, mut w, mut f) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
+    let (mut n, mut nj, mut w, mut ws, mut f) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX, f64::MAX);
     for _ in 0..5 {
         n = n.min(time(&|| {
             manifests.iter().for_each(|m| {
@@ -114,6 +124,11 @@ fn ratios() {
         w = w.min(time(&|| {
             manifests.iter().for_each(|m| {
                 black_box(warm.vet(m).unwrap());
+            })
+        }));
+        ws = ws.min(time(&|| {
+            manifests.iter().for_each(|m| {
+                black_box(warm.vet_summary(InputKind::Manifest, m).unwrap());
             })
         }));
         f = f.min(time(&|| {
@@ -133,6 +148,13 @@ fn ratios() {
         w * 1e6,
         w / n,
         w / nj
+    );
+    println!(
+        "  warm summary    {:8.1} µs   {:.2}x native   {:.2}x native + json   {:.2}x warm",
+        ws * 1e6,
+        ws / n,
+        ws / nj,
+        ws / w
     );
     println!(
         "  wasmtime fresh  {:8.1} µs   {:.2}x native   {:.2}x warm",

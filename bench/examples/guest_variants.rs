@@ -23,6 +23,9 @@
 //! (the component also returns the JSON text). These are hot-cache figures, lower than
 //! the `vet` bench's loop over the whole corpus; use them to compare variants.
 //!
+//! `LOOP_SECS=N` only vets the example with the first variant for N seconds (untimed): a
+//! clean loop to profile, e.g. `LOOP_SECS=10 perf record -g … --config perfmap …`.
+//!
 //! Also printed: how often each warm instance's memory grew after the warm-up.
 //! `DUMP_CWASM=DIR` writes each compiled component to `DIR/NAME-KNOB.cwasm` (an ELF
 //! file: `objdump -d` shows the machine code). `--no-host-config` drops the plain host
@@ -232,6 +235,22 @@ fn main() {
             w.calls = 0;
             warms.push(w);
         }
+    }
+
+    // `LOOP_SECS=N`: only vet the example with the first variant for N seconds, untimed
+    // (a clean loop to profile under `perf record`, with `--config perfmap`).
+    if let Ok(secs) = std::env::var("LOOP_SECS") {
+        let until = Instant::now() + std::time::Duration::from_secs_f64(secs.parse().unwrap());
+        let w = &mut warms[0];
+        let mut vets = 0u64;
+        while Instant::now() < until {
+            for _ in 0..100 {
+                black_box(w.vet(&example));
+            }
+            vets += 100;
+        }
+        println!("{}: {vets} vets of the example", w.name);
+        return;
     }
 
     // Interleaved rounds (`ROUNDS`, default 30). Each window times `REPS` (default 3)

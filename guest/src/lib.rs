@@ -144,6 +144,22 @@ fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
     }
 }
 
+fn summary(v: microvet_core::Verdict) -> wit::VetSummary {
+    let mut rules: Vec<String> = Vec::new();
+    for f in &v.findings {
+        if !rules.iter().any(|r| r == f.rule) {
+            rules.push(f.rule.to_owned());
+        }
+    }
+    wit::VetSummary {
+        decision: decision(v.decision),
+        score: v.risk.score,
+        rules,
+        json: v.to_json(),
+        manifest_sha256: v.manifest_sha256,
+    }
+}
+
 fn pair(p: pkce::PkcePair) -> wit_pkce::PkcePair {
     wit_pkce::PkcePair {
         verifier: p.verifier,
@@ -303,6 +319,13 @@ impl wit_vetting::GuestPolicy for Policy {
         self.0
             .vet_kind(input_kind(kind), &text)
             .map(verdict)
+            .map_err(error)
+    }
+
+    fn vet_json(&self, kind: wit::InputKind, text: String) -> Result<wit::VetSummary, wit::Error> {
+        self.0
+            .vet_kind(input_kind(kind), &text)
+            .map(summary)
             .map_err(error)
     }
 

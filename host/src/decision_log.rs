@@ -83,11 +83,7 @@ impl Record {
         }
         Record {
             request_id: request_id.to_owned(),
-            kind: match kind {
-                crate::InputKind::Manifest => "manifest",
-                crate::InputKind::Dcr => "dcr",
-            }
-            .to_owned(),
+            kind: kind_name(kind).to_owned(),
             policy: policy.to_owned(),
             policy_sha256: verdict.policy_sha256.clone(),
             manifest_sha256: verdict.manifest_sha256.clone(),
@@ -96,6 +92,36 @@ impl Record {
             rules,
             engine: verdict.engine.clone(),
         }
+    }
+}
+
+impl Record {
+    /// The record of a vet summary ([`crate::Vetter::vet_summary`]): the same fields as
+    /// [`Record::from_verdict`] gives for the same vet.
+    pub fn from_summary(
+        request_id: &str,
+        kind: crate::InputKind,
+        policy: &str,
+        summary: &crate::VetSummary,
+    ) -> Record {
+        Record {
+            request_id: request_id.to_owned(),
+            kind: kind_name(kind).to_owned(),
+            policy: policy.to_owned(),
+            policy_sha256: summary.policy_sha256.clone(),
+            manifest_sha256: summary.manifest_sha256.clone(),
+            decision: summary.decision.as_str().to_owned(),
+            score: summary.score,
+            rules: summary.rules.clone(),
+            engine: summary.engine.clone(),
+        }
+    }
+}
+
+fn kind_name(kind: crate::InputKind) -> &'static str {
+    match kind {
+        crate::InputKind::Manifest => "manifest",
+        crate::InputKind::Dcr => "dcr",
     }
 }
 

@@ -46,7 +46,7 @@ pub use error::{HostError, LimitExceeded};
 pub use pool::{PoolStats, WarmPool};
 pub use types::{
     AppliedFix, AuthorizeRequest, Control, Decision, Finding, Fix, FixOutcome, InputKind, PkcePair,
-    Risk, RiskFactor, Severity, Tier, Verdict, VetError, VetOutcome,
+    Risk, RiskFactor, Severity, Tier, Verdict, VetError, VetOutcome, VetSummary,
 };
 
 /// The microvet component (built from `guest/` by `build.rs`): the exact bytes every
@@ -440,6 +440,36 @@ impl Vetter {
         .and_then(outcome)
     }
 
+    /// Vet a document of the given kind and return its canonical JSON with a summary
+    /// (decision, score, rule IDs, hashes) instead of the typed verdict: what a service
+    /// that passes the JSON on needs, at a lower cost per call (see
+    /// `docs/PERFORMANCE.md`). The JSON is byte-identical to [`VetOutcome::json`].
+    ///
+    /// # Errors
+    /// As [`Vetter::vet`].
+    pub fn vet_summary(&self, kind: InputKind, text: &str) -> Result<VetSummary, HostError> {
+        let wit_kind = match kind {
+            InputKind::Manifest => wit::InputKind::Manifest,
+            InputKind::Dcr => wit::InputKind::Dcr,
+        };
+        let s = self.call(|store, mv, policy| {
+            let result = mv
+                .microvet_vetting_vetting()
+                .policy()
+                .call_vet_json(store, policy, wit_kind, text)?;
+            Ok(result.map_err(|e| HostError::Input(vet_error(e))))
+        })?;
+        Ok(VetSummary {
+            decision: decision(s.decision),
+            score: s.score,
+            rules: s.rules,
+            manifest_sha256: s.manifest_sha256,
+            policy_sha256: self.policy_sha256.to_string(),
+            engine: self.engine_version.to_string(),
+            json: s.json,
+        })
+    }
+
     /// Vet many manifests in one call (one instance, one policy parse; one result each,
     /// in order). A trap or limit fails the whole batch.
     ///
@@ -829,6 +859,15 @@ fn json_value(text: &str, what: &str) -> Result<serde_json::Value, HostError> {
     })
 }
 
+fn decision(d: wit::Decision) -> Decision {
+    match d {
+        wit::Decision::Approve => Decision::Approve,
+        wit::Decision::ApproveWithControls => Decision::ApproveWithControls,
+        wit::Decision::Remediate => Decision::Remediate,
+        wit::Decision::Reject => Decision::Reject,
+    }
+}
+
 fn outcome(v: wit::Verdict) -> Result<VetOutcome, HostError> {
     let findings = v
         .findings
@@ -875,12 +914,7 @@ fn outcome(v: wit::Verdict) -> Result<VetOutcome, HostError> {
         })
         .collect::<Result<Vec<_>, HostError>>()?;
     let verdict = Verdict {
-        decision: match v.decision {
-            wit::Decision::Approve => Decision::Approve,
-            wit::Decision::ApproveWithControls => Decision::ApproveWithControls,
-            wit::Decision::Remediate => Decision::Remediate,
-            wit::Decision::Reject => Decision::Reject,
-        },
+        decision: decision(v.decision),
         risk: Risk {
             score: v.risk.score,
             tier: match v.risk.tier {

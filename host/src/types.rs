@@ -169,6 +169,26 @@ pub struct VetOutcome {
     pub json: String,
 }
 
+/// The result of one vet as its canonical JSON plus what a host needs to route, count and
+/// log it ([`crate::Vetter::vet_summary`]): cheaper than [`VetOutcome`] when the JSON is
+/// passed on as it is (no typed verdict is built on either side of the boundary).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VetSummary {
+    pub decision: Decision,
+    /// The risk score, 0..=100.
+    pub score: u32,
+    /// The rule IDs of the findings, each once, in the verdict's order.
+    pub rules: Vec<String>,
+    /// Lowercase hex sha256 of the exact input bytes.
+    pub manifest_sha256: String,
+    /// Lowercase hex sha256 of the policy (the vetter's).
+    pub policy_sha256: String,
+    /// `microvet x.y.z`.
+    pub engine: String,
+    /// The canonical verdict JSON: the same bytes as [`VetOutcome::json`].
+    pub json: String,
+}
+
 /// A code verifier with its S256 challenge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PkcePair {

@@ -1,5 +1,6 @@
 //! Parity, wasmtime side: every case of the golden corpus, vetted by the component in
-//! wasmtime (fresh instance per call, and a warm instance), gives exactly the bytes of
+//! wasmtime (fresh instance per call, a warm instance, and `vet_summary` on a warm
+//! instance), gives exactly the bytes of
 //! `tests/corpus/<case>/expected.json` — which the native core test, Node and Chromium
 //! check too. Errors compare as `{"error":…}` with the WIT error record in core's order.
 #![allow(
@@ -9,14 +10,51 @@
     clippy::panic
 )]
 
+use microvet::decision_log::Record;
 use microvet::{HostError, InputKind, PolicySource, Vetter, VetterOptions, WarmPool};
 use std::path::Path;
 
-fn output(v: &Vetter, kind: InputKind, text: &str) -> String {
-    match v.vet_kind(kind, text) {
-        Ok(o) => o.json,
+fn output(v: &Vetter, kind: InputKind, text: &str, summary: bool) -> String {
+    let json = if summary {
+        v.vet_summary(kind, text).map(|s| s.json)
+    } else {
+        v.vet_kind(kind, text).map(|o| o.json)
+    };
+    match json {
+        Ok(json) => json,
         Err(HostError::Input(e)) => format!("{{\"error\":{}}}", serde_json::to_string(&e).unwrap()),
         Err(other) => panic!("not an input error: {other}"),
+    }
+}
+
+/// The summary agrees with the typed verdict of the same vet, field for field, and so
+/// do the decision-log records made from each.
+fn summary_agrees(v: &Vetter, kind: InputKind, text: &str) -> Result<(), String> {
+    let (typed, summary) = match (v.vet_kind(kind, text), v.vet_summary(kind, text)) {
+        (Ok(t), Ok(s)) => (t, s),
+        (Err(HostError::Input(a)), Err(HostError::Input(b))) if a == b => return Ok(()),
+        (a, b) => return Err(format!("typed {a:?} vs summary {b:?}")),
+    };
+    let t = &typed.verdict;
+    let mut rules: Vec<&str> = Vec::new();
+    for f in &t.findings {
+        if !rules.contains(&f.rule.as_str()) {
+            rules.push(&f.rule);
+        }
+    }
+    let same = summary.json == typed.json
+        && summary.decision == t.decision
+        && summary.score == t.risk.score
+        && summary.rules == rules
+        && summary.manifest_sha256 == t.manifest_sha256
+        && summary.policy_sha256 == t.policy_sha256
+        && summary.engine == t.engine
+        && Record::from_summary("r", kind, "p", &summary)
+            == Record::from_verdict("r", kind, "p", t);
+    if same {
+        Ok(())
+    } else {
+        Err(format!("typed {typed:?}\nsummary {summary:?}"))
     }
 }
 
@@ -45,14 +83,21 @@ fn wasmtime_matches_every_golden_file_byte_for_byte() {
             (InputKind::Manifest, "input.yaml")
         };
         let text = std::fs::read_to_string(case.join(file)).unwrap();
-        for (mode, v) in [("fresh", &fresh), ("warm", &warm)] {
-            let got = output(v, kind, &text) + "\n";
+        for (mode, v, summary) in [
+            ("fresh", &fresh, false),
+            ("warm", &warm, false),
+            ("warm summary", &warm, true),
+        ] {
+            let got = output(v, kind, &text, summary) + "\n";
             if got != expected {
                 mismatches.push(format!(
                     "{} ({mode}):\n  want {expected}  got  {got}",
                     case.display()
                 ));
             }
+        }
+        if let Err(e) = summary_agrees(&warm, kind, &text) {
+            mismatches.push(format!("{} (summary vs typed): {e}", case.display()));
         }
         cases += 1;
     }
