@@ -80,6 +80,7 @@ fn run() -> Result<(), String> {
         "policies/default.yaml",
         "Cargo.lock",
         "Cargo.toml",
+        ".cargo/config.toml",
     ] {
         println!("cargo::rerun-if-changed={}", workspace.join(path).display());
     }

@@ -24,7 +24,8 @@
 //! the `vet` bench's loop over the whole corpus; use them to compare variants.
 //!
 //! `LOOP_SECS=N` only vets the example with the first variant for N seconds (untimed): a
-//! clean loop to profile, e.g. `LOOP_SECS=10 perf record -g … --config perfmap …`.
+//! clean loop to profile, e.g. `LOOP_SECS=10 perf record -g … --config perfmap …`;
+//! `LOOP_VETS=N` exactly N vets (instruction counts under callgrind, N vs 0).
 //!
 //! Also printed: how often each warm instance's memory grew after the warm-up.
 //! `DUMP_CWASM=DIR` writes each compiled component to `DIR/NAME-KNOB.cwasm` (an ELF
@@ -239,6 +240,8 @@ fn main() {
 
     // `LOOP_SECS=N`: only vet the example with the first variant for N seconds, untimed
     // (a clean loop to profile under `perf record`, with `--config perfmap`).
+    // `LOOP_VETS=N`: exactly N vets, for instruction counts (run it with N and with 0
+    // under `valgrind --tool=callgrind --smc-check=all`; the difference / N is one vet).
     if let Ok(secs) = std::env::var("LOOP_SECS") {
         let until = Instant::now() + std::time::Duration::from_secs_f64(secs.parse().unwrap());
         let w = &mut warms[0];
@@ -250,6 +253,15 @@ fn main() {
             vets += 100;
         }
         println!("{}: {vets} vets of the example", w.name);
+        return;
+    }
+    if let Ok(n) = std::env::var("LOOP_VETS") {
+        let n: u64 = n.parse().unwrap();
+        let w = &mut warms[0];
+        for _ in 0..n {
+            black_box(w.vet(&example));
+        }
+        println!("{}: {n} vets of the example", w.name);
         return;
     }
 
