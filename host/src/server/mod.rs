@@ -217,7 +217,7 @@ struct App {
     rules: Vec<serde_json::Value>,
     log: Option<DecisionLog>,
     metrics: Metrics,
-    permits: Arc<Semaphore>,
+    permits: Semaphore,
     max_concurrency: usize,
     max_body_bytes: usize,
     web_root: Option<PathBuf>,
@@ -324,7 +324,7 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         rules,
         log,
         metrics: Metrics::default(),
-        permits: Arc::new(Semaphore::new(config.max_concurrency)),
+        permits: Semaphore::new(config.max_concurrency),
         max_concurrency: config.max_concurrency,
         max_body_bytes: config.max_body_bytes,
         web_root,
@@ -335,12 +335,16 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
 }
 
 fn router(app: Arc<App>) -> Router {
+    // One layer per route, not one per concern: axum boxes a clone of the inner service
+    // and its future for each layer a request passes. The permit of the limited routes is
+    // taken in `observe`; the body limit is stacked into the same layer (a tuple) for the
+    // routes that read a body.
+    let observed = from_fn_with_state(Arc::clone(&app), observe);
     let limited = Router::new()
         .route("/v1/vet", post(vet_manifest))
         .route("/v1/vet/dcr", post(vet_dcr))
         .route("/v1/pkce", post(pkce))
-        .layer(DefaultBodyLimit::max(app.max_body_bytes))
-        .route_layer(from_fn_with_state(Arc::clone(&app), limit));
+        .layer((observed.clone(), DefaultBodyLimit::max(app.max_body_bytes)));
     let open = Router::new()
         .route("/v1/policies", get(list_policies))
         .route("/v1/rules", get(all_rules))
@@ -349,12 +353,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .route("/", get(static_file))
-        .route("/{*path}", get(static_file));
-    limited
-        .merge(open)
+        .route("/{*path}", get(static_file))
         .fallback(not_found)
-        .layer(from_fn_with_state(Arc::clone(&app), observe))
-        .with_state(app)
+        .layer(observed);
+    limited.merge(open).with_state(app)
 }
 
 async fn serve(
@@ -536,7 +538,13 @@ fn route_label(path: Option<&str>) -> &'static str {
     }
 }
 
-/// Request id, metrics and one log line per request.
+/// Routes whose requests hold a concurrency permit.
+fn limited(route: &str) -> bool {
+    matches!(route, "/v1/vet" | "/v1/vet/dcr" | "/v1/pkce")
+}
+
+/// Request id, the concurrency permit of the limited routes, metrics and one log line per
+/// request (one middleware: each layer costs allocations per request).
 async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
     let id: Arc<str> = Arc::from(app.next_request_id());
@@ -547,7 +555,19 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     );
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(Arc::clone(&id)));
-    let mut response = next.run(req).await;
+    let mut response = if limited(route) {
+        // Bounded concurrency: take a permit or answer 503 at once (no queue).
+        match app.permits.try_acquire() {
+            Ok(permit) => {
+                let response = next.run(req).await;
+                drop(permit);
+                response
+            }
+            Err(_) => overloaded(&app),
+        }
+    } else {
+        next.run(req).await
+    };
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", v);
     }
@@ -565,31 +585,22 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     response
 }
 
-/// Bounded concurrency: take a permit or answer 503 at once (no queue).
-async fn limit(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    match Arc::clone(&app.permits).try_acquire_owned() {
-        Ok(permit) => {
-            let response = next.run(req).await;
-            drop(permit);
-            response
-        }
-        Err(_) => {
-            app.metrics.overloaded();
-            let mut response = error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "overloaded",
-                format!(
-                    "the server is at its concurrency limit ({} requests)",
-                    app.max_concurrency
-                ),
-                Some("retry after the time in the `Retry-After` header"),
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            response
-        }
-    }
+/// The 503 of a request that found no concurrency permit free.
+fn overloaded(app: &App) -> Response {
+    app.metrics.overloaded();
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        format!(
+            "the server is at its concurrency limit ({} requests)",
+            app.max_concurrency
+        ),
+        Some("retry after the time in the `Retry-After` header"),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
 }
 
 // ---------------------------------------------------------------------------------------
