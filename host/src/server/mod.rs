@@ -35,7 +35,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -227,9 +227,13 @@ struct App {
 }
 
 impl App {
-    fn next_request_id(&self) -> String {
+    fn next_request_id(&self) -> Arc<str> {
+        use std::fmt::Write as _;
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
-        format!("{}-{n:08x}", self.request_prefix)
+        // Sized up front (`format!` guesses short and grows the string once).
+        let mut id = String::with_capacity(self.request_prefix.len() + 17);
+        let _ = write!(id, "{}-{n:08x}", self.request_prefix);
+        Arc::from(id)
     }
 
     fn pool_stats(&self) -> Option<PoolStats> {
@@ -517,6 +521,10 @@ async fn reload(app: &Arc<App>, forced: bool) {
 // middleware
 // ---------------------------------------------------------------------------------------
 
+/// The response header carrying the request id (a constant: a `&str` name is parsed and
+/// validated on every insert).
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The request id of a request (also in the `x-request-id` response header).
 #[derive(Clone)]
 struct RequestId(Arc<str>);
@@ -547,7 +555,7 @@ fn limited(route: &str) -> bool {
 /// request (one middleware: each layer costs allocations per request).
 async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let id: Arc<str> = Arc::from(app.next_request_id());
+    let id = app.next_request_id();
     let route = route_label(
         req.extensions()
             .get::<MatchedPath>()
@@ -569,7 +577,7 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
         next.run(req).await
     };
     if let Ok(v) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert("x-request-id", v);
+        response.headers_mut().insert(X_REQUEST_ID, v);
     }
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
@@ -975,18 +983,33 @@ async fn rule(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
     }
 }
 
+/// The body of `GET /healthz` (serialized straight from the struct, like [`ErrorBody`]).
+#[derive(Serialize)]
+struct Health<'a> {
+    status: &'a str,
+    engine: &'a str,
+    component_sha256: &'a str,
+    policies: usize,
+    decision_log: bool,
+}
+
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    json_response(
-        StatusCode::OK,
-        serde_json::json!({
-            "status": "ok",
-            "engine": app.base.engine(),
-            "component_sha256": crate::COMPONENT_SHA256,
-            "policies": app.policies.current().policies.len(),
-            "decision_log": app.log.is_some(),
-        })
-        .to_string(),
-    )
+    let health = Health {
+        status: "ok",
+        engine: app.base.engine(),
+        component_sha256: crate::COMPONENT_SHA256,
+        policies: app.policies.current().policies.len(),
+        decision_log: app.log.is_some(),
+    };
+    match serde_json::to_string(&health) {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot serialize the health report: {e}"),
+            None,
+        ),
+    }
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
