@@ -705,7 +705,7 @@ fn body_rejection(rejection: &BytesRejection, limit: usize) -> Response {
 
 /// How a vet ended (sent from the blocking thread or the decision log writer).
 enum Done {
-    Verdict(crate::VetOutcome),
+    Verdict(crate::VetSummary),
     Failed(HostError),
     LogFailed(LogError),
 }
@@ -806,7 +806,9 @@ async fn vet(
     let warm_idle = vetter.pool_stats().is_some_and(|s| s.idle > 0);
     let inline = cheap_to_vet(&text, warm_idle);
     let work = move || {
-        let outcome = match vetter.vet_kind(kind, &text) {
+        // The summary, not the typed verdict: the response is the component's canonical
+        // JSON as it is, and the log needs only the decision, score, rules and hashes.
+        let outcome = match vetter.vet_summary(kind, &text) {
             Ok(o) => o,
             Err(e) => {
                 let _ = tx.send(Done::Failed(e));
@@ -815,7 +817,7 @@ async fn vet(
         };
         match &worker.log {
             Some(log) => {
-                let record = Record::from_verdict(&log_id, kind, &log_policy, &outcome.verdict);
+                let record = Record::from_summary(&log_id, kind, &log_policy, &outcome);
                 log.append(record, move |r| {
                     let _ = tx.send(match r {
                         Ok(_) => Done::Verdict(outcome),
@@ -858,7 +860,7 @@ async fn vet(
             );
         }
     };
-    let decision = outcome.verdict.decision;
+    let decision = outcome.decision;
     app.metrics.decision(kind, decision);
     (
         StatusCode::OK,
