@@ -9,8 +9,8 @@
 #
 # Prints, for GET /healthz, POST the manifest to an unknown policy (404, no vet) and a warm
 # POST /v1/vet: instructions per request (all threads; counting is on only during the N
-# requests, after a warm-up), and for the vet the share outside `Vetter::vet_kind` (the
-# HTTP path + handler, without the guest).
+# requests, after a warm-up), and for the vet the share outside `Vetter::vet_summary` (or
+# `vet_kind` in older builds): the HTTP path + handler, without the guest call.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=${1:-target/release/microvet}
@@ -37,7 +37,7 @@ count() { # PATH
   callgrind_annotate --inclusive=yes "$WORK/all" 2>/dev/null |
     awk -v path="$path" -v n="$N" -v codes="$(grep -oE '\[[0-9]+\] +[0-9]+ responses' "$WORK/oha" | tr '\n' ' ')" '
       /PROGRAM TOTALS/ {gsub(",", "", $1); total = $1}
-      /microvet::Vetter::vet_kind \[/ {gsub(",", "", $1); vet = $1}
+      /microvet::Vetter::(vet_kind|vet_summary) \[/ {gsub(",", "", $1); vet = $1}
       END {
         printf "| %s | %.0f |", path, total / n
         if (vet) printf " %.0f |", (total - vet) / n; else printf " |"
@@ -45,7 +45,7 @@ count() { # PATH
       }'
 }
 
-echo "| request | instructions/req | outside vet_kind | responses |"
+echo "| request | instructions/req | outside the vet call | responses |"
 echo "|---|---:|---:|---|"
 count /healthz
 count "/v1/vet?policy=none"

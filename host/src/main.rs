@@ -14,13 +14,6 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 mod serve_cmd;
 
-/// mimalloc instead of the system allocator: the HTTP path makes ~40 small allocations per
-/// request (hyper, axum's per-layer boxes, headers), and glibc's malloc/free were ~25 % of
-/// the server's user-space instructions on it (docs/PERFORMANCE.md, "HTTP service"). Its
-/// price: ~12-16 MB more resident memory for the server.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use microvet::{CacheStatus, HostError, PolicySource, Severity, VetOutcome, Vetter, VetterOptions};
 
 /// Vet no-code micro-app manifests against policy-as-code; PKCE (RFC 7636) helpers.
