@@ -6,6 +6,9 @@
 #   cargo build --release -p microvet
 #   host/scripts/loadtest.sh [SECONDS_PER_RUN] [MANIFEST]
 #   WRK_ONLY=1 host/scripts/loadtest.sh 5     # only the wrk table (HTTP ceiling vs vet)
+#   PIN=1 host/scripts/loadtest.sh 8          # server on CPU 0 (one worker, one vet thread),
+#                                             # load generator on CPU 1: the server's own
+#                                             # peak per core and its tail at 50-80 % of it
 #
 # A measurement, not a test: not run in CI. The load generator runs on the same machine
 # and takes part of its CPUs; the server's own CPU time per request is printed as well
@@ -24,9 +27,16 @@ trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 command -v oha >/dev/null || { echo "oha not found: cargo install oha --locked" >&2; exit 2; }
 [ -x "$BIN" ] || { echo "$BIN not found: cargo build --release -p microvet" >&2; exit 2; }
 
+# PIN=1: the server on CPU 0 and the load generator on CPU 1 (taskset), so the load
+# generator never takes the server's core and the tail shows the server's own queueing.
+SRV=() GEN=() SRV_ARGS=()
+if [ -n "${PIN:-}" ]; then
+  SRV=(taskset -c 0) GEN=(taskset -c 1) SRV_ARGS=(--workers 1 --vet-threads 1)
+fi
+
 SERVER=
 start() { # args for `microvet serve`
-  "$BIN" serve --listen "127.0.0.1:$PORT" --log-level warn "$@" >"$WORK/out" 2>"$WORK/err" &
+  "${SRV[@]}" "$BIN" serve "${SRV_ARGS[@]}" --listen "127.0.0.1:$PORT" --log-level warn "$@" >"$WORK/out" 2>"$WORK/err" &
   SERVER=$!
   for _ in $(seq 100); do grep -q listening "$WORK/out" 2>/dev/null && break; sleep 0.1; done
   # Warm up (instances, caches, connections).
@@ -40,7 +50,7 @@ run() {
   local label=$1; shift
   local before after
   before=$(cpu_ticks)
-  oha -z "${SECS}s" -m POST -D "$MANIFEST" --no-tui --output-format json "$@" "$URL" >"$WORK/r.json"
+  "${GEN[@]}" oha -z "${SECS}s" -m POST -D "$MANIFEST" --no-tui --output-format json "$@" "$URL" >"$WORK/r.json"
   after=$(cpu_ticks)
   python3 - "$label" "$WORK/r.json" "$before" "$after" "$(getconf CLK_TCK)" <<'EOF'
 import json, sys
@@ -102,7 +112,7 @@ wrk_run() {
   local before after script=()
   case "$path" in /v1/*) script=(-s "$WORK/post.lua") ;; esac
   before=$(cpu_ticks)
-  wrk -t1 -d "${SECS}s" --latency "${script[@]}" "$@" "http://127.0.0.1:$PORT$path" >"$WORK/wrk.txt"
+  "${GEN[@]}" wrk -t1 -d "${SECS}s" --latency "${script[@]}" "$@" "http://127.0.0.1:$PORT$path" >"$WORK/wrk.txt"
   after=$(cpu_ticks)
   python3 - "$label" "$WORK/wrk.txt" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys
@@ -143,6 +153,12 @@ else
   echo "(wrk not found: apt-get install wrk for the ceiling table)"
 fi
 [ -z "${WRK_ONLY:-}" ] || exit 0
+
+if [ -n "${PIN:-}" ]; then
+  header "one core for the server (taskset -c 0, --workers 1 --vet-threads 1), one for oha"
+  LEVELS="1 4 8 16" FRACTIONS="50 65 80" mode "warm, pinned" --instances warm
+  exit 0
+fi
 
 header "fresh instance per request vs warm pool vs warm pool + decision log (fsync)"
 mode fresh --instances fresh
