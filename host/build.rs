@@ -28,6 +28,10 @@ const REMOVED_ENV: &[&str] = &[
     "RUSTFLAGS",
     "RUSTDOCFLAGS",
     "CARGO_BUILD_RUSTFLAGS",
+    // The guest's flags come from the workspace's `.cargo/config.toml` (`+simd128`); a
+    // target-specific override from the outer environment would silently change the
+    // component's bytes.
+    "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
     "CARGO_TARGET_DIR",
     "CARGO_BUILD_TARGET_DIR",
     "CARGO_BUILD_BUILD_DIR",

@@ -322,7 +322,11 @@ impl wit_vetting::GuestPolicy for Policy {
             .map_err(error)
     }
 
-    fn vet_json(&self, kind: wit::InputKind, text: String) -> Result<wit::VetSummary, wit::Error> {
+    fn vet_summary(
+        &self,
+        kind: wit::InputKind,
+        text: String,
+    ) -> Result<wit::VetSummary, wit::Error> {
         self.0
             .vet_kind(input_kind(kind), &text)
             .map(summary)

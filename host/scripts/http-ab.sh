@@ -37,7 +37,7 @@ for _ in $(seq "$ROUNDS"); do
     for j in "${!PIDS[@]}"; do
       script=(); case "$path" in /v1/*) script=(-s "$WORK/post.lua") ;; esac
       before=$(awk '{print $14 + $15}' "/proc/${PIDS[$j]}/stat")
-      wrk -t1 -c16 -d"${SECS}s" "${script[@]}" "http://127.0.0.1:$((PORT + j))$path" >"$WORK/wrk"
+      wrk -t1 -c16 -d"${SECS}s" ${script[@]+"${script[@]}"} "http://127.0.0.1:$((PORT + j))$path" >"$WORK/wrk"
       after=$(awk '{print $14 + $15}' "/proc/${PIDS[$j]}/stat")
       n=$(grep -oE '[0-9]+ requests in' "$WORK/wrk" | cut -d' ' -f1)
       rps=$(grep -oE 'Requests/sec: +[0-9.]+' "$WORK/wrk" | awk '{print $2}')
@@ -51,7 +51,11 @@ rows, bins = sys.argv[1], sys.argv[2:]
 d = collections.defaultdict(list)
 order = []
 for line in open(rows):
-    j, path, rps, cpu_us, n = line.split()
+    parts = line.split()
+    if len(parts) != 5 or int(parts[4]) == 0:  # a wrk run that failed or got no answer
+        print(f"skipped a failed run: {line.strip()}", file=sys.stderr)
+        continue
+    j, path, rps, cpu_us, n = parts
     if path not in order:
         order.append(path)
     d[(int(j), path)].append((float(rps), int(cpu_us) / int(n)))

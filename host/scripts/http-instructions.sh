@@ -28,9 +28,9 @@ count() { # PATH
     "$BIN" serve --listen "127.0.0.1:$PORT" --log-level warn >"$WORK/out" 2>"$WORK/err" &
   SERVER=$!
   for _ in $(seq 600); do grep -q listening "$WORK/out" 2>/dev/null && break; sleep 0.2; done
-  oha -n 200 -c 16 --no-tui "${args[@]}" "http://127.0.0.1:$PORT$path" >/dev/null
+  oha -n 200 -c 16 --no-tui ${args[@]+"${args[@]}"} "http://127.0.0.1:$PORT$path" >/dev/null
   callgrind_control -i on "$SERVER" >/dev/null 2>&1
-  oha -n "$N" -c 16 --no-tui "${args[@]}" "http://127.0.0.1:$PORT$path" >"$WORK/oha"
+  oha -n "$N" -c 16 --no-tui ${args[@]+"${args[@]}"} "http://127.0.0.1:$PORT$path" >"$WORK/oha"
   callgrind_control -i off "$SERVER" >/dev/null 2>&1
   kill -INT "$SERVER"; wait "$SERVER" 2>/dev/null || true
   cat "$WORK"/cg.* >"$WORK/all"; rm -f "$WORK"/cg.*

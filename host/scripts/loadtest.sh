@@ -36,7 +36,7 @@ fi
 
 SERVER=
 start() { # args for `microvet serve`
-  "${SRV[@]}" "$BIN" serve "${SRV_ARGS[@]}" --listen "127.0.0.1:$PORT" --log-level warn "$@" >"$WORK/out" 2>"$WORK/err" &
+  ${SRV[@]+"${SRV[@]}"} "$BIN" serve ${SRV_ARGS[@]+"${SRV_ARGS[@]}"} --listen "127.0.0.1:$PORT" --log-level warn "$@" >"$WORK/out" 2>"$WORK/err" &
   SERVER=$!
   for _ in $(seq 100); do grep -q listening "$WORK/out" 2>/dev/null && break; sleep 0.1; done
   # Warm up (instances, caches, connections).
@@ -50,7 +50,7 @@ run() {
   local label=$1; shift
   local before after
   before=$(cpu_ticks)
-  "${GEN[@]}" oha -z "${SECS}s" -m POST -D "$MANIFEST" --no-tui --output-format json "$@" "$URL" >"$WORK/r.json"
+  ${GEN[@]+"${GEN[@]}"} oha -z "${SECS}s" -m POST -D "$MANIFEST" --no-tui --output-format json "$@" "$URL" >"$WORK/r.json"
   after=$(cpu_ticks)
   python3 - "$label" "$WORK/r.json" "$before" "$after" "$(getconf CLK_TCK)" <<'EOF'
 import json, sys
@@ -112,7 +112,7 @@ wrk_run() {
   local before after script=()
   case "$path" in /v1/*) script=(-s "$WORK/post.lua") ;; esac
   before=$(cpu_ticks)
-  "${GEN[@]}" wrk -t1 -d "${SECS}s" --latency "${script[@]}" "$@" "http://127.0.0.1:$PORT$path" >"$WORK/wrk.txt"
+  ${GEN[@]+"${GEN[@]}"} wrk -t1 -d "${SECS}s" --latency ${script[@]+"${script[@]}"} "$@" "http://127.0.0.1:$PORT$path" >"$WORK/wrk.txt"
   after=$(cpu_ticks)
   python3 - "$label" "$WORK/wrk.txt" "$before" "$after" "$(getconf CLK_TCK)" <<'PY'
 import re, sys

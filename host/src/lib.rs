@@ -456,7 +456,7 @@ impl Vetter {
             let result = mv
                 .microvet_vetting_vetting()
                 .policy()
-                .call_vet_json(store, policy, wit_kind, text)?;
+                .call_vet_summary(store, policy, wit_kind, text)?;
             Ok(result.map_err(|e| HostError::Input(vet_error(e))))
         })?;
         Ok(VetSummary {

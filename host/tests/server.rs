@@ -613,6 +613,8 @@ fn saturation_is_503_and_sigterm_drains() {
     assert_eq!(r.header("retry-after"), Some("1"));
     assert_eq!(r.json()["error"]["code"], "overloaded");
     assert_eq!(server.post("/v1/pkce", b"").status, 503);
+    // A wrong method on a limited route is a 405, not an overload (it takes no permit).
+    assert_eq!(server.get("/v1/vet").status, 405);
     // Monitoring is not behind the limit.
     assert_eq!(server.get("/healthz").status, 200);
     assert!(

@@ -35,7 +35,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -546,9 +546,11 @@ fn route_label(path: Option<&str>) -> &'static str {
     }
 }
 
-/// Routes whose requests hold a concurrency permit.
-fn limited(route: &str) -> bool {
-    matches!(route, "/v1/vet" | "/v1/vet/dcr" | "/v1/pkce")
+/// Requests that hold a concurrency permit: a POST to a route of the `limited` router in
+/// [`router`]. Other methods on those routes get their 405 without one, as before the
+/// permit moved into [`observe`].
+fn limited(route: &str, method: &Method) -> bool {
+    *method == Method::POST && matches!(route, "/v1/vet" | "/v1/vet/dcr" | "/v1/pkce")
 }
 
 /// Request id, the concurrency permit of the limited routes, metrics and one log line per
@@ -563,7 +565,7 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     );
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(Arc::clone(&id)));
-    let mut response = if limited(route) {
+    let mut response = if limited(route, &method) {
         // Bounded concurrency: take a permit or answer 503 at once (no queue).
         match app.permits.try_acquire() {
             Ok(permit) => {
