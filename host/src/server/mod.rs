@@ -344,10 +344,11 @@ fn router(app: Arc<App>) -> Router {
     // taken in `observe`; the body limit is stacked into the same layer (a tuple) for the
     // routes that read a body.
     let observed = from_fn_with_state(Arc::clone(&app), observe);
+    let [vet_path, dcr_path, pkce_path] = LIMITED_ROUTES;
     let limited = Router::new()
-        .route("/v1/vet", post(vet_manifest))
-        .route("/v1/vet/dcr", post(vet_dcr))
-        .route("/v1/pkce", post(pkce))
+        .route(vet_path, post(vet_manifest))
+        .route(dcr_path, post(vet_dcr))
+        .route(pkce_path, post(pkce))
         .layer((observed.clone(), DefaultBodyLimit::max(app.max_body_bytes)));
     let open = Router::new()
         .route("/v1/policies", get(list_policies))
@@ -546,11 +547,14 @@ fn route_label(path: Option<&str>) -> &'static str {
     }
 }
 
-/// Requests that hold a concurrency permit: a POST to a route of the `limited` router in
-/// [`router`]. Other methods on those routes get their 405 without one, as before the
-/// permit moved into [`observe`].
+/// The routes of the `limited` router in [`router`]: one list for the router and for
+/// [`limited`], so a route cannot be added to one and not the other.
+const LIMITED_ROUTES: [&str; 3] = ["/v1/vet", "/v1/vet/dcr", "/v1/pkce"];
+
+/// Requests that hold a concurrency permit: a POST to one of [`LIMITED_ROUTES`]. Other
+/// methods on those routes get their 405 without one.
 fn limited(route: &str, method: &Method) -> bool {
-    *method == Method::POST && matches!(route, "/v1/vet" | "/v1/vet/dcr" | "/v1/pkce")
+    *method == Method::POST && LIMITED_ROUTES.contains(&route)
 }
 
 /// Request id, the concurrency permit of the limited routes, metrics and one log line per
