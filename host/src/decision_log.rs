@@ -93,9 +93,7 @@ impl Record {
             engine: verdict.engine.clone(),
         }
     }
-}
 
-impl Record {
     /// The record of a vet summary ([`crate::Vetter::vet_summary`]): the same fields as
     /// [`Record::from_verdict`] gives for the same vet.
     pub fn from_summary(

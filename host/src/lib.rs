@@ -429,10 +429,7 @@ impl Vetter {
     /// # Errors
     /// As [`Vetter::vet`].
     pub fn vet_kind(&self, kind: InputKind, text: &str) -> Result<VetOutcome, HostError> {
-        let kind = match kind {
-            InputKind::Manifest => wit::InputKind::Manifest,
-            InputKind::Dcr => wit::InputKind::Dcr,
-        };
+        let kind = wit_kind(kind);
         self.call(|store, mv, policy| {
             let result = mv
                 .microvet_vetting_vetting()
@@ -451,15 +448,13 @@ impl Vetter {
     /// # Errors
     /// As [`Vetter::vet`].
     pub fn vet_summary(&self, kind: InputKind, text: &str) -> Result<VetSummary, HostError> {
-        let wit_kind = match kind {
-            InputKind::Manifest => wit::InputKind::Manifest,
-            InputKind::Dcr => wit::InputKind::Dcr,
-        };
         let s = self.call(|store, mv, policy| {
-            let result = mv
-                .microvet_vetting_vetting()
-                .policy()
-                .call_vet_summary(store, policy, wit_kind, text)?;
+            let result = mv.microvet_vetting_vetting().policy().call_vet_summary(
+                store,
+                policy,
+                wit_kind(kind),
+                text,
+            )?;
             Ok(result.map_err(|e| HostError::Input(vet_error(e))))
         })?;
         Ok(VetSummary {
@@ -860,6 +855,13 @@ fn json_value(text: &str, what: &str) -> Result<serde_json::Value, HostError> {
             "the component returned invalid JSON for {what}: {e}"
         ))
     })
+}
+
+fn wit_kind(kind: InputKind) -> wit::InputKind {
+    match kind {
+        InputKind::Manifest => wit::InputKind::Manifest,
+        InputKind::Dcr => wit::InputKind::Dcr,
+    }
 }
 
 fn decision(d: wit::Decision) -> Decision {
