@@ -57,10 +57,11 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("{missing} (cannot run rustup: {e})"))?;
     if !output.status.success() || !lib.is_dir() {
         let stderr = String::from_utf8_lossy(&output.stderr);
+        // rustup's own `error: …` line, else its last words.
         let reason = stderr
             .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
+            .find(|l| l.starts_with("error:"))
+            .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
             .unwrap_or("rustup gave no reason");
         return Err(format!("{missing} (rustup: {})", reason.trim()));
     }
