@@ -120,7 +120,7 @@ fn sort(findings: &mut Vec<Finding>) {
 /// A stable sort of `v` by `cmp`, the same order as `v.sort_by(cmp)`.
 ///
 /// Every sort of the engine goes through here so the component carries one instance of the
-/// standard library's stable sort (over indices) instead of one per element type (issue #6).
+/// standard library's stable sort (over indices) instead of one per element type.
 pub(crate) fn stable_sort_by<T>(v: &mut Vec<T>, cmp: impl Fn(&T, &T) -> Ordering) {
     let order = {
         let items: &[T] = v;

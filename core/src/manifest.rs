@@ -1,4 +1,4 @@
-//! The manifest model (v1): the seed's fields plus the OAuth client section.
+//! The manifest model (v1): Micro Apps, Macro Risk's fields plus the OAuth client section.
 //!
 //! Extraction is lenient: the builder UI vets half-written manifests live, so a missing
 //! or mistyped field becomes a finding (rules `MV-SCHEMA-*`) and never an error. Only

@@ -403,7 +403,7 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
 }
 
 /// What the authorization server must enforce for the client whatever the manifest says
-/// (a DCR request cannot even express PKCE or rotation): the seed's "PKCE S256 for public
+/// (a DCR request cannot even express PKCE or rotation): Micro Apps, Macro Risk's "PKCE S256 for public
 /// clients" and "refresh rotation, TTL <= 30 days", as Keycloak's `pkce-enforcer` and
 /// "Revoke Refresh Token" would apply them.
 fn client_controls(cx: &Ctx<'_>, out: &mut Vec<Control>) {

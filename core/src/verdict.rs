@@ -245,7 +245,7 @@ impl Verdict {
 }
 
 /// A JSON value as compact text, the same bytes as its `Display` (`serde_json::to_string`)
-/// without serde_json's serializer in the component (issue #6).
+/// without serde_json's serializer in the component.
 pub fn value_json(v: &serde_json::Value) -> String {
     let mut out = String::new();
     json_value(&mut out, v);

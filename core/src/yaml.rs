@@ -236,7 +236,7 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     let mut stack: Vec<Frame> = Vec::new();
     // Anchored nodes by anchor id: `yaml-rust2` numbers anchors 1, 2, 3... as it meets
     // them, so a vector indexed by id does what a map would (without a hash table in the
-    // component; issue #6). At most one slot per anchored node, so the node limit bounds it.
+    // component). At most one slot per anchored node, so the node limit bounds it.
     let mut anchors: Vec<Option<Node>> = Vec::new();
     let mut nodes: usize = 0;
     let mut root: Option<Node> = None;

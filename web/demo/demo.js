@@ -427,7 +427,7 @@ publish.addEventListener('click', () => {
 });
 
 // ---------------------------------------------------------------------------------------
-// Start: the seed's example manifest, byte for byte
+// Start: Micro Apps, Macro Risk's example manifest, byte for byte
 // ---------------------------------------------------------------------------------------
 
 async function start() {

@@ -148,7 +148,7 @@ describe('pkce', () => {
       assert.equal(new Set(pairs.map((p) => p.verifier)).size, 1000);
       for (const p of pairs.slice(0, 20)) assert.equal(p.challenge, pkce.challenge(p.verifier));
       // ~65 bytes per pair in chunks of at most 64 KiB: 1-2 calls, a few more if unlucky
-      // rejection sampling needs second refills; one call per pair before session 3.
+      // rejection sampling needs second refills (not one call per pair).
       assert.ok(calls.length >= 1 && calls.length <= 4, JSON.stringify(calls));
       assert.ok(calls.every((n) => n <= 65536), JSON.stringify(calls));
       // A single pair asks for what it needs, as before.

@@ -35,7 +35,7 @@ function vetOrError(text) {
   }
 }
 
-test('toYaml writes the seed example the way a person would', () => {
+test('toYaml writes Micro Apps, Macro Risk example the way a person would', () => {
   const y = toYaml({
     name: 'hr-onboarding-helper',
     data_access: [{ type: 'user.profile' }, { type: 'hr.employee_records', access: 'read' }],

@@ -1,8 +1,8 @@
 // <microvet-panel> and the builder demo (web/demo/) in headless Chromium (Debian's
 // /usr/bin/chromium driven by playwright-core; no browser download), served from a
 // 127.0.0.1 static server rooted at the repository under a strict CSP (no inline script
-// or style: the panel uses constructed stylesheets). What it shows (issue 6):
-//   - the seed's example manifest shows approve-with-controls, Publish enabled;
+// or style: the panel uses constructed stylesheets). What it shows:
+//   - Micro Apps, Macro Risk's example manifest shows approve-with-controls, Publish enabled;
 //   - typing an http:// redirect URI puts a finding on that form field within 200 ms of the
 //     last keystroke (measured in the page), the decision changes and Publish is blocked;
 //   - the finding's one-click fix clears it (and the YAML keeps its comments);
@@ -29,7 +29,7 @@ const LAUNCH_ARGS = [
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
 const STEP_MS = 30_000;
-/** Issue 6: a finding appears at the field within 200 ms of the last keystroke. */
+/** A finding appears at the field within 200 ms of the last keystroke. */
 const FINDING_WITHIN_MS = 200;
 const EXAMPLE = readFileSync(new URL('../../examples/hr-onboarding-helper.yaml', import.meta.url));
 const HTTPS_URI = 'https://apps.example.com/hr-onboarding/callback';
@@ -91,7 +91,7 @@ function shown() {
   });
 }
 
-test('the seed example shows approve-with-controls, and Publish is enabled', { skip }, async () => {
+test('Micro Apps, Macro Risk example shows approve-with-controls, and Publish is enabled', { skip }, async () => {
   const s = await shown();
   assert.equal(s.decision, 'approve-with-controls', `decision: ${s.decision} (${s.status})`);
   assert.equal(s.badge, 'Approve with controls');

@@ -1,6 +1,6 @@
 // The shipped JSON Schemas and the CLI's machine outputs agree:
 // - every corpus verdict (`microvet check --format json`) validates against schemas/verdict.schema.json;
-// - the JSON twin of the seed's manifest validates against schemas/manifest.schema.json;
+// - the JSON twin of Micro Apps, Macro Risk's manifest validates against schemas/manifest.schema.json;
 // - `microvet check --format sarif` over the whole corpus validates against the SARIF 2.1.0
 //   schema (the copy shipped in @microsoft/jest-sarif, rtm.5, draft-04).
 import { test } from 'node:test';
@@ -60,7 +60,7 @@ test('every corpus verdict validates against schemas/verdict.schema.json', () =>
   assert.ok(checked >= 20, `only ${checked} verdicts checked`);
 });
 
-test('the seed manifest (JSON twin) validates against schemas/manifest.schema.json', () => {
+test('Micro Apps, Macro Risk manifest (JSON twin) validates against schemas/manifest.schema.json', () => {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   const validate = ajv.compile(schema('manifest.schema.json'));
   const doc = JSON.parse(readFileSync(path.join(corpus, 'seed-example-json/input.json'), 'utf8'));

@@ -645,7 +645,7 @@ fn choose<T: Copy>(word: &str, line: u32, col: u32, ptr: &str, choices: &[(&str,
 }
 
 /// The names of an enumeration's values. The errors below take them, so the error code is
-/// one copy for every enumeration (issue #6).
+/// one copy for every enumeration.
 fn names_of<'a, T>(choices: &[(&'a str, T)]) -> Vec<&'a str> {
     choices.iter().map(|(name, _)| *name).collect()
 }

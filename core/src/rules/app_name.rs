@@ -8,10 +8,10 @@ pub static RULE: Rule = Rule {
     severity: Severity::Low,
     summary: "the app name is missing or not a slug",
     what: "That `name` is present and a slug: 3-63 characters of lowercase letters, digits and single hyphens, starting with a letter.",
-    why: "The name becomes the client's identifier in the IdP, in logs and in SIEM queries; a stable slug makes the app findable in every inventory the seed's playbook asks for.",
+    why: "The name becomes the client's identifier in the IdP, in logs and in SIEM queries; a stable slug makes the app findable in every inventory Micro Apps, Macro Risk's playbook asks for.",
     example: "name: HR Onboarding Helper!",
     fix: "Use a slug such as `hr-onboarding-helper`.",
-    references: &["the seed: playbook step 1 (inventory)"],
+    references: &["Micro Apps, Macro Risk (2026): playbook step 1 (inventory)"],
     check,
 };
 

@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "the app's purpose is missing or too vague to judge its access",
     what: "That `purpose` is present, has at least three words and 15 characters, and is not a placeholder (`test`, `tbd`, `misc`, `stuff`, `various`, `app`, `todo`).",
-    why: "Data minimisation is judged against the purpose: reviewers, auditors and consent screens need to know why the app needs what it asks for. Regulators focus on data minimisation (the seed).",
+    why: "Data minimisation is judged against the purpose: reviewers, auditors and consent screens need to know why the app needs what it asks for. Regulators focus on data minimisation (Micro Apps, Macro Risk).",
     example: "purpose: stuff",
     fix: "Describe in one sentence what the app does and for whom, e.g. `automate candidate onboarding checklists`.",
     references: &[
-        "the seed: manifest (owner, purpose, data accessed ...)",
+        "Micro Apps, Macro Risk (2026): manifest (owner, purpose, data accessed ...)",
         "GDPR Art. 5(1)(b) purpose limitation",
     ],
     check,

@@ -11,7 +11,7 @@ pub static RULE: Rule = Rule {
     why: "Everything else is judged against the declared data: scope over-privilege, retention, sinks and vendors. An app that declares nothing cannot be vetted for data minimisation.",
     example: "name: quick-report\n# data_access: missing",
     fix: "List every data type the app reads or writes under `data_access` (an empty list if it touches none).",
-    references: &["the seed: manifest (data accessed)"],
+    references: &["Micro Apps, Macro Risk (2026): manifest (data accessed)"],
     check,
 };
 

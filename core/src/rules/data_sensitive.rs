@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "the app touches sensitive data (PII, HR, payment, credentials)",
     what: "Each declared data type whose class is confidential or restricted.",
-    why: "Sensitive classes raise the risk score and tighten other rules: shorter retention, enterprise-only sinks, DPAs for vendors, DLP on sinks. The seed: require additional approval and a DPA for third-party processors of PII or payment data.",
+    why: "Sensitive classes raise the risk score and tighten other rules: shorter retention, enterprise-only sinks, DPAs for vendors, DLP on sinks. Micro Apps, Macro Risk: require additional approval and a DPA for third-party processors of PII or payment data.",
     example: "data_access: [{ type: hr.employee_records }]",
     fix: "Nothing to fix: this records why tighter controls apply. Drop the data type if the app does not need it.",
     references: &[
         "policy: data_classes",
-        "the seed: Identity governance & compliance (PII, payment)",
+        "Micro Apps, Macro Risk (2026): Identity governance & compliance (PII, payment)",
     ],
     check,
 };

@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "a data type is not in the policy's data catalogue",
     what: "Each `data_access[].type` against the policy's `data_types`.",
-    why: "Risk is scored from data sensitivity; an unclassified data type cannot be scored, so it could hide HR or payment data. The seed: map data flows for high-sensitivity data.",
+    why: "Risk is scored from data sensitivity; an unclassified data type cannot be scored, so it could hide HR or payment data. Micro Apps, Macro Risk: map data flows for high-sensitivity data.",
     example: "data_access: [{ type: hr.salaries }]",
     fix: "Use a catalogued data type (the message suggests the closest), or ask for it to be classified.",
     references: &[
         "policy: data_types, data_classes",
-        "the seed: map data flows for high-sensitivity data",
+        "Micro Apps, Macro Risk (2026): map data flows for high-sensitivity data",
     ],
     check,
 };

@@ -9,11 +9,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "the app has no on-call contact",
     what: "That `instrumentation.contact` is present and an email address.",
-    why: "The seed's vet, step 6 requires owner contact info: when the SIEM alerts on the app, someone must be reachable who can revoke it.",
+    why: "Micro Apps, Macro Risk's vet, step 6 requires owner contact info: when the SIEM alerts on the app, someone must be reachable who can revoke it.",
     example: "instrumentation: { audit_log: siem://corp/micro-apps }",
     fix: "Add `instrumentation.contact` with an on-call address; the fix proposes the owner.",
     references: &[
-        "the seed: 7-step vet, step 6",
+        "Micro Apps, Macro Risk (2026): 7-step vet, step 6",
         "policy: rules.MV-INSTR-002.severity",
     ],
     check,

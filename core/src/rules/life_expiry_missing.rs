@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "the app's client has no expiry",
     what: "That `expiry_days` (the client's TTL) is present.",
-    why: "Micro apps create identities that outlive their usefulness. The seed's vet provisions a short-lived client (TTL 30-90 days) and disables unreviewed apps at expiry; without an expiry there is nothing to recertify.",
+    why: "Micro apps create identities that outlive their usefulness. Micro Apps, Macro Risk's vet provisions a short-lived client (TTL 30-90 days) and disables unreviewed apps at expiry; without an expiry there is nothing to recertify.",
     example: "name: quick-report\n# expiry_days: missing",
     fix: "Add `expiry_days` within the policy's range (default 30-90); the fix proposes the middle of the range.",
     references: &[
-        "the seed: 7-step vet, steps 5 and 7",
+        "Micro Apps, Macro Risk (2026): 7-step vet, steps 5 and 7",
         "policy: lifecycle.ttl_days",
     ],
     check,

@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "data is retained longer than the app itself lives",
     what: "That `retention_days` is not longer than `expiry_days`.",
-    why: "When the client expires nobody owns the data it copied: retention beyond expiry leaves orphaned data that no recertification sweep will find (the seed's playbook step 7).",
+    why: "When the client expires nobody owns the data it copied: retention beyond expiry leaves orphaned data that no recertification sweep will find (Micro Apps, Macro Risk's playbook step 7).",
     example: "retention_days: 180\nexpiry_days: 60",
     fix: "Lower `retention_days` to at most `expiry_days` (the fix sets it equal).",
     references: &[
-        "the seed: playbook step 7 (recertification sweep)",
+        "Micro Apps, Macro Risk (2026): playbook step 7 (recertification sweep)",
         "GDPR Art. 5(1)(e) storage limitation",
     ],
     check,

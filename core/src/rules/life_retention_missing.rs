@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "the app touches data but does not say how long it keeps it",
     what: "That `retention_days` is present when `data_access` declares any data.",
-    why: "The seed's manifest requires retention: without it the organisation cannot show auditors how long copied data lives.",
+    why: "Micro Apps, Macro Risk's manifest requires retention: without it the organisation cannot show auditors how long copied data lives.",
     example: "data_access: [{ type: customer.pii }]\n# retention_days: missing",
     fix: "Add `retention_days`; the fix proposes the policy's limit for the most sensitive class touched, capped at the expiry.",
     references: &[
-        "the seed: manifest (retention)",
+        "Micro Apps, Macro Risk (2026): manifest (retention)",
         "policy: lifecycle.retention_max_days",
     ],
     check,

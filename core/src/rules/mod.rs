@@ -115,7 +115,7 @@ pub struct Rule {
     pub example: &'static str,
     /// How to fix it.
     pub fix: &'static str,
-    /// RFC sections, the seed, or the policy key it enforces.
+    /// RFC sections, Micro Apps, Macro Risk, or the policy key it enforces.
     pub references: &'static [&'static str],
     #[serde(skip)]
     pub(crate) check: fn(&Ctx<'_>, &mut Out<'_>),
@@ -244,7 +244,7 @@ impl Category {
 }
 
 /// The catalogue as JSON: the bytes of `serde_json::to_string(RULES)` (a test checks),
-/// written by hand so the component needs no serde_json serializer (issue #6).
+/// written by hand so the component needs no serde_json serializer.
 pub fn catalogue_json() -> String {
     use crate::verdict::json_str;
     let mut out = String::with_capacity(32 * 1024);
@@ -524,7 +524,7 @@ pub(crate) mod prelude {
 
 /// `serde_json::json!` for the values of fixes and controls, built with `From` from a clone
 /// of the argument (which `json!` borrows): the same values, without `json!`'s
-/// `to_value(..).unwrap()` (a serializer and a panic path per call site; issue #6).
+/// `to_value(..).unwrap()` (a serializer and a panic path per call site).
 macro_rules! json {
     ({ $($key:literal : $value:expr),* $(,)? }) => {{
         let mut map = serde_json::Map::new();

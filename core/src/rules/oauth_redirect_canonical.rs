@@ -77,7 +77,7 @@ fn reasons(r: &oc::Redirect<'_>, url: &url::Url) -> Vec<String> {
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    // A map like MV-OAUTH-028's and `fix`'s (one instance of the map code, issue #6).
+    // A map like MV-OAUTH-028's and `fix`'s (one instance of the map code).
     let mut seen: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for r in cx.redirects() {
         let (Some(url), Some(canonical)) = (r.sound(), r.canonical.as_deref()) else {

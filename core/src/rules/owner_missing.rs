@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "the app has no accountable owner",
     what: "That `owner` is present and not empty.",
-    why: "An OAuth client without an owner is shadow IT: nobody recertifies it, nobody is paged when it leaks, and it survives its usefulness. The seed's playbook starts with an inventory that flags clients without owners.",
+    why: "An OAuth client without an owner is shadow IT: nobody recertifies it, nobody is paged when it leaks, and it survives its usefulness. Micro Apps, Macro Risk's playbook starts with an inventory that flags clients without owners.",
     example: "name: hr-onboarding-helper\n# owner: missing",
     fix: "Set `owner` to the accountable person's work email, e.g. `owner: hr@example.com`.",
     references: &[
-        "the seed: playbook step 1 (flag clients without owners)",
-        "the seed: 7-step vet, step 6 (owner contact info)",
+        "Micro Apps, Macro Risk (2026): playbook step 1 (flag clients without owners)",
+        "Micro Apps, Macro Risk (2026): 7-step vet, step 6 (owner contact info)",
     ],
     check,
 };

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     example: "owner: HR team",
     fix: "Use the accountable person's work email, e.g. `owner: hr@example.com`.",
     references: &[
-        "the seed: 7-step vet, step 6 (owner contact info)",
+        "Micro Apps, Macro Risk (2026): 7-step vet, step 6 (owner contact info)",
         "RFC 5322 §3.4.1 (addr-spec)",
     ],
     check,

@@ -14,7 +14,7 @@ pub static RULE: Rule = Rule {
     fix: "Make an employee with an address under the organisation's domains the owner.",
     references: &[
         "policy: organisation.domains",
-        "the seed: Identity governance & compliance",
+        "Micro Apps, Macro Risk (2026): Identity governance & compliance",
     ],
     check,
 };

@@ -9,12 +9,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "the owner is a personal mailbox (gmail.com, outlook.com, ...)",
     what: "Whether the owner's email domain is one of the policy's `organisation.personal_email_domains`.",
-    why: "A personal mailbox is outside the organisation's identity lifecycle: it survives offboarding, cannot be recertified through IGA and is the classic sign of a compromised or shadow citizen-developer account (the seed's threat model, item 2).",
+    why: "A personal mailbox is outside the organisation's identity lifecycle: it survives offboarding, cannot be recertified through IGA and is the classic sign of a compromised or shadow citizen-developer account (Micro Apps, Macro Risk's threat model, item 2).",
     example: "owner: jane.doe@gmail.com",
     fix: "Make the owner the person's work address under the organisation's domain.",
     references: &[
         "policy: organisation.personal_email_domains",
-        "the seed: Threat model (compromised citizen developer account)",
+        "Micro Apps, Macro Risk (2026): Threat model (compromised citizen developer account)",
     ],
     check,
 };

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     example: "oauth_scope: [openid, hr.write]   # typo: oauth_scopes",
     fix: "Rename the field to the one suggested, or remove it.",
     references: &[
-        "the seed: Governance & policy (a published micro-app manifest)",
+        "Micro Apps, Macro Risk (2026): Governance & policy (a published micro-app manifest)",
         "schemas/manifest.schema.json",
     ],
     check,

@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "a scope looks like a wildcard, admin or all-access scope",
     what: "Each scope not already denied by policy, for shapes that grant everything: a `*`, an `admin`, `all`, `full`, `root` or `superuser` segment, or `.ReadWrite.All`-style names.",
-    why: "Over-privileged tokens with broad scopes are the seed's second risk; a scope named like `files.all` grants far more than a micro app needs and makes consent meaningless.",
+    why: "Over-privileged tokens with broad scopes are Micro Apps, Macro Risk's second risk; a scope named like `files.all` grants far more than a micro app needs and makes consent meaningless.",
     example: "oauth_scopes: [files.full_access]",
     fix: "Replace it with the narrow read scope for the data the app declares.",
     references: &[
-        "the seed: over-privileged tokens with broad scopes",
+        "Micro Apps, Macro Risk (2026): over-privileged tokens with broad scopes",
         "RFC 9700 §2.3 (privilege restriction)",
         "RFC 6749 §3.3",
     ],

@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Low,
     summary: "the app asks for offline access (refresh tokens) without a refresh grant",
     what: "Whether an `offline: true` scope (e.g. `offline_access`) is requested while the client does not declare the `refresh_token` grant.",
-    why: "Offline access issues long-lived refresh tokens; the seed asks to disable refresh tokens for micro apps unless strictly necessary. Requesting the scope without the grant is either a leftover or a hidden need.",
+    why: "Offline access issues long-lived refresh tokens; Micro Apps, Macro Risk asks to disable refresh tokens for micro apps unless strictly necessary. Requesting the scope without the grant is either a leftover or a hidden need.",
     example: "oauth_scopes: [openid, offline_access]\nclient: { grant_types: [authorization_code] }",
     fix: "Remove `offline_access`, or declare the `refresh_token` grant with rotation and a short lifetime.",
     references: &[
-        "the seed: rotate refresh tokens or disable them for micro apps",
+        "Micro Apps, Macro Risk (2026): rotate refresh tokens or disable them for micro apps",
         "OpenID Connect Core 1.0 §11",
         "RFC 9700 §4.14",
     ],

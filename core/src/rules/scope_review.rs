@@ -8,10 +8,10 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "a scope needs a security review before approval",
     what: "Each of `oauth_scopes` marked `review: true` in the policy's scope catalogue.",
-    why: "Some scopes are legitimate but powerful (HR write, payments read). The seed: block approval for risky scopes unless the app is vetted by security; the verdict adds a `security_review` control.",
+    why: "Some scopes are legitimate but powerful (HR write, payments read). Micro Apps, Macro Risk: block approval for risky scopes unless the app is vetted by security; the verdict adds a `security_review` control.",
     example: "oauth_scopes: [payments.read]",
     fix: "Request the security review, or use a narrower scope.",
-    references: &["policy: scopes.*.review", "the seed: Consent & scopes"],
+    references: &["policy: scopes.*.review", "Micro Apps, Macro Risk (2026): Consent & scopes"],
     check,
 };
 

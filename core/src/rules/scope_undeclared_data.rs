@@ -9,11 +9,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "a scope grants data the manifest does not declare in data_access",
     what: "For each catalogued scope that grants data types: that at least one of them is declared in `data_access`.",
-    why: "Over-privilege: a token that can read data the app says it does not touch is pure blast radius. Least privilege by scope is the seed's core control.",
+    why: "Over-privilege: a token that can read data the app says it does not touch is pure blast radius. Least privilege by scope is Micro Apps, Macro Risk's core control.",
     example: "data_access: [{ type: user.profile }]\noauth_scopes: [openid, profile, customer.read]",
     fix: "Remove the scope, or declare the data it is really needed for.",
     references: &[
-        "the seed: least privilege by scope",
+        "Micro Apps, Macro Risk (2026): least privilege by scope",
         "RFC 9700 §2.3 (privilege restriction)",
     ],
     check,

@@ -9,11 +9,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Critical,
     summary: "a literal secret is written in the manifest",
     what: "Every string in the manifest for: values of secret-named keys (`client_secret`, `password`, `api_key`, `token`, `private_key`...) that are not vault references; AWS, GitHub, Slack, Google, Stripe key shapes; PEM private keys; JWTs; URLs with a password; long high-entropy tokens.",
-    why: "The seed: poor secret management, client secrets and API keys embedded in spreadsheets and documents; enforce secrets in approved vaults. A manifest is copied into tickets, logs and builder UIs: any secret in it is leaked. microvet never repeats the secret in any output.",
+    why: "Micro Apps, Macro Risk: poor secret management, client secrets and API keys embedded in spreadsheets and documents; enforce secrets in approved vaults. A manifest is copied into tickets, logs and builder UIs: any secret in it is leaked. microvet never repeats the secret in any output.",
     example: "client:\n  client_secret: s3cr3t-Value-123",
     fix: "Rotate the secret (it is exposed), store it in the vault and reference it, e.g. `vault://micro-apps/<app>/client_secret`.",
     references: &[
-        "the seed: secrets manager (do not store client secrets in spreadsheets)",
+        "Micro Apps, Macro Risk (2026): secrets manager (do not store client secrets in spreadsheets)",
         "RFC 9700 §2.5 (client authentication)",
         "OWASP ASVS V2.10 / V6.4",
     ],

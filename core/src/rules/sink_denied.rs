@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "data goes to a denied sink (consumer storage, pastebin)",
     what: "Each sink against the policy's `sinks.deny` list: consumer storage (Dropbox, Google Drive, OneDrive personal, Box personal, WeTransfer, MEGA), pastebins and gists.",
-    why: "The seed's case study: a consumer cloud bucket with public permissions exposed candidate PII. The seed: block consumer sinks (playbook step 6).",
+    why: "Micro Apps, Macro Risk's case study: a consumer cloud bucket with public permissions exposed candidate PII. Micro Apps, Macro Risk: block consumer sinks (playbook step 6).",
     example: "external_sinks: [https://www.dropbox.com/s/abc/candidates.csv]",
     fix: "Send the data to an approved enterprise sink (e.g. an `s3://corp-*` bucket) with DLP scanning.",
     references: &[
         "policy: sinks.deny",
-        "the seed: case study and playbook step 6",
+        "Micro Apps, Macro Risk (2026): case study and playbook step 6",
     ],
     check,
 };

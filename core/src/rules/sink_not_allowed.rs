@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "a sink is not on the policy's enterprise allowlist",
     what: "Each parseable sink that is neither denied nor a personal mailbox against `sinks.allow` (scheme + host glob or domain).",
-    why: "Only approved enterprise sinks pass (the seed: storage only to approved enterprise buckets with DLP scanning); anything else needs a review of where the data goes.",
+    why: "Only approved enterprise sinks pass (Micro Apps, Macro Risk: storage only to approved enterprise buckets with DLP scanning); anything else needs a review of where the data goes.",
     example: "external_sinks: [https://reports.partner.io/upload]",
     fix: "Use an allowlisted sink (e.g. `s3://corp-*` or a host under the organisation's domain), or have the destination approved.",
     references: &[
         "policy: sinks.allow",
-        "the seed: Mitigations applied (approved enterprise buckets)",
+        "Micro Apps, Macro Risk (2026): Mitigations applied (approved enterprise buckets)",
     ],
     check,
 };

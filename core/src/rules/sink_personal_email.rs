@@ -9,11 +9,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "data is mailed to a personal mailbox",
     what: "Each `mailto:` sink whose recipient domain is a personal mailbox provider, or outside the organisation.",
-    why: "Personal email is a disallowed sink in the seed: mail to a personal mailbox leaves every control the organisation has.",
+    why: "Personal email is a disallowed sink in Micro Apps, Macro Risk: mail to a personal mailbox leaves every control the organisation has.",
     example: "external_sinks: [mailto:jane.doe@gmail.com]",
     fix: "Mail a shared mailbox under the organisation's domain, or store the data in an approved sink.",
     references: &[
-        "the seed: disallowed sinks (personal email)",
+        "Micro Apps, Macro Risk (2026): disallowed sinks (personal email)",
         "policy: organisation.personal_email_domains",
     ],
     check,

@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Critical,
     summary: "sensitive data can flow to a sink outside the enterprise allowlist",
     what: "When the app declares confidential or restricted data: each sink that is not on `sinks.allow` (including unparseable, denied and mail sinks).",
-    why: "This is the seed's whole case study: candidate PII synced to a personal cloud bucket. Sensitive data may only leave to enterprise sinks with DLP; anything else is refused.",
+    why: "This is Micro Apps, Macro Risk's whole case study: candidate PII synced to a personal cloud bucket. Sensitive data may only leave to enterprise sinks with DLP; anything else is refused.",
     example: "data_access: [{ type: hr.candidate_records }]\nexternal_sinks: [https://www.dropbox.com/s/abc/cv.zip]",
     fix: "Send the sensitive data only to an allowlisted enterprise sink with DLP scanning.",
     references: &[
-        "the seed: case study (consumer cloud bucket)",
+        "Micro Apps, Macro Risk (2026): case study (consumer cloud bucket)",
         "policy: sinks.allow, data_classes",
     ],
     check,

@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "an external sink is not an absolute URL",
     what: "That each `external_sinks` entry parses as an absolute URL (WHATWG URL parsing, as browsers do).",
-    why: "A sink that cannot be parsed cannot be matched against the allowlist, so data could leave to anywhere. The seed: define accepted data connectors and disallowed sinks.",
+    why: "A sink that cannot be parsed cannot be matched against the allowlist, so data could leave to anywhere. Micro Apps, Macro Risk: define accepted data connectors and disallowed sinks.",
     example: "external_sinks: [\"my bucket\"]",
     fix: "Write the sink as a URL, e.g. `s3://corp-hr-temp` or `https://reports.example.com/upload`.",
     references: &[
         "WHATWG URL Standard",
-        "the seed: accepted connectors and disallowed sinks",
+        "Micro Apps, Macro Risk (2026): accepted connectors and disallowed sinks",
     ],
     check,
 };

@@ -13,7 +13,7 @@ pub static RULE: Rule = Rule {
     fix: "Add `data:` to the dependency listing the data types it receives (`[]` if none).",
     references: &[
         "GDPR Art. 28",
-        "the seed: map data flows for high-sensitivity data",
+        "Micro Apps, Macro Risk (2026): map data flows for high-sensitivity data",
     ],
     check,
 };

@@ -8,11 +8,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "a third-party dependency does not name its vendor",
     what: "That each `third_party_deps` item has a non-empty `vendor`.",
-    why: "A dependency without a vendor cannot be checked against approved vendors or DPAs; it is exactly the undocumented add-on the seed warns about.",
+    why: "A dependency without a vendor cannot be checked against approved vendors or DPAs; it is exactly the undocumented add-on Micro Apps, Macro Risk warns about.",
     example: "third_party_deps: [{ name: pdf-export }]",
     fix: "Add the vendor's domain, e.g. `vendor: pdf-tools.com`.",
     references: &[
-        "the seed: manifest (3rd-party sinks)",
+        "Micro Apps, Macro Risk (2026): manifest (3rd-party sinks)",
         "policy: vendors.approved",
     ],
     check,

@@ -8,12 +8,12 @@ pub static RULE: Rule = Rule {
     severity: Severity::Medium,
     summary: "a third-party dependency's vendor is not on the approved list",
     what: "Each `third_party_deps[].vendor` against the policy's `vendors.approved` domains.",
-    why: "Add-ons and chatbots embedded in micro apps leak data or execute code (the seed's threat model, item 5); an auditor flagged the lack of vendor contracts in the seed's case study.",
+    why: "Add-ons and chatbots embedded in micro apps leak data or execute code (Micro Apps, Macro Risk's threat model, item 5); an auditor flagged the lack of vendor contracts in Micro Apps, Macro Risk's case study.",
     example: "third_party_deps: [{ name: chat-plugin, vendor: plugin-vendor.com }]",
     fix: "Use an approved vendor, or have the vendor reviewed and added to the policy.",
     references: &[
         "policy: vendors.approved",
-        "the seed: Threat model item 5 and case study",
+        "Micro Apps, Macro Risk (2026): Threat model item 5 and case study",
     ],
     check,
 };

@@ -740,7 +740,7 @@ async fn vet_dcr(
 }
 
 /// Bodies up to this size may be vetted on the async worker that received them (see
-/// [`cheap_to_vet`]); 4 KiB is ~3× the seed's example manifest.
+/// [`cheap_to_vet`]); 4 KiB is ~3× Micro Apps, Macro Risk's example manifest.
 const INLINE_VET_MAX_BYTES: usize = 4 * 1024;
 
 /// Whether a vet is cheap enough to run on the async worker instead of the blocking pool:
