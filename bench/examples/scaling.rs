@@ -145,6 +145,18 @@ fn shapes() -> Vec<Shape> {
             kind: InputKind::Manifest,
         },
         Shape {
+            name: "known scopes and data entries",
+            sizes: &[1_000, 2_000, 4_000, 8_000, 16_000],
+            doc: |n| {
+                format!(
+                    "{BASE}oauth_scopes: [{}]\ndata_access: [{}]\n",
+                    list(n, |_| "calendar.write".to_string()),
+                    list(n, |i| format!("{{type: t{i}.x}}"))
+                )
+            },
+            kind: InputKind::Manifest,
+        },
+        Shape {
             name: "vendors after many keys",
             sizes: &[625, 1_250, 2_500, 5_000, 10_000],
             doc: |n| {

@@ -434,6 +434,33 @@ fn huge_mappings_are_parsed_in_linear_time() {
     );
 }
 
+/// A scope repeated 16,000 times next to 16,000 data entries: the scope rules look at the
+/// data once per scope definition (quadratic before: seconds in a release build).
+#[test]
+fn repeated_scopes_and_many_data_entries_vet_in_linear_time() {
+    let n = 16_000;
+    let scopes = vec!["calendar.write"; n].join(", ");
+    let data = (0..n)
+        .map(|i| format!("{{type: t{i}.x}}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let text = format!("{BASE}oauth_scopes: [{scopes}]\ndata_access: [{data}]\n")
+        .replace("data_access: [{ type: user.profile }]\n", "");
+    assert!(text.len() < 1024 * 1024);
+    let t = std::time::Instant::now();
+    let v = policy().vet(&text).unwrap();
+    let elapsed = t.elapsed();
+    // Every repeat is still reported (MV-SCOPE-005: the scope's calendar data is undeclared).
+    assert_eq!(
+        v.findings
+            .iter()
+            .filter(|f| f.rule == "MV-SCOPE-005")
+            .count(),
+        n
+    );
+    assert!(elapsed.as_secs() < 10, "{elapsed:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
