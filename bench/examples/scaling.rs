@@ -157,6 +157,12 @@ fn shapes() -> Vec<Shape> {
             kind: InputKind::Manifest,
         },
         Shape {
+            name: "secret-shaped strings",
+            sizes: &[500, 1_000, 2_000, 4_000, 8_000],
+            doc: |n| format!("{BASE}notes: [{}]\n", list(n, |i| format!("ghp_{i:0>36}"))),
+            kind: InputKind::Manifest,
+        },
+        Shape {
             name: "vendors after many keys",
             sizes: &[625, 1_250, 2_500, 5_000, 10_000],
             doc: |n| {

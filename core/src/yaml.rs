@@ -716,6 +716,78 @@ mod tests {
     }
 
     #[test]
+    fn hex_and_octal_need_digits_only() {
+        for (text, want) in [
+            ("0x1F", Value::Int(31)),
+            ("0o17", Value::Int(15)),
+            ("0x-1", Value::Str("0x-1".into())),
+            ("0x+1", Value::Str("0x+1".into())),
+            ("0o-7", Value::Str("0o-7".into())),
+            ("0o+7", Value::Str("0o+7".into())),
+            ("0x", Value::Str("0x".into())),
+        ] {
+            let n = p(&format!("a: {text}\n")).unwrap();
+            assert_eq!(n.get("a").unwrap().value, want, "{text}");
+            assert_eq!(
+                resolve_scalar(text.into(), TScalarStyle::Plain),
+                want,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_leading_bom_is_stripped_and_positions_ignore_it() {
+        for text in [
+            "\u{feff}# c\na: 1\n",
+            "\u{feff}{\"a\": 1}",
+            "\u{feff}a: 1\n",
+        ] {
+            let n = p(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            assert_eq!(n.get("a").unwrap().value, Value::Int(1), "{text:?}");
+        }
+        let n = p("\u{feff}a: 1\n").unwrap();
+        assert_eq!((n.get("a").unwrap().line, n.get("a").unwrap().col), (1, 4));
+    }
+
+    #[test]
+    fn merge_keys_are_refused_at_their_position() {
+        let e = p("a: 1\nb:\n  c: 2\n  <<: {d: 3}\n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Structure);
+        assert_eq!((e.line, e.column), (Some(4), Some(3)));
+        assert!(e.help.unwrap().contains("write the keys out"));
+        // A plain `<<` value, or a longer key, is text.
+        assert_eq!(p("a: <<\n").unwrap().get("a").unwrap().as_str(), Some("<<"));
+        assert!(p("<<<: 1\n").unwrap().get("<<<").is_some());
+    }
+
+    #[test]
+    fn alias_copies_are_placed_at_the_alias() {
+        let n = p("a: &x {b: [1, {c: 2}]}\nd: *x\n").unwrap();
+        let d = n.get("d").unwrap();
+        for ptr in ["/d", "/d/b", "/d/b/0", "/d/b/1", "/d/b/1/c"] {
+            let m = n.pointer(ptr).unwrap();
+            assert_eq!((m.line, m.col), (d.line, d.col), "{ptr}");
+        }
+        assert_eq!(n.pointer("/a/b/1/c").unwrap().line, 1);
+        // The node count of an anchored collection is carried, not recounted: the root and
+        // `a` (2), the anchored mapping (7: itself, `b`, the list, `1`, the inner mapping,
+        // `c`, `2`), `d` (1) and the alias (the same 7) make 17.
+        let text = "a: &x {b: [1, {c: 2}]}\nd: *x\n";
+        let at = |max_nodes| {
+            parse(
+                text,
+                Limits {
+                    max_nodes,
+                    ..Limits::MANIFEST
+                },
+            )
+        };
+        assert_eq!(at(16).unwrap_err().code, ErrorCode::Limit);
+        assert!(at(17).is_ok());
+    }
+
+    #[test]
     fn duplicate_keys_are_refused_with_both_lines() {
         let e = p("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(e.code, ErrorCode::Structure);
