@@ -158,7 +158,7 @@ fn shapes() -> Vec<Shape> {
         },
         Shape {
             name: "secret-shaped strings",
-            sizes: &[500, 1_000, 2_000, 4_000, 8_000],
+            sizes: &[125, 250, 500, 1_000, 2_000],
             doc: |n| format!("{BASE}notes: [{}]\n", list(n, |i| format!("ghp_{i:0>36}"))),
             kind: InputKind::Manifest,
         },
