@@ -144,13 +144,61 @@ fn sorted_indices(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usi
     order
 }
 
+/// Push the index of every string of `sorted` (sorted by text, none empty) that `text`
+/// starts with. Any such string lies between the greatest string `<= text` and `text`, so
+/// it shares that string's common prefix with `text`: each step searches below a shorter
+/// prefix, O(log n) comparisons a step.
+fn prefixes_at(sorted: &[(&str, usize)], text: &[u8], out: &mut Vec<usize>) {
+    let mut probe = text;
+    loop {
+        let j = sorted.partition_point(|(x, _)| x.as_bytes() <= probe);
+        let Some(&(x, i)) = j.checked_sub(1).and_then(|j| sorted.get(j)) else {
+            return;
+        };
+        let x = x.as_bytes();
+        let common = x.iter().zip(probe).take_while(|(a, b)| a == b).count();
+        let shorter = if common == x.len() {
+            out.push(i);
+            common.saturating_sub(1)
+        } else {
+            common
+        };
+        if shorter == 0 {
+            return;
+        }
+        probe = probe.get(..shorter).unwrap_or_default();
+    }
+}
+
 /// Remove every secret string from everything the verdict says.
 fn redact(v: &mut Verdict, secrets: &[String]) {
     if secrets.is_empty() {
         return;
     }
+    // The secrets by text (with their place in `secrets`), so each string is searched once
+    // for all of them: one substring search per secret and string was O(secrets x strings),
+    // and both grow with the input.
+    let mut by_text: Vec<(&str, usize)> = secrets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.is_empty())
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    stable_sort_by(&mut by_text, |a, b| a.0.cmp(b.0));
     let scrub = |s: &mut String| {
-        for secret in secrets {
+        let mut found = Vec::new();
+        for i in 0..s.len() {
+            if let Some(rest) = s.as_bytes().get(i..) {
+                prefixes_at(&by_text, rest, &mut found);
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        // In the order of `secrets` (longest first), as one search per secret would.
+        stable_sort_by(&mut found, Ord::cmp);
+        found.dedup();
+        for secret in found.iter().filter_map(|&i| secrets.get(i)) {
             if s.contains(secret.as_str()) {
                 *s = s.replace(secret.as_str(), "[REDACTED]");
             }
@@ -179,5 +227,72 @@ fn redact(v: &mut Verdict, secrets: &[String]) {
     for c in &mut v.controls {
         scrub(&mut c.reason);
         scrub_json(&mut c.value, &scrub);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::verdict::{Decision, Risk, Severity, Tier};
+    use proptest::prelude::*;
+
+    /// 20,000 secrets, each in one finding's message: every one redacted, in linear time
+    /// (one substring search per secret and message: 4e8 searches, minutes in a debug build).
+    #[test]
+    fn redaction_of_many_secrets_is_linear() {
+        let n = 20_000;
+        // Longest first, as `rules::secret_strings_of` orders them.
+        let secrets: Vec<String> = (0..n).map(|i| format!("tok_{i:0>30}")).rev().collect();
+        let mut v = Verdict {
+            decision: Decision::Reject,
+            risk: Risk {
+                score: 0,
+                tier: Tier::Low,
+                factors: Vec::new(),
+            },
+            findings: (0..n)
+                .map(|i| Finding {
+                    rule: "MV-SECRET-001",
+                    severity: Severity::Critical,
+                    path: String::new(),
+                    line: None,
+                    message: format!("value `tok_{i:0>30}` and `tok_{:0>30}x`", n - 1 - i),
+                    fix: None,
+                })
+                .collect(),
+            controls: Vec::new(),
+            manifest_sha256: String::new(),
+            policy_sha256: String::new(),
+            engine: String::new(),
+        };
+        let t = std::time::Instant::now();
+        redact(&mut v, &secrets);
+        let elapsed = t.elapsed();
+        for f in &v.findings {
+            assert_eq!(f.message, "value `[REDACTED]` and `[REDACTED]x`");
+        }
+        assert!(elapsed.as_secs() < 10, "{elapsed:?}");
+    }
+
+    proptest! {
+        /// `prefixes_at` finds exactly the strings the text starts with (against a scan).
+        #[test]
+        fn prefixes_at_is_a_scan(
+            set in proptest::collection::btree_set("[ab]{1,5}", 0..12),
+            text in "[ab]{0,8}",
+        ) {
+            let sorted: Vec<(&str, usize)> =
+                set.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+            let mut got = Vec::new();
+            prefixes_at(&sorted, text.as_bytes(), &mut got);
+            got.sort_unstable();
+            let want: Vec<usize> = sorted
+                .iter()
+                .filter(|(s, _)| text.starts_with(s))
+                .map(|(_, i)| *i)
+                .collect();
+            prop_assert_eq!(got, want);
+        }
     }
 }

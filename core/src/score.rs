@@ -363,14 +363,18 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
             reason,
         });
     }
+    // Resolved from `third_party_deps` (looked up once): from the root, each pointer would
+    // scan the top-level keys again, O(keys x vendors).
+    let deps = cx.root.get("third_party_deps");
     let unapproved: Vec<String> = findings
         .iter()
         .filter(|f| f.rule == "MV-VENDOR-001")
         .filter_map(|f| {
-            cx.root
-                .pointer(&f.path)
-                .and_then(|n| n.as_str())
-                .map(|s| s.trim().to_string())
+            let node = match (deps, f.path.strip_prefix("/third_party_deps")) {
+                (Some(deps), Some(rest)) if rest.starts_with('/') => deps.pointer(rest),
+                _ => cx.root.pointer(&f.path),
+            };
+            node.and_then(|n| n.as_str()).map(|s| s.trim().to_string())
         })
         .collect();
     if !unapproved.is_empty() {

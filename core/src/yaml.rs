@@ -5,7 +5,11 @@
 //! findings can point at the exact line. The loader enforces the documented input limits
 //! (see [`Limits`]): size, nesting depth, node count (aliases count every node they
 //! expand to, so alias bombs stop early) and rejects duplicate keys, since a manifest
-//! whose `oauth_scopes` appears twice means two different things to two readers.
+//! whose `oauth_scopes` appears twice means two different things to two readers. For the
+//! same reason it refuses merge keys (`<<`, which YAML 1.1 loaders merge and YAML 1.2 ones
+//! keep as a key) and every tag outside the YAML core schema; core-schema tags are applied
+//! by their meaning (`!!int "5"` is 5, `!!str true` is "true"). A value reached through an
+//! alias is a copy of the anchored one, every node of it placed at the alias.
 //!
 //! Why not `serde_yaml` or a fork (`serde_norway`, `serde_yaml_ng`)? They deserialize
 //! straight into types and do not expose per-node positions, duplicate-key policy, or
@@ -13,7 +17,8 @@
 //! `yaml-rust2` is a maintained, pure-Rust (no C, no unsafe in our use), YAML 1.2 parser.
 
 use crate::error::{Error, ErrorCode, Result};
-use yaml_rust2::parser::{Event, Parser};
+use std::collections::BTreeMap;
+use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 mod fast;
@@ -187,15 +192,74 @@ enum Frame {
     Seq {
         node: Node,
         anchor: usize,
+        /// The node count before this collection: its size is the count at its end minus this.
+        start: usize,
         items: Vec<Node>,
     },
     Map {
         node: Node,
         anchor: usize,
+        start: usize,
         entries: Vec<(Key, Node)>,
+        /// The line of every key by name, once the mapping is past [`SCAN_KEYS`] entries.
+        index: Option<BTreeMap<String, u32>>,
         pending_key: Option<Key>,
     },
 }
+
+/// Up to this many entries, a duplicate key is found by a scan of the entries (no
+/// allocation); past it, through an ordered index, so a mapping of n keys costs
+/// O(n log n), not O(n²).
+const SCAN_KEYS: usize = 16;
+
+/// The line of an earlier key named `name`, if any; records `key` in the index.
+fn earlier_key(
+    entries: &[(Key, Node)],
+    index: &mut Option<BTreeMap<String, u32>>,
+    key: &Key,
+) -> Option<u32> {
+    if let Some(index) = index {
+        return match index.entry(key.name.clone()) {
+            std::collections::btree_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(key.line);
+                None
+            }
+        };
+    }
+    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
+        return Some(first.line);
+    }
+    if entries.len() >= SCAN_KEYS {
+        let mut all = BTreeMap::new();
+        for (k, _) in entries {
+            all.entry(k.name.clone()).or_insert(k.line);
+        }
+        all.insert(key.name.clone(), key.line);
+        *index = Some(all);
+    }
+    None
+}
+
+/// Refuse a merge key (`<<`), plain or quoted: YAML 1.1 loaders (PyYAML, js-yaml, most
+/// builders') merge the mapping it names into the one that holds it, YAML 1.2 loaders
+/// keep a key named `<<`. Two readers, two manifests: refused.
+pub(crate) fn check_key(name: &str, line: u32, col: u32) -> Result<()> {
+    if name == MERGE_KEY {
+        return Err(Error::new(
+            ErrorCode::Structure,
+            "merge key `<<` is not supported",
+        )
+        .at(line, col)
+        .with_help(
+            "write the keys out in this mapping; YAML 1.1 loaders merge `<<` values and YAML 1.2 ones do not, so the manifest would mean two things",
+        ));
+    }
+    Ok(())
+}
+
+/// The merge key of YAML 1.1 (`tag:yaml.org,2002:merge`).
+pub(crate) const MERGE_KEY: &str = "<<";
 
 /// Parse YAML (or JSON, which YAML 1.2 contains) into a positioned tree.
 ///
@@ -212,6 +276,9 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node> {
         )
         .with_help("a manifest is a few hundred bytes; check that the right file was sent"));
     }
+    // A leading byte order mark is not content (YAML 1.2 §5.2); the caller hashes the
+    // original bytes.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // The fast path declines any text with a NUL, so the check below still reports it.
     if let Some(node) = fast::parse(text, limits) {
         return Ok(node);
@@ -237,7 +304,8 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
     // Anchored nodes by anchor id: `yaml-rust2` numbers anchors 1, 2, 3... as it meets
     // them, so a vector indexed by id does what a map would (without a hash table in the
     // component). At most one slot per anchored node, so the node limit bounds it.
-    let mut anchors: Vec<Option<Node>> = Vec::new();
+    // Each with its node count, so an alias adds it without walking the tree.
+    let mut anchors: Vec<Option<(Node, usize)>> = Vec::new();
     let mut nodes: usize = 0;
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -254,7 +322,8 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 .with_help("check indentation, quotes and the `key: value` shape near this line")
         })?;
         let (line, col) = pos(&mark);
-        let completed: Option<(Node, usize)> = match event {
+        // The node, its anchor id (0: none) and its node count.
+        let completed: Option<(Node, usize, usize)> = match event {
             Event::StreamStart | Event::Nothing | Event::DocumentEnd => None,
             Event::StreamEnd => break,
             Event::DocumentStart => {
@@ -270,24 +339,36 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 None
             }
             Event::Alias(id) => {
-                let target = anchors.get(id).and_then(Option::as_ref).ok_or_else(|| {
-                    Error::new(ErrorCode::Syntax, "alias refers to an unknown anchor").at(line, col)
-                })?;
-                nodes = nodes.saturating_add(count_nodes(target));
+                let (target, count) =
+                    anchors.get(id).and_then(Option::as_ref).ok_or_else(|| {
+                        Error::new(ErrorCode::Syntax, "alias refers to an unknown anchor")
+                            .at(line, col)
+                    })?;
+                nodes = nodes.saturating_add(*count);
                 check_nodes(nodes, limits, line, col)?;
                 let mut copy = target.clone();
-                copy.line = line;
-                copy.col = col;
-                Some((copy, 0))
+                place(&mut copy, line, col);
+                Some((copy, 0, 1))
             }
             Event::Scalar(text, style, anchor, tag) => {
                 nodes += 1;
                 check_nodes(nodes, limits, line, col)?;
-                let tag_suffix = tag.as_ref().map(|t| t.suffix.as_str());
-                let value = resolve_scalar(text, style, tag_suffix);
-                Some((Node { value, line, col }, anchor))
+                let value = match tag {
+                    None => resolve_scalar(text, style),
+                    Some(tag) => tagged_scalar(text, core_tag(&tag, line, col)?, line, col)?,
+                };
+                Some((Node { value, line, col }, anchor, 1))
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
+                let seq = matches!(event, Event::SequenceStart(..));
+                if let Some(tag) = tag {
+                    let want = if seq { CoreTag::Seq } else { CoreTag::Map };
+                    let have = core_tag(tag, line, col)?;
+                    if have != want {
+                        return Err(wrong_tag(have, line, col));
+                    }
+                }
+                let start = nodes;
                 nodes += 1;
                 check_nodes(nodes, limits, line, col)?;
                 if stack.len() >= limits.max_depth {
@@ -298,17 +379,20 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                     line,
                     col,
                 };
-                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                stack.push(if seq {
                     Frame::Seq {
                         node,
                         anchor,
+                        start,
                         items: Vec::new(),
                     }
                 } else {
                     Frame::Map {
                         node,
                         anchor,
+                        start,
                         entries: Vec::new(),
+                        index: None,
                         pending_key: None,
                     }
                 });
@@ -318,10 +402,11 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 Some(Frame::Seq {
                     mut node,
                     anchor,
+                    start,
                     items,
                 }) => {
                     node.value = Value::Seq(items);
-                    Some((node, anchor))
+                    Some((node, anchor, nodes - start))
                 }
                 _ => return Err(Error::new(ErrorCode::Syntax, "unbalanced sequence").at(line, col)),
             },
@@ -329,16 +414,17 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 Some(Frame::Map {
                     mut node,
                     anchor,
+                    start,
                     entries,
                     ..
                 }) => {
                     node.value = Value::Map(entries);
-                    Some((node, anchor))
+                    Some((node, anchor, nodes - start))
                 }
                 _ => return Err(Error::new(ErrorCode::Syntax, "unbalanced mapping").at(line, col)),
             },
         };
-        let Some((node, anchor)) = completed else {
+        let Some((node, anchor, count)) = completed else {
             continue;
         };
         if anchor > 0 {
@@ -346,7 +432,7 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                 anchors.resize_with(anchor + 1, || None);
             }
             if let Some(slot) = anchors.get_mut(anchor) {
-                *slot = Some(node.clone());
+                *slot = Some((node.clone(), count));
             }
         }
         match stack.last_mut() {
@@ -354,32 +440,38 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
                 entries,
+                index,
                 pending_key,
                 ..
-            }) => {
-                match pending_key.take() {
-                    None => {
-                        let (line, col) = (node.line, node.col);
-                        let name = key_name(node.value).ok_or_else(|| {
-                            Error::new(
-                                ErrorCode::Structure,
-                                "a mapping key must be a plain value, not a list or mapping",
-                            )
-                            .at(line, col)
-                        })?;
-                        if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
-                            return Err(Error::new(
+            }) => match pending_key.take() {
+                None => {
+                    let (line, col) = (node.line, node.col);
+                    let name = key_name(node.value).ok_or_else(|| {
+                        Error::new(
                             ErrorCode::Structure,
-                            format!("duplicate key `{name}` (first defined on line {})", first.line),
+                            "a mapping key must be a plain value, not a list or mapping",
                         )
                         .at(line, col)
-                        .with_help("keep one of the two entries; YAML parsers disagree on which one wins"));
-                        }
-                        *pending_key = Some(Key { name, line, col });
+                    })?;
+                    check_key(&name, line, col)?;
+                    let key = Key { name, line, col };
+                    if let Some(first) = earlier_key(entries, index, &key) {
+                        return Err(Error::new(
+                            ErrorCode::Structure,
+                            format!(
+                                "duplicate key `{}` (first defined on line {first})",
+                                key.name
+                            ),
+                        )
+                        .at(line, col)
+                        .with_help(
+                            "keep one of the two entries; YAML parsers disagree on which one wins",
+                        ));
                     }
-                    Some(key) => entries.push((key, node)),
+                    *pending_key = Some(key);
                 }
-            }
+                Some(key) => entries.push((key, node)),
+            },
         }
     }
     Ok(root.unwrap_or(Node {
@@ -422,26 +514,123 @@ fn check_nodes(nodes: usize, limits: Limits, line: u32, col: u32) -> Result<()> 
     Ok(())
 }
 
-fn count_nodes(node: &Node) -> usize {
-    match &node.value {
-        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+/// Place every node and key of an alias's copy at the alias: a finding about a value
+/// reached through `*name` points where that value was used.
+fn place(node: &mut Node, line: u32, col: u32) {
+    node.line = line;
+    node.col = col;
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| place(n, line, col)),
         Value::Map(entries) => {
-            1 + entries
-                .iter()
-                .map(|(_, v)| 1 + count_nodes(v))
-                .sum::<usize>()
+            for (k, v) in entries {
+                k.line = line;
+                k.col = col;
+                place(v, line, col);
+            }
         }
-        _ => 1,
+        _ => {}
+    }
+}
+
+/// A tag of the YAML core schema (YAML 1.2 §10.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CoreTag {
+    Str,
+    Int,
+    Float,
+    Bool,
+    Null,
+    Seq,
+    Map,
+}
+
+impl CoreTag {
+    fn short(self) -> &'static str {
+        match self {
+            CoreTag::Str => "!!str",
+            CoreTag::Int => "!!int",
+            CoreTag::Float => "!!float",
+            CoreTag::Bool => "!!bool",
+            CoreTag::Null => "!!null",
+            CoreTag::Seq => "!!seq",
+            CoreTag::Map => "!!map",
+        }
+    }
+}
+
+/// The core-schema tag `tag` resolves to (`!!int`, `!<tag:yaml.org,2002:int>`, or a
+/// `%TAG` handle for that prefix); any other tag is refused without naming it (a tag is
+/// free text and may carry anything, a secret included).
+fn core_tag(tag: &Tag, line: u32, col: u32) -> Result<CoreTag> {
+    const PREFIX: &str = "tag:yaml.org,2002:";
+    let name = if tag.handle == PREFIX {
+        Some(tag.suffix.as_str())
+    } else if tag.handle.is_empty() {
+        tag.suffix.strip_prefix(PREFIX)
+    } else if PREFIX.starts_with(tag.handle.as_str()) {
+        PREFIX
+            .get(tag.handle.len()..)
+            .and_then(|rest| tag.suffix.strip_prefix(rest))
+    } else {
+        None
+    };
+    Ok(match name {
+        Some("str") => CoreTag::Str,
+        Some("int") => CoreTag::Int,
+        Some("float") => CoreTag::Float,
+        Some("bool") => CoreTag::Bool,
+        Some("null") => CoreTag::Null,
+        Some("seq") => CoreTag::Seq,
+        Some("map") => CoreTag::Map,
+        _ => {
+            return Err(Error::new(ErrorCode::Structure, "an unsupported tag")
+                .at(line, col)
+                .with_help(
+                    "remove the tag; only the YAML core schema tags (`!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!seq`, `!!map`) are read, other tags (`!!binary`, `!!set`, `!!omap`, `!!merge`, local `!name` tags...) mean different things to different loaders",
+                ));
+        }
+    })
+}
+
+/// A core-schema tag on a node that cannot have it (the value is not repeated: it may be
+/// anything).
+fn wrong_tag(tag: CoreTag, line: u32, col: u32) -> Error {
+    let what = match tag {
+        CoreTag::Str => "a string",
+        CoreTag::Int => "an integer",
+        CoreTag::Float => "a number",
+        CoreTag::Bool => "`true` or `false`",
+        CoreTag::Null => "empty, `~` or `null`",
+        CoreTag::Seq => "a list",
+        CoreTag::Map => "a mapping",
+    };
+    Error::new(
+        ErrorCode::Structure,
+        format!("a value tagged `{}` is not {what}", tag.short()),
+    )
+    .at(line, col)
+    .with_help("remove the tag or write a value of its type")
+}
+
+/// A scalar under a core-schema tag: the tag decides the type whatever the quoting
+/// (`!!int "5"` is 5, `!!str true` is "true"); a value its tag cannot have is an error.
+fn tagged_scalar(text: String, tag: CoreTag, line: u32, col: u32) -> Result<Value> {
+    if tag == CoreTag::Str {
+        return Ok(Value::Str(text));
+    }
+    match (tag, resolve_scalar(text, TScalarStyle::Plain)) {
+        (CoreTag::Null, v @ Value::Null)
+        | (CoreTag::Bool, v @ Value::Bool(_))
+        | (CoreTag::Int, v @ Value::Int(_))
+        | (CoreTag::Float, v @ Value::Float(_)) => Ok(v),
+        #[allow(clippy::cast_precision_loss)]
+        (CoreTag::Float, Value::Int(i)) => Ok(Value::Float(i as f64)),
+        _ => Err(wrong_tag(tag, line, col)),
     }
 }
 
 /// YAML 1.2 core schema resolution of a scalar.
-fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value {
-    match tag {
-        Some("str") => return Value::Str(text),
-        Some("null") => return Value::Null,
-        _ => {}
-    }
+fn resolve_scalar(text: String, style: TScalarStyle) -> Value {
     if style != TScalarStyle::Plain {
         return Value::Str(text);
     }
@@ -456,15 +645,18 @@ fn resolve_scalar(text: String, style: TScalarStyle, tag: Option<&str>) -> Value
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    if let Some(hex) = text.strip_prefix("0x")
-        && let Ok(i) = i64::from_str_radix(hex, 16)
-    {
-        return Value::Int(i);
-    }
-    if let Some(oct) = text.strip_prefix("0o")
-        && let Ok(i) = i64::from_str_radix(oct, 8)
-    {
-        return Value::Int(i);
+    // `0x` / `0o` and digits only (`from_str_radix` alone would take `0x-1` and `0x+1`).
+    for (prefix, radix, ok) in [
+        ("0x", 16, u8::is_ascii_hexdigit as fn(&u8) -> bool),
+        ("0o", 8, |b: &u8| (b'0'..=b'7').contains(b)),
+    ] {
+        if let Some(digits) = text.strip_prefix(prefix)
+            && !digits.is_empty()
+            && digits.bytes().all(|b| ok(&b))
+            && let Ok(i) = i64::from_str_radix(digits, radix)
+        {
+            return Value::Int(i);
+        }
     }
     let looks_numeric = text
         .bytes()
@@ -521,6 +713,78 @@ mod tests {
         assert_eq!(n.get("d").unwrap().value, Value::Null);
         assert_eq!(n.get("e").unwrap().value, Value::Float(1.5));
         assert_eq!(n.get("f").unwrap().value, Value::Bool(true));
+    }
+
+    #[test]
+    fn hex_and_octal_need_digits_only() {
+        for (text, want) in [
+            ("0x1F", Value::Int(31)),
+            ("0o17", Value::Int(15)),
+            ("0x-1", Value::Str("0x-1".into())),
+            ("0x+1", Value::Str("0x+1".into())),
+            ("0o-7", Value::Str("0o-7".into())),
+            ("0o+7", Value::Str("0o+7".into())),
+            ("0x", Value::Str("0x".into())),
+        ] {
+            let n = p(&format!("a: {text}\n")).unwrap();
+            assert_eq!(n.get("a").unwrap().value, want, "{text}");
+            assert_eq!(
+                resolve_scalar(text.into(), TScalarStyle::Plain),
+                want,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_leading_bom_is_stripped_and_positions_ignore_it() {
+        for text in [
+            "\u{feff}# c\na: 1\n",
+            "\u{feff}{\"a\": 1}",
+            "\u{feff}a: 1\n",
+        ] {
+            let n = p(text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            assert_eq!(n.get("a").unwrap().value, Value::Int(1), "{text:?}");
+        }
+        let n = p("\u{feff}a: 1\n").unwrap();
+        assert_eq!((n.get("a").unwrap().line, n.get("a").unwrap().col), (1, 4));
+    }
+
+    #[test]
+    fn merge_keys_are_refused_at_their_position() {
+        let e = p("a: 1\nb:\n  c: 2\n  <<: {d: 3}\n").unwrap_err();
+        assert_eq!(e.code, ErrorCode::Structure);
+        assert_eq!((e.line, e.column), (Some(4), Some(3)));
+        assert!(e.help.unwrap().contains("write the keys out"));
+        // A plain `<<` value, or a longer key, is text.
+        assert_eq!(p("a: <<\n").unwrap().get("a").unwrap().as_str(), Some("<<"));
+        assert!(p("<<<: 1\n").unwrap().get("<<<").is_some());
+    }
+
+    #[test]
+    fn alias_copies_are_placed_at_the_alias() {
+        let n = p("a: &x {b: [1, {c: 2}]}\nd: *x\n").unwrap();
+        let d = n.get("d").unwrap();
+        for ptr in ["/d", "/d/b", "/d/b/0", "/d/b/1", "/d/b/1/c"] {
+            let m = n.pointer(ptr).unwrap();
+            assert_eq!((m.line, m.col), (d.line, d.col), "{ptr}");
+        }
+        assert_eq!(n.pointer("/a/b/1/c").unwrap().line, 1);
+        // The node count of an anchored collection is carried, not recounted: the root and
+        // `a` (2), the anchored mapping (7: itself, `b`, the list, `1`, the inner mapping,
+        // `c`, `2`), `d` (1) and the alias (the same 7) make 17.
+        let text = "a: &x {b: [1, {c: 2}]}\nd: *x\n";
+        let at = |max_nodes| {
+            parse(
+                text,
+                Limits {
+                    max_nodes,
+                    ..Limits::MANIFEST
+                },
+            )
+        };
+        assert_eq!(at(16).unwrap_err().code, ErrorCode::Limit);
+        assert!(at(17).is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! MV-SCOPE-005 scope-grants-undeclared-data
 use super::matching::scope_grants;
 use super::prelude::*;
+use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-005",
@@ -23,12 +24,17 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if cx.dcr {
         return;
     }
+    // Whether a catalogued scope's data is declared, once per scope definition (by its
+    // address): a list repeating one scope would otherwise scan the data list each time.
+    let mut used_of: BTreeMap<*const crate::policy::ScopeDef, bool> = BTreeMap::new();
     for (s, def) in &cx.scopes {
         let Some(def) = def else { continue };
         if def.grants.is_empty() || def.denied {
             continue;
         }
-        let used = cx.data.iter().any(|d| scope_grants(def, &d.name.value));
+        let used = *used_of
+            .entry(std::ptr::from_ref(*def))
+            .or_insert_with(|| cx.data.iter().any(|d| scope_grants(def, &d.name.value)));
         if !used {
             out.at(
                 s,

@@ -2,6 +2,7 @@
 use super::matching::scope_grants;
 use super::prelude::*;
 use crate::policy::Access as ScopeAccess;
+use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-006",
@@ -21,17 +22,25 @@ pub static RULE: Rule = Rule {
 };
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
+    // Whether a write scope is read-only for this app, once per scope definition (by its
+    // address): a list repeating one scope would otherwise scan the data list each time.
+    let mut read_only_of: BTreeMap<*const crate::policy::ScopeDef, bool> = BTreeMap::new();
     for (s, def) in &cx.scopes {
         let Some(def) = def else { continue };
         if def.access != ScopeAccess::Write || def.denied {
             continue;
         }
-        let covered: Vec<_> = cx
-            .data
-            .iter()
-            .filter(|d| scope_grants(def, &d.name.value))
-            .collect();
-        if covered.is_empty() || covered.iter().any(|d| d.access == Access::Write) {
+        let read_only = *read_only_of
+            .entry(std::ptr::from_ref(*def))
+            .or_insert_with(|| {
+                let mut covered = cx
+                    .data
+                    .iter()
+                    .filter(|d| scope_grants(def, &d.name.value))
+                    .peekable();
+                covered.peek().is_some() && covered.all(|d| d.access != Access::Write)
+            });
+        if !read_only {
             continue;
         }
         let r = out.at(

@@ -2,8 +2,9 @@
 //!
 //! Block mappings and sequences (indentless ones too), single-line flow sequences and
 //! mappings, single-line plain, single- and double-quoted scalars, comments and blank
-//! lines, an optional leading `---`. It builds the same tree with the same positions as
-//! the `yaml-rust2` path and *declines* (returns `None`) on anything else and on anything
+//! lines, an optional leading `---`. No tags, anchors or aliases (`!`, `&`, `*` decline),
+//! no merge keys, no byte order mark (the caller strips a leading one). It builds the same
+//! tree with the same positions as the `yaml-rust2` path and *declines* (returns `None`) on anything else and on anything
 //! that could be an error (duplicate keys, limits, tabs, CR, odd characters, empty values,
 //! multi-line scalars...), so every error still comes from the one full parser.
 //!
@@ -12,7 +13,7 @@
 //! one at the content after that `-`, a flow collection at its bracket, and a block mapping
 //! at the `:` of its first key. Columns count characters.
 
-use super::{Key, Limits, Node, Value, key_name, resolve_scalar};
+use super::{Key, Limits, MERGE_KEY, Node, Value, earlier_key, key_name, resolve_scalar};
 use yaml_rust2::scanner::TScalarStyle;
 
 /// Parse `text` if it is in the subset; `None` means "use the full parser".
@@ -170,6 +171,7 @@ impl Fast<'_> {
     fn block_map(&mut self, ind: usize, depth: usize) -> Option<Node> {
         self.enter(depth)?;
         let mut entries: Vec<(Key, Node)> = Vec::new();
+        let mut index = None;
         let mut mark = None;
         loop {
             let k = self.pos + ind;
@@ -180,14 +182,15 @@ impl Fast<'_> {
             }
             self.count()?;
             let name = key_name(value)?;
-            if entries.iter().any(|(e, _)| e.name == name) {
-                return None;
-            }
             let key = Key {
                 name,
                 line: self.line,
                 col: self.col(k),
             };
+            // A merge key or a duplicate is the full loader's error.
+            if key.name == MERGE_KEY || earlier_key(&entries, &mut index, &key).is_some() {
+                return None;
+            }
             if mark.is_none() {
                 mark = Some((self.line, self.col(colon)));
             }
@@ -347,6 +350,7 @@ impl Fast<'_> {
     fn flow_map(&mut self, k: usize, depth: usize) -> Option<(Value, usize)> {
         self.enter(depth)?;
         let mut entries: Vec<(Key, Node)> = Vec::new();
+        let mut index = None;
         let mut i = self.skip_spaces(k + 1);
         if self.at(i) == b'}' {
             return Some((Value::Map(entries), i + 1));
@@ -362,14 +366,14 @@ impl Fast<'_> {
                 return None;
             }
             let name = key_name(value)?;
-            if entries.iter().any(|(e, _)| e.name == name) {
-                return None;
-            }
             let key = Key {
                 name,
                 line: self.line,
                 col: self.col(i),
             };
+            if key.name == MERGE_KEY || earlier_key(&entries, &mut index, &key).is_some() {
+                return None;
+            }
             let v = self.skip_spaces(c + 1);
             if matches!(self.at(v), b',' | b'}') {
                 return None;
@@ -397,10 +401,7 @@ impl Fast<'_> {
             _ => {
                 let end = self.plain_end(k, flow)?;
                 let text = self.s.get(k..end)?;
-                Some((
-                    resolve_scalar(text.to_owned(), TScalarStyle::Plain, None),
-                    end,
-                ))
+                Some((resolve_scalar(text.to_owned(), TScalarStyle::Plain), end))
             }
         }
     }

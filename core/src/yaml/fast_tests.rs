@@ -95,6 +95,73 @@ fn declines_what_it_does_not_mirror() {
     assert!(fast::parse(&deep, Limits::MANIFEST).is_none());
 }
 
+/// Merge keys, tags, anchors, aliases and a byte order mark are the full loader's: the
+/// fast path declines them, so the two loaders cannot disagree on them.
+#[test]
+fn declines_merge_keys_tags_aliases_and_bom() {
+    for (doc, refused) in [
+        ("<<: {a: 1}\n", true),
+        ("a: 1\n<<: {b: 1}\n", true),
+        ("'<<': {a: 1}\n", true),
+        ("\"<<\": {a: 1}\n", true),
+        ("a: {<<: {b: 1}}\n", true),
+        ("a:\n  <<: [x]\n", true),
+        ("- <<: x\n", true),
+        ("{\"a\": 1, \"<<\": {\"b\": 2}}\n", true),
+        ("a: !!int 5\n", false),
+        ("a: !!str 5\n", false),
+        ("a: !!binary eA==\n", true),
+        ("a: !x 5\n", true),
+        ("a: !!seq [x]\n", false),
+        ("a: [!!str 5]\n", false),
+        ("a: &x 1\nb: *x\n", false),
+        ("a: [&x 1, *x]\n", false),
+        ("\u{feff}a: 1\n", false),
+    ] {
+        assert!(fast::parse(doc, Limits::MANIFEST).is_none(), "{doc:?}");
+        assert_eq!(
+            parse_full(doc, Limits::MANIFEST).is_err(),
+            refused,
+            "{doc:?}"
+        );
+    }
+    // `<<` as a value, or inside a longer key, is ordinary text.
+    for doc in ["a: <<\n", "a: [<<]\n", "<<<: x\n", "a<<: x\n"] {
+        assert!(same(doc), "declined {doc:?}");
+    }
+}
+
+/// Past the scan threshold the duplicate check goes through an index: the fast path
+/// still takes large mappings, still builds what the full loader builds, and still
+/// declines a repeat (which the full loader reports).
+#[test]
+fn large_mappings_match_and_repeats_decline() {
+    for n in [15, 16, 17, 40, 300] {
+        let block: String = (0..n).map(|i| format!("k{i}: {i}\n")).collect();
+        let flow = format!(
+            "a: {{{}}}\n",
+            (0..n)
+                .map(|i| format!("k{i}: {i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        assert!(same(&block), "{n}");
+        assert!(same(&flow), "{n}");
+        for dup in [0, n / 2, n - 1] {
+            let block = format!("{block}k{dup}: x\n");
+            let flow = flow.replace("}\n", &format!(", k{dup}: x}}\n"));
+            for doc in [block, flow] {
+                assert!(fast::parse(&doc, Limits::MANIFEST).is_none(), "{doc}");
+                let e = parse_full(&doc, Limits::MANIFEST).unwrap_err();
+                assert!(
+                    e.message.contains(&format!("duplicate key `k{dup}`")),
+                    "{e:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn takes_the_subset() {
     for doc in [
@@ -203,6 +270,14 @@ const SCALARS: &[&str] = &[
     "\"\\U0001F600\"",
     "'a\"b'",
     "\"a'b\"",
+    "<<",
+    "'<<'",
+    "\"<<\"",
+    "<<<",
+    "{<<: x}",
+    "!!int 5",
+    "!!str 5",
+    "!x 5",
 ];
 
 fn scalar() -> impl Strategy<Value = String> {
