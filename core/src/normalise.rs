@@ -41,17 +41,14 @@ pub fn is_default_ignorable(c: char) -> bool {
     if n < 0xAD {
         return false;
     }
-    DEFAULT_IGNORABLE
-        .iter()
-        .any(|&(lo, hi)| lo <= n && n <= hi)
+    DEFAULT_IGNORABLE.iter().any(|&(lo, hi)| lo <= n && n <= hi)
 }
 
 /// The normal form of `s` (see the module documentation). Borrows when `s` is already
 /// normal (printable ASCII without white space at either end: the common case).
 pub fn normalise(s: &str) -> Cow<'_, str> {
-    let plain = s.bytes().all(|b| (0x20..0x7F).contains(&b))
-        && !s.starts_with(' ')
-        && !s.ends_with(' ');
+    let plain =
+        s.bytes().all(|b| (0x20..0x7F).contains(&b)) && !s.starts_with(' ') && !s.ends_with(' ');
     if plain {
         return Cow::Borrowed(s);
     }
