@@ -827,6 +827,155 @@ mod tests {
         assert!(m.issues[2].message.contains("did you mean `grant_types`?"));
     }
 
+    fn kinds(m: &Manifest) -> Vec<(SchemaIssueKind, &str)> {
+        m.issues.iter().map(|i| (i.kind, i.path.as_str())).collect()
+    }
+
+    #[test]
+    fn one_string_in_a_field_that_grants_access_is_vetted_as_its_list() {
+        let m = extract(
+            &parse(
+                "oauth_scopes: \"openid admin.all\t*\"\nclient: { redirect_uris: https://evil.io/cb }\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        let scopes: Vec<_> = m
+            .oauth_scopes
+            .as_ref()
+            .unwrap()
+            .value
+            .iter()
+            .map(|s| (s.value.as_str(), s.path.as_str()))
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                ("openid", "/oauth_scopes/0"),
+                ("admin.all", "/oauth_scopes/1"),
+                ("*", "/oauth_scopes/2")
+            ]
+        );
+        let uris = &m
+            .client
+            .as_ref()
+            .unwrap()
+            .redirect_uris
+            .as_ref()
+            .unwrap()
+            .value;
+        assert_eq!(uris[0].value, "https://evil.io/cb");
+        assert_eq!(
+            kinds(&m),
+            [
+                (SchemaIssueKind::AccessShape, "/oauth_scopes"),
+                (SchemaIssueKind::AccessShape, "/client/redirect_uris")
+            ]
+        );
+        assert_eq!(
+            m.issues[0].fix,
+            Some(serde_json::json!(["openid", "admin.all", "*"]))
+        );
+    }
+
+    #[test]
+    fn dcr_strings_and_lists_are_vetted_as_what_they_say() {
+        let m = extract_dcr(
+            &parse(
+                r#"{"grant_types": "implicit", "response_types": "token", "scope": ["openid", "profile admin"]}"#,
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        let c = m.client.as_ref().unwrap();
+        assert_eq!(c.grant_types.as_ref().unwrap().value[0].value, "implicit");
+        assert_eq!(c.response_types.as_ref().unwrap().value[0].value, "token");
+        let scopes: Vec<_> = m
+            .oauth_scopes
+            .as_ref()
+            .unwrap()
+            .value
+            .iter()
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(scopes, ["openid", "profile", "admin"]);
+        assert!(
+            m.issues
+                .iter()
+                .all(|i| i.kind == SchemaIssueKind::AccessShape),
+            "{:?}",
+            m.issues
+        );
+        assert_eq!(m.issues.len(), 4);
+        // A tab-separated scope string is split too.
+        let m = extract_dcr(&parse(r#"{"scope": "openid\tadmin"}"#, Limits::MANIFEST).unwrap());
+        assert_eq!(m.oauth_scopes.unwrap().value[1].value, "admin");
+    }
+
+    #[test]
+    fn other_types_in_fields_that_grant_access_are_uninterpretable() {
+        let m = extract(
+            &parse(
+                "oauth_scopes: 42\nexpiry_days: soon\nclient: { grant_types: {implicit: true}, redirect_uris: [null], token_endpoint_auth_method: [none], refresh_token_rotation: maybe }\ndata_access: [{ type: x, access: admin }]\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        use SchemaIssueKind::{AccessUninterpretable as U, WrongType as W};
+        assert_eq!(
+            kinds(&m),
+            [
+                (W, "/expiry_days"),
+                (U, "/oauth_scopes"),
+                (U, "/data_access/0/access"),
+                (U, "/client/token_endpoint_auth_method"),
+                (U, "/client/grant_types"),
+                (U, "/client/redirect_uris/0"),
+                (W, "/client/refresh_token_rotation"),
+            ]
+        );
+        // An unknown access is vetted as the wider one.
+        assert_eq!(m.data_access.unwrap().value[0].access, Access::Write);
+        let m = extract(&parse("client: public\n", Limits::MANIFEST).unwrap());
+        assert_eq!(kinds(&m), [(U, "/client")]);
+    }
+
+    #[test]
+    fn matched_values_are_vetted_in_normal_form() {
+        let m = extract(
+            &parse(
+                "owner: \" jane@ｇｍａｉｌ.com\"\noauth_scopes: [\"adm\\u00adin\", profile]\nexternal_sinks: [\" s3://corp-x\"]\nname: \" x \"\nthird_party_deps: [{ name: \" n\", vendor: \"\\ufeffslack.com\" }]\nclient: { client_secret: \" s \" }\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        assert_eq!(m.owner.as_ref().unwrap().value, "jane@gmail.com");
+        assert_eq!(m.oauth_scopes.as_ref().unwrap().value[0].value, "admin");
+        // URLs are left to the URL rules, free text and secrets untouched.
+        assert_eq!(
+            m.external_sinks.as_ref().unwrap().value[0].value,
+            " s3://corp-x"
+        );
+        assert_eq!(m.name.as_ref().unwrap().value, " x ");
+        let deps = &m.third_party_deps.as_ref().unwrap().value;
+        assert_eq!(deps[0].name.as_ref().unwrap().value, " n");
+        assert_eq!(deps[0].vendor.as_ref().unwrap().value, "slack.com");
+        assert_eq!(
+            kinds(&m),
+            [
+                (SchemaIssueKind::NotNormal, "/owner"),
+                (SchemaIssueKind::NotNormal, "/oauth_scopes/0"),
+                (SchemaIssueKind::NotNormal, "/third_party_deps/0/vendor"),
+            ]
+        );
+        assert_eq!(m.issues[1].fix, Some(serde_json::json!("admin")));
+        assert!(
+            m.issues[1].message.contains("`adm\\u{ad}in`"),
+            "{}",
+            m.issues[1].message
+        );
+    }
+
     #[test]
     fn display_paths() {
         assert_eq!(
