@@ -2,8 +2,9 @@
 //!
 //! A value is normalised by dropping Unicode's default-ignorable code points (soft hyphen,
 //! zero-width characters, variation selectors, bidi controls, tags: they render as nothing),
-//! applying NFKC (UAX #15: full-width `ａｄｍｉｎ` becomes `admin`, `＠` becomes `@`, U+3000
-//! becomes a space) and trimming white space (Unicode `White_Space`) at both ends.
+//! applying NFKC where it yields ASCII (UAX #15: full-width `ａｄｍｉｎ` becomes `admin`, `＠`
+//! becomes `@`, U+3000 becomes a space; see [`normalise`]) and trimming white space (Unicode
+//! `White_Space`) at both ends.
 //! Case is not changed here: the matchers compare case-insensitively where a list is
 //! about names (scope deny patterns, domains, hosts, schemes).
 //!
@@ -11,7 +12,7 @@
 //! against a list, and reports a value whose raw form differs (`MV-SCHEMA-005`).
 
 use std::borrow::Cow;
-use unicode_normalization::UnicodeNormalization;
+mod table;
 
 /// Unicode's `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, Unicode 16.0; the
 /// unit test checks the table against ICU4X's property data for every code point).
@@ -44,20 +45,51 @@ pub fn is_default_ignorable(c: char) -> bool {
     DEFAULT_IGNORABLE.iter().any(|&(lo, hi)| lo <= n && n <= hi)
 }
 
+/// Push the NFKC form of `c` when it is ASCII (full-width forms, mathematical
+/// alphanumerics, ligatures, circled, super- and subscript letters and digits, Roman
+/// numerals, compatibility spaces: [`table`]), else `c` itself.
+fn push_folded(out: &mut String, c: char) {
+    let n = u32::from(c);
+    let run = table::RUNS.partition_point(|&(start, _, _)| start <= n);
+    if let Some(&(start, len, first)) = run.checked_sub(1).and_then(|i| table::RUNS.get(i))
+        && n < start + u32::from(len)
+        && let Some(a) = u32::from(first)
+            .checked_add(n - start)
+            .and_then(char::from_u32)
+    {
+        out.push(a);
+        return;
+    }
+    match table::MULTI.binary_search_by_key(&n, |&(k, _)| k) {
+        Ok(i) => out.push_str(table::MULTI.get(i).map_or("", |m| m.1)),
+        Err(_) => out.push(c),
+    }
+}
+
 /// The normal form of `s` (see the module documentation). Borrows when `s` is already
 /// normal (printable ASCII without white space at either end: the common case).
+///
+/// NFKC is applied where it yields ASCII, which is where it matters for matching: every
+/// name in an allow or deny list that microvet compares against is ASCII (scope tokens,
+/// RFC 6749 §3.3; mail domains; hosts after UTS-46). When NFKC of the whole value is ASCII,
+/// this is exactly NFKC (the tests hold it to ICU4X's NFKC); other characters are kept, so
+/// a value that stays non-ASCII matches no ASCII list entry and the scope-token and e-mail
+/// checks report it. Shipping only this table instead of the full NFKC data (the
+/// `unicode-normalization` crate) keeps the browser component ~68 KB gzip smaller.
 pub fn normalise(s: &str) -> Cow<'_, str> {
     let plain =
         s.bytes().all(|b| (0x20..0x7F).contains(&b)) && !s.starts_with(' ') && !s.ends_with(' ');
     if plain {
         return Cow::Borrowed(s);
     }
-    let out: String = s
-        .chars()
-        .filter(|c| !is_default_ignorable(*c))
-        .nfkc()
-        .filter(|c| !is_default_ignorable(*c))
-        .collect();
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else if !is_default_ignorable(c) {
+            push_folded(&mut out, c);
+        }
+    }
     let trimmed = out.trim();
     if trimmed == s {
         Cow::Borrowed(s)
@@ -88,6 +120,49 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
     use super::*;
 
+    /// Prints `table.rs` from ICU4X's NFKC: `cargo test -p microvet-core --lib
+    /// print_ascii_table -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn print_ascii_table() {
+        let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
+        let mut runs: Vec<(u32, u16, u8)> = Vec::new();
+        let mut multi: Vec<(u32, String)> = Vec::new();
+        for n in 0x80..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(n) else { continue };
+            let s = c.to_string();
+            let k = nfkc.normalize(&s);
+            if k == s || !k.is_ascii() || k.is_empty() {
+                continue;
+            }
+            if k.len() == 1 {
+                let a = k.as_bytes()[0];
+                if let Some(last) = runs.last_mut()
+                    && last.0 + u32::from(last.1) == n
+                    && u32::from(last.2) + u32::from(last.1) == u32::from(a)
+                {
+                    last.1 += 1;
+                    continue;
+                }
+                runs.push((n, 1, a));
+            } else {
+                multi.push((n, k.into_owned()));
+            }
+        }
+        println!("BEGIN");
+        println!("pub(super) const RUNS: &[(u32, u16, u8)] = &[");
+        for (n, len, a) in &runs {
+            println!("    (0x{n:04X}, {len}, 0x{a:02X}),");
+        }
+        println!("];");
+        println!("pub(super) const MULTI: &[(u32, &str)] = &[");
+        for (n, k) in &multi {
+            println!("    (0x{n:04X}, {k:?}),");
+        }
+        println!("];");
+        println!("END");
+    }
+
     #[test]
     fn table_is_unicodes_default_ignorable_property() {
         let set = icu_properties::CodePointSetData::new::<
@@ -96,6 +171,43 @@ mod tests {
         for n in 0..=0x10FFFFu32 {
             if let Some(c) = char::from_u32(n) {
                 assert_eq!(is_default_ignorable(c), set.contains(c), "U+{n:04X}");
+            }
+        }
+    }
+
+    #[test]
+    fn table_is_icu4x_nfkc_where_it_yields_ascii() {
+        let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
+        for n in 0x80..=0x10FFFFu32 {
+            let Some(c) = char::from_u32(n) else { continue };
+            if is_default_ignorable(c) {
+                continue;
+            }
+            let s = c.to_string();
+            let want = nfkc.normalize(&s);
+            let mut got = String::new();
+            push_folded(&mut got, c);
+            if want.is_ascii() {
+                assert_eq!(got, want, "U+{n:04X}");
+            } else {
+                assert_eq!(got, s, "U+{n:04X} is kept");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Where NFKC of a whole value is ASCII, the normal form is exactly NFKC (trimmed,
+        /// without default-ignorables).
+        #[test]
+        fn normal_form_is_nfkc_when_nfkc_is_ascii(
+            s in "[a-z.: @\\u{a0}\\u{ad}\\u{200b}\\u{301}\\u{3000}\\u{ff21}-\\u{ff3a}\\u{1d400}-\\u{1d433}\\u{2160}-\\u{217f}\\u{fb00}-\\u{fb06}\\u{e9}\\u{2474}-\\u{2487}]{0,12}"
+        ) {
+            let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
+            let without: String = s.chars().filter(|c| !is_default_ignorable(*c)).collect();
+            let want = nfkc.normalize(&without);
+            if want.is_ascii() {
+                let got = normalise(&s);
+                proptest::prop_assert_eq!(got.as_ref(), want.trim());
             }
         }
     }
