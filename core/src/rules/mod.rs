@@ -557,12 +557,16 @@ pub fn secret_strings(root: &Node) -> Vec<String> {
 pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
     let mut out: Vec<String> = hits
         .iter()
-        .flat_map(|h| std::iter::once(&h.secret).chain(&h.parts))
+        .flat_map(|h| {
+            std::iter::once(h.secret.clone())
+                .chain(h.parts.iter().cloned())
+                .chain(secret_literal::secret_words(&h.secret))
+        })
         // The normal form too: rules quote values in normal form (MV-SCHEMA-005).
         .flat_map(|s| {
-            let normal = crate::normalise::normalise(s);
+            let normal = crate::normalise::normalise(&s);
             let normal = (normal != s.as_str()).then(|| normal.into_owned());
-            std::iter::once(s.clone()).chain(normal)
+            std::iter::once(s).chain(normal)
         })
         .filter(|s| s.chars().count() >= 4)
         .collect();
