@@ -290,7 +290,24 @@ impl Cx {
     /// A string value, in normal form where it is matched against lists; a raw form that
     /// differs is an issue with a fix to the normal form.
     fn text(&mut self, raw: &str, path: String, line: u32) -> Sp<String> {
-        if matched(&path)
+        if field_of(&path) == Some("external_sinks")
+            && let Cow::Owned(normal) = normalise(raw)
+        {
+            // A sink stays as written (its host is read as a browser reads it); its raw
+            // form is reported all the same: it is matched against the sink lists.
+            self.issues.push(SchemaIssue {
+                kind: SchemaIssueKind::NotNormal,
+                message: format!(
+                    "`{}` is `{}`, which differs from its normal form `{}` (white space at either end, invisible or compatibility characters); it is read as a browser reads it",
+                    display_path(&path),
+                    visible(raw),
+                    visible(&normal)
+                ),
+                fix: Some(serde_json::Value::String(normal)),
+                path: path.clone(),
+                line,
+            });
+        } else if matched(&path)
             && let Cow::Owned(normal) = normalise(raw)
         {
             self.issues.push(SchemaIssue {
@@ -951,7 +968,8 @@ mod tests {
         );
         assert_eq!(m.owner.as_ref().unwrap().value, "jane@gmail.com");
         assert_eq!(m.oauth_scopes.as_ref().unwrap().value[0].value, "admin");
-        // URLs are left to the URL rules, free text and secrets untouched.
+        // URLs are left to the URL rules (a sink's raw form is reported), free text and
+        // secrets untouched.
         assert_eq!(
             m.external_sinks.as_ref().unwrap().value[0].value,
             " s3://corp-x"
@@ -965,6 +983,7 @@ mod tests {
             [
                 (SchemaIssueKind::NotNormal, "/owner"),
                 (SchemaIssueKind::NotNormal, "/oauth_scopes/0"),
+                (SchemaIssueKind::NotNormal, "/external_sinks/0"),
                 (SchemaIssueKind::NotNormal, "/third_party_deps/0/vendor"),
             ]
         );
