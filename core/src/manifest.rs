@@ -676,6 +676,13 @@ pub fn extract(root: &Node) -> Manifest {
                                     );
                                     Access::Write
                                 }
+                                // Of a type that cannot be read (MV-SCHEMA-004): the wider too.
+                                None if item
+                                    .get("access")
+                                    .is_some_and(|n| !matches!(n.value, Value::Null)) =>
+                                {
+                                    Access::Write
+                                }
                                 None => Access::Read,
                             };
                             if let Some(t) = cx.string(item, &ip, "type") {
@@ -952,6 +959,14 @@ mod tests {
             ]
         );
         // An unknown access is vetted as the wider one.
+        assert_eq!(m.data_access.unwrap().value[0].access, Access::Write);
+        let m = extract(
+            &parse(
+                "data_access: [{ type: x, access: [read] }]\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
         assert_eq!(m.data_access.unwrap().value[0].access, Access::Write);
         let m = extract(&parse("client: public\n", Limits::MANIFEST).unwrap());
         assert_eq!(kinds(&m), [(U, "/client")]);
