@@ -175,6 +175,15 @@ mod tests {
         }
     }
 
+    /// docs/LIMITS.md: the normal form is at most 4/3 of the input's bytes.
+    #[test]
+    fn folding_grows_text_by_at_most_a_third() {
+        for &(n, k) in table::MULTI {
+            let c = char::from_u32(n).unwrap();
+            assert!(3 * k.len() <= 4 * c.len_utf8(), "U+{n:04X} -> {k}");
+        }
+    }
+
     #[test]
     fn table_is_icu4x_nfkc_where_it_yields_ascii() {
         let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
