@@ -8,6 +8,7 @@ pub mod error;
 pub mod fix;
 pub(crate) mod idn;
 pub mod manifest;
+pub mod normalise;
 pub mod pkce;
 pub mod policy;
 pub mod rules;

@@ -4,8 +4,10 @@
 //! or mistyped field becomes a finding (rules `MV-SCHEMA-*`) and never an error. Only
 //! text that is not YAML/JSON, or that breaks the input limits, is an error.
 
+use crate::normalise::{normalise, visible};
 use crate::policy::did_you_mean;
 use crate::yaml::{Key, Node, Value, escape_token};
+use std::borrow::Cow;
 
 /// A value with the pointer and line it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,12 +77,107 @@ pub struct SchemaIssue {
     pub path: String,
     pub line: u32,
     pub message: String,
+    /// The value a machine-applicable fix puts at `path` (JSON Patch `replace`), if any.
+    pub fix: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaIssueKind {
     UnknownField,
+    /// A value of the wrong type in a field that grants no access (`MV-SCHEMA-002`).
     WrongType,
+    /// A field that grants access written in another shape whose meaning is clear: one
+    /// string for a list (`oauth_scopes: openid profile`, the RFC 6749 §3.3 form), a list
+    /// for DCR's space-separated `scope`, several scopes in one list item. Vetted as what
+    /// it says (`MV-SCHEMA-003`).
+    AccessShape,
+    /// A value of a type that cannot be interpreted in a field that grants access
+    /// (`MV-SCHEMA-004`).
+    AccessUninterpretable,
+    /// A value whose raw form differs from its normal form ([`crate::normalise`]); vetted
+    /// in normal form (`MV-SCHEMA-005`).
+    NotNormal,
+}
+
+/// The fields that grant access: what the app may read or write (`oauth_scopes`, DCR's
+/// `scope`, `data_access`), where data goes and who receives it (`external_sinks`,
+/// `third_party_deps`), and how the OAuth client gets and sends tokens (the `client`
+/// section's grant and response types, redirect and other URIs, authentication and PKCE
+/// methods, keys). A value microvet cannot interpret in one of them blocks approval
+/// (`MV-SCHEMA-004`, high) instead of being a medium schema finding (`MV-SCHEMA-002`).
+/// Names are matched on the path's first key, or its second under `/client`.
+pub const ACCESS_FIELDS: &[&str] = &[
+    "oauth_scopes",
+    "scope",
+    "data_access",
+    "external_sinks",
+    "third_party_deps",
+    "grant_types",
+    "response_types",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "request_uris",
+    "initiate_login_uri",
+    "sector_identifier_uri",
+    "backchannel_logout_uri",
+    "frontchannel_logout_uri",
+    "token_endpoint_auth_method",
+    "code_challenge_method",
+    "application_type",
+    "jwks_uri",
+    "jwks",
+    "software_statement",
+];
+
+/// The field name a pointer is classified by: its first key, or the second under
+/// `/client` (`None` for the `client` section itself).
+fn field_of(path: &str) -> Option<&str> {
+    let mut segs = path.split('/').skip(1);
+    let first = segs.next().unwrap_or("");
+    if first == "client" {
+        segs.next()
+    } else {
+        Some(first)
+    }
+}
+
+/// Whether the value at `path` is in a field that grants access ([`ACCESS_FIELDS`]; the
+/// `client` section as a whole too).
+pub fn grants_access(path: &str) -> bool {
+    field_of(path).is_none_or(|f| ACCESS_FIELDS.contains(&f))
+}
+
+/// Fields holding URLs. Their hosts are mapped as browsers map them by [`crate::idn`]
+/// (UTS-46: full-width letters mapped, invisible characters refused) and the URL rules
+/// judge the rest of the text as written, so they are not normalised here.
+const URL_FIELDS: &[&str] = &[
+    "external_sinks",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "request_uris",
+    "initiate_login_uri",
+    "sector_identifier_uri",
+    "backchannel_logout_uri",
+    "frontchannel_logout_uri",
+    "jwks_uri",
+];
+
+/// Whether the value at `path` is matched against the policy's lists (or the registries'
+/// names) and so is vetted in normal form: the fields that grant access (but not their
+/// URLs, see [`URL_FIELDS`], nor the free text of `name` and `purpose` inside them), the
+/// owner and DCR's `contacts`.
+fn matched(path: &str) -> bool {
+    match field_of(path) {
+        Some("owner" | "contacts") => true,
+        Some(f) if URL_FIELDS.contains(&f) => false,
+        Some(_) if path.ends_with("/name") || path.ends_with("/purpose") => false,
+        _ => grants_access(path),
+    }
+}
+
+/// Whether a list field holds scope tokens (space-separated when one string).
+fn scope_list(key: &str) -> bool {
+    key == "oauth_scopes" || key == "scope"
 }
 
 /// The manifest, as far as it could be read.
@@ -164,16 +261,108 @@ fn index(path: &str, i: usize) -> String {
 
 impl Cx {
     fn wrong(&mut self, node: &Node, path: &str, expected: &str) {
+        let message = format!(
+            "`{}` should be {expected}, found {}",
+            display_path(path),
+            node.kind()
+        );
+        self.type_issue(path, node.line, message);
+    }
+
+    /// A type problem at `path`: blocking in a field that grants access.
+    fn type_issue(&mut self, path: &str, line: u32, mut message: String) {
+        let kind = if grants_access(path) {
+            message
+                .push_str(": microvet cannot interpret it, so the access it grants is not vetted");
+            SchemaIssueKind::AccessUninterpretable
+        } else {
+            SchemaIssueKind::WrongType
+        };
         self.issues.push(SchemaIssue {
-            kind: SchemaIssueKind::WrongType,
+            kind,
             path: path.to_string(),
-            line: node.line,
-            message: format!(
-                "`{}` should be {expected}, found {}",
-                display_path(path),
-                node.kind()
-            ),
+            line,
+            message,
+            fix: None,
         });
+    }
+
+    /// A string value, in normal form where it is matched against lists; a raw form that
+    /// differs is an issue with a fix to the normal form.
+    fn text(&mut self, raw: &str, path: String, line: u32) -> Sp<String> {
+        if field_of(&path) == Some("external_sinks")
+            && let Cow::Owned(normal) = normalise(raw)
+        {
+            // A sink stays as written (its host is read as a browser reads it); its raw
+            // form is reported all the same: it is matched against the sink lists.
+            self.issues.push(SchemaIssue {
+                kind: SchemaIssueKind::NotNormal,
+                message: format!(
+                    "`{}` is `{}`, which differs from its normal form `{}` (white space at either end, invisible or compatibility characters); it is read as a browser reads it",
+                    display_path(&path),
+                    visible(raw),
+                    visible(&normal)
+                ),
+                fix: Some(serde_json::Value::String(normal)),
+                path: path.clone(),
+                line,
+            });
+        } else if matched(&path)
+            && let Cow::Owned(normal) = normalise(raw)
+        {
+            self.issues.push(SchemaIssue {
+                kind: SchemaIssueKind::NotNormal,
+                message: format!(
+                    "`{}` is `{}`, which differs from its normal form `{}` (white space at either end, invisible or compatibility characters); it is vetted as `{}`",
+                    display_path(&path),
+                    visible(raw),
+                    visible(&normal),
+                    visible(&normal)
+                ),
+                fix: Some(serde_json::Value::String(normal.clone())),
+                path: path.clone(),
+                line,
+            });
+            return Sp {
+                value: normal,
+                path,
+                line,
+            };
+        }
+        Sp {
+            value: raw.to_string(),
+            path,
+            line,
+        }
+    }
+
+    /// Scope tokens of one list item: several white-space separated tokens are each
+    /// vetted, and reported (a list item is one scope).
+    fn scope_item(&mut self, sp: Sp<String>, out: &mut Vec<Sp<String>>) {
+        if !sp.value.contains(char::is_whitespace) {
+            out.push(sp);
+            return;
+        }
+        let tokens: Vec<&str> = sp.value.split_whitespace().collect();
+        self.issues.push(SchemaIssue {
+            kind: SchemaIssueKind::AccessShape,
+            path: sp.path.clone(),
+            line: sp.line,
+            message: format!(
+                "`{}` holds {} scopes separated by white space (`{}`); each is vetted: write one scope per list item",
+                display_path(&sp.path),
+                tokens.len(),
+                visible(&sp.value)
+            ),
+            fix: None,
+        });
+        for t in tokens {
+            out.push(Sp {
+                value: t.to_string(),
+                path: sp.path.clone(),
+                line: sp.line,
+            });
+        }
     }
 
     fn unknown_fields(&mut self, node: &Node, path: &str, known: &[&str]) {
@@ -196,6 +385,7 @@ impl Cx {
             path: child(path, &k.name),
             line: k.line,
             message,
+            fix: None,
         });
     }
 
@@ -204,11 +394,7 @@ impl Cx {
         let node = map.get(key)?;
         let p = child(path, key);
         match &node.value {
-            Value::Str(s) => Some(Sp {
-                value: s.clone(),
-                path: p,
-                line: node.line,
-            }),
+            Value::Str(s) => Some(self.text(s, p, node.line)),
             Value::Null => None,
             _ => {
                 self.wrong(node, &p, "a string");
@@ -251,22 +437,27 @@ impl Cx {
         }
     }
 
-    /// A list of strings. A single string is accepted as a one-item list is NOT done:
-    /// it is reported, since `oauth_scopes: openid profile` is a common mistake.
+    /// A list of strings. In a field that grants access, one string stands for a list
+    /// (space-separated scopes, RFC 6749 §3.3; otherwise one item): it is vetted as that
+    /// list and reported with a fix to the list form. Elsewhere it is a wrong type.
     fn strings(&mut self, map: &Node, path: &str, key: &str) -> Option<Sp<Vec<Sp<String>>>> {
         let node = map.get(key)?;
         let p = child(path, key);
+        let scopes = scope_list(key);
         match &node.value {
             Value::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let ip = index(&p, i);
                     match &item.value {
-                        Value::Str(s) => out.push(Sp {
-                            value: s.clone(),
-                            path: ip,
-                            line: item.line,
-                        }),
+                        Value::Str(s) => {
+                            let sp = self.text(s, ip, item.line);
+                            if scopes {
+                                self.scope_item(sp, &mut out);
+                            } else {
+                                out.push(sp);
+                            }
+                        }
                         _ => self.wrong(item, &ip, "a string"),
                     }
                 }
@@ -281,6 +472,47 @@ impl Cx {
                 path: p,
                 line: node.line,
             }),
+            Value::Str(s) if grants_access(&p) => {
+                let normal = if matched(&p) {
+                    normalise(s)
+                } else {
+                    Cow::Borrowed(s.as_str())
+                };
+                let items: Vec<String> = if scopes {
+                    normal.split_whitespace().map(str::to_string).collect()
+                } else {
+                    vec![normal.into_owned()]
+                };
+                let list: Vec<String> = items.iter().map(|i| format!("`{}`", visible(i))).collect();
+                self.issues.push(SchemaIssue {
+                    kind: SchemaIssueKind::AccessShape,
+                    path: p.clone(),
+                    line: node.line,
+                    message: format!(
+                        "`{}` should be a list of strings, found a string; it is vetted as the list [{}]",
+                        display_path(&p),
+                        list.join(", ")
+                    ),
+                    fix: Some(serde_json::Value::from(items.clone())),
+                });
+                // Each item is placed where the list form puts it (`/oauth_scopes/1`), so
+                // fixes to items apply after the MV-SCHEMA-003 fix writes the list (`microvet
+                // fix` applies replacements before removals).
+                let value = items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, value)| Sp {
+                        value,
+                        path: index(&p, i),
+                        line: node.line,
+                    })
+                    .collect();
+                Some(Sp {
+                    value,
+                    path: p,
+                    line: node.line,
+                })
+            }
             _ => {
                 self.wrong(node, &p, "a list of strings");
                 None
@@ -332,11 +564,31 @@ pub fn extract_dcr(root: &Node) -> Manifest {
     let mut m = Manifest::default();
     let mut client = cx.client(root, "");
     client.line = root.line;
-    if let Some(scope) = cx.string(root, "", "scope") {
+    if root
+        .get("scope")
+        .is_some_and(|n| matches!(n.value, Value::Seq(_)))
+    {
+        // A list where RFC 7591 §2 has one space-separated string: vetted item by item.
+        if let Some(list) = cx.strings(root, "", "scope") {
+            let joined: Vec<&str> = list.value.iter().map(|s| s.value.as_str()).collect();
+            let joined = joined.join(" ");
+            cx.issues.push(SchemaIssue {
+                kind: SchemaIssueKind::AccessShape,
+                path: list.path.clone(),
+                line: list.line,
+                message: format!(
+                    "`scope` should be one string of space-separated scopes (RFC 7591 §2), found a list; it is vetted as `{}`",
+                    visible(&joined)
+                ),
+                fix: Some(serde_json::Value::String(joined)),
+            });
+            m.oauth_scopes = Some(list);
+        }
+    } else if let Some(scope) = cx.string(root, "", "scope") {
+        // Split on any white space, not only U+0020: a tab-separated scope is vetted too.
         let list = scope
             .value
-            .split(' ')
-            .filter(|s| !s.is_empty())
+            .split_whitespace()
             .map(|s| Sp {
                 value: s.to_string(),
                 path: scope.path.clone(),
@@ -397,11 +649,7 @@ pub fn extract(root: &Node) -> Manifest {
                     match &item.value {
                         // `- hr.employee_records` is accepted as shorthand for `- type: ...`.
                         Value::Str(s) => out.push(DataAccess {
-                            data_type: Sp {
-                                value: s.clone(),
-                                path: ip.clone(),
-                                line: item.line,
-                            },
+                            data_type: cx.text(s, ip.clone(), item.line),
                             access: Access::Read,
                             path: ip,
                             line: item.line,
@@ -409,21 +657,31 @@ pub fn extract(root: &Node) -> Manifest {
                         Value::Map(_) => {
                             cx.unknown_fields(item, &ip, DATA_FIELDS);
                             let access = match cx.string(item, &ip, "access") {
-                                Some(a) if a.value == "write" || a.value == "read-write" => {
+                                Some(a)
+                                    if a.value.eq_ignore_ascii_case("write")
+                                        || a.value.eq_ignore_ascii_case("read-write") =>
+                                {
                                     Access::Write
                                 }
-                                Some(a) if a.value == "read" => Access::Read,
+                                Some(a) if a.value.eq_ignore_ascii_case("read") => Access::Read,
                                 Some(a) => {
-                                    cx.issues.push(SchemaIssue {
-                                        kind: SchemaIssueKind::WrongType,
-                                        path: a.path,
-                                        line: a.line,
-                                        message: format!(
+                                    // Unknown: vetted as the wider access.
+                                    cx.type_issue(
+                                        &a.path,
+                                        a.line,
+                                        format!(
                                             "access `{}` should be `read` or `write`",
-                                            a.value
+                                            visible(&a.value)
                                         ),
-                                    });
-                                    Access::Read
+                                    );
+                                    Access::Write
+                                }
+                                // Of a type that cannot be read (MV-SCHEMA-004): the wider too.
+                                None if item
+                                    .get("access")
+                                    .is_some_and(|n| !matches!(n.value, Value::Null)) =>
+                                {
+                                    Access::Write
                                 }
                                 None => Access::Read,
                             };
@@ -435,12 +693,11 @@ pub fn extract(root: &Node) -> Manifest {
                                     line: item.line,
                                 });
                             } else if item.get("type").is_none() {
-                                cx.issues.push(SchemaIssue {
-                                    kind: SchemaIssueKind::WrongType,
-                                    path: ip,
-                                    line: item.line,
-                                    message: format!("`data_access[{i}]` has no `type`"),
-                                });
+                                cx.type_issue(
+                                    &ip,
+                                    item.line,
+                                    format!("`data_access[{i}]` has no `type`"),
+                                );
                             }
                         }
                         _ => cx.wrong(item, &ip, "a mapping with `type`"),
@@ -458,6 +715,35 @@ pub fn extract(root: &Node) -> Manifest {
                     path: p,
                     line: node.line,
                 })
+            }
+            Value::Str(s) => {
+                // One data type for the list of one (the `- hr.employee_records` shorthand).
+                let normal = normalise(s).into_owned();
+                cx.issues.push(SchemaIssue {
+                    kind: SchemaIssueKind::AccessShape,
+                    path: p.clone(),
+                    line: node.line,
+                    message: format!(
+                        "`data_access` should be a list, found a string; it is vetted as the list [`{}`]",
+                        visible(&normal)
+                    ),
+                    fix: Some(serde_json::Value::from(vec![normal.clone()])),
+                });
+                let ip = index(&p, 0);
+                m.data_access = Some(Sp {
+                    value: vec![DataAccess {
+                        data_type: Sp {
+                            value: normal,
+                            path: ip.clone(),
+                            line: node.line,
+                        },
+                        access: Access::Read,
+                        path: ip,
+                        line: node.line,
+                    }],
+                    path: p,
+                    line: node.line,
+                });
             }
             _ => cx.wrong(node, &p, "a list of `{ type, access }` items"),
         }
@@ -563,6 +849,165 @@ mod tests {
         );
         assert_eq!(m.issues[1].path, "/expiry_days");
         assert!(m.issues[2].message.contains("did you mean `grant_types`?"));
+    }
+
+    fn kinds(m: &Manifest) -> Vec<(SchemaIssueKind, &str)> {
+        m.issues.iter().map(|i| (i.kind, i.path.as_str())).collect()
+    }
+
+    #[test]
+    fn one_string_in_a_field_that_grants_access_is_vetted_as_its_list() {
+        let m = extract(
+            &parse(
+                "oauth_scopes: \"openid admin.all\t*\"\nclient: { redirect_uris: https://evil.io/cb }\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        let scopes: Vec<_> = m
+            .oauth_scopes
+            .as_ref()
+            .unwrap()
+            .value
+            .iter()
+            .map(|s| (s.value.as_str(), s.path.as_str()))
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                ("openid", "/oauth_scopes/0"),
+                ("admin.all", "/oauth_scopes/1"),
+                ("*", "/oauth_scopes/2")
+            ]
+        );
+        let uris = &m
+            .client
+            .as_ref()
+            .unwrap()
+            .redirect_uris
+            .as_ref()
+            .unwrap()
+            .value;
+        assert_eq!(uris[0].value, "https://evil.io/cb");
+        assert_eq!(
+            kinds(&m),
+            [
+                (SchemaIssueKind::AccessShape, "/oauth_scopes"),
+                (SchemaIssueKind::AccessShape, "/client/redirect_uris")
+            ]
+        );
+        assert_eq!(
+            m.issues[0].fix,
+            Some(serde_json::json!(["openid", "admin.all", "*"]))
+        );
+    }
+
+    #[test]
+    fn dcr_strings_and_lists_are_vetted_as_what_they_say() {
+        let m = extract_dcr(
+            &parse(
+                r#"{"grant_types": "implicit", "response_types": "token", "scope": ["openid", "profile admin"]}"#,
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        let c = m.client.as_ref().unwrap();
+        assert_eq!(c.grant_types.as_ref().unwrap().value[0].value, "implicit");
+        assert_eq!(c.response_types.as_ref().unwrap().value[0].value, "token");
+        let scopes: Vec<_> = m
+            .oauth_scopes
+            .as_ref()
+            .unwrap()
+            .value
+            .iter()
+            .map(|s| s.value.as_str())
+            .collect();
+        assert_eq!(scopes, ["openid", "profile", "admin"]);
+        assert!(
+            m.issues
+                .iter()
+                .all(|i| i.kind == SchemaIssueKind::AccessShape),
+            "{:?}",
+            m.issues
+        );
+        assert_eq!(m.issues.len(), 4);
+        // A tab-separated scope string is split too.
+        let m = extract_dcr(&parse(r#"{"scope": "openid\tadmin"}"#, Limits::MANIFEST).unwrap());
+        assert_eq!(m.oauth_scopes.unwrap().value[1].value, "admin");
+    }
+
+    #[test]
+    fn other_types_in_fields_that_grant_access_are_uninterpretable() {
+        let m = extract(
+            &parse(
+                "oauth_scopes: 42\nexpiry_days: soon\nclient: { grant_types: {implicit: true}, redirect_uris: [null], token_endpoint_auth_method: [none], refresh_token_rotation: maybe }\ndata_access: [{ type: x, access: admin }]\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        use SchemaIssueKind::{AccessUninterpretable as U, WrongType as W};
+        assert_eq!(
+            kinds(&m),
+            [
+                (W, "/expiry_days"),
+                (U, "/oauth_scopes"),
+                (U, "/data_access/0/access"),
+                (U, "/client/token_endpoint_auth_method"),
+                (U, "/client/grant_types"),
+                (U, "/client/redirect_uris/0"),
+                (W, "/client/refresh_token_rotation"),
+            ]
+        );
+        // An unknown access is vetted as the wider one.
+        assert_eq!(m.data_access.unwrap().value[0].access, Access::Write);
+        let m = extract(
+            &parse(
+                "data_access: [{ type: x, access: [read] }]\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        assert_eq!(m.data_access.unwrap().value[0].access, Access::Write);
+        let m = extract(&parse("client: public\n", Limits::MANIFEST).unwrap());
+        assert_eq!(kinds(&m), [(U, "/client")]);
+    }
+
+    #[test]
+    fn matched_values_are_vetted_in_normal_form() {
+        let m = extract(
+            &parse(
+                "owner: \" jane@ｇｍａｉｌ.com\"\noauth_scopes: [\"adm\\u00adin\", profile]\nexternal_sinks: [\" s3://corp-x\"]\nname: \" x \"\nthird_party_deps: [{ name: \" n\", vendor: \"\\ufeffslack.com\" }]\nclient: { client_secret: \" s \" }\n",
+                Limits::MANIFEST,
+            )
+            .unwrap(),
+        );
+        assert_eq!(m.owner.as_ref().unwrap().value, "jane@gmail.com");
+        assert_eq!(m.oauth_scopes.as_ref().unwrap().value[0].value, "admin");
+        // URLs are left to the URL rules (a sink's raw form is reported), free text and
+        // secrets untouched.
+        assert_eq!(
+            m.external_sinks.as_ref().unwrap().value[0].value,
+            " s3://corp-x"
+        );
+        assert_eq!(m.name.as_ref().unwrap().value, " x ");
+        let deps = &m.third_party_deps.as_ref().unwrap().value;
+        assert_eq!(deps[0].name.as_ref().unwrap().value, " n");
+        assert_eq!(deps[0].vendor.as_ref().unwrap().value, "slack.com");
+        assert_eq!(
+            kinds(&m),
+            [
+                (SchemaIssueKind::NotNormal, "/owner"),
+                (SchemaIssueKind::NotNormal, "/oauth_scopes/0"),
+                (SchemaIssueKind::NotNormal, "/external_sinks/0"),
+                (SchemaIssueKind::NotNormal, "/third_party_deps/0/vendor"),
+            ]
+        );
+        assert_eq!(m.issues[1].fix, Some(serde_json::json!("admin")));
+        assert!(
+            m.issues[1].message.contains("`adm\\u{ad}in`"),
+            "{}",
+            m.issues[1].message
+        );
     }
 
     #[test]

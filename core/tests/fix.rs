@@ -100,3 +100,25 @@ fn case_study_write_scope_becomes_the_read_scope() {
         after.findings
     );
 }
+
+#[test]
+fn scopes_written_as_one_string_are_fixed_into_a_list_without_the_denied_ones() {
+    let policy = Policy::builtin().unwrap();
+    let text = "name: roster\nowner: it@example.com\npurpose: export the roster for planning\ndata_access: [{ type: user.profile }]\nretention_days: 30\noauth_scopes: \"openid admin.all profile\"\nexternal_sinks: []\nexpiry_days: 30\ninstrumentation: { audit_log: \"siem://corp/micro-apps\", contact: \"it-oncall@example.com\" }\n";
+    let fixed = policy.fix(text).unwrap();
+    let after = policy.vet(&fixed.manifest).unwrap();
+    let root = microvet_core::yaml::parse(&fixed.manifest, microvet_core::yaml::Limits::MANIFEST)
+        .unwrap()
+        .to_json();
+    assert_eq!(
+        root["oauth_scopes"],
+        serde_json::json!(["openid", "profile"]),
+        "{}",
+        fixed.manifest
+    );
+    assert!(
+        !matches!(after.decision, Decision::Remediate | Decision::Reject),
+        "{:?}",
+        after.findings
+    );
+}

@@ -22,7 +22,9 @@ import { measure, table } from '../scripts/size.mjs';
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 280_000;
+// +13,000: fail-closed matching (normal forms with NFKC's mappings to ASCII, MV-SCHEMA-003..005,
+// MV-SCOPE-008) grew the core module by 12,260 B gzip (252,594 -> 264,854, guest profile).
+const BUDGET_GZIP_BYTES = 293_000;
 const JS_BUDGET_GZIP_BYTES = 22_000;
 const CORE = 'dist/component/microvet.core.wasm';
 

@@ -380,9 +380,19 @@ impl SinkPattern {
 }
 
 impl PolicyDoc {
-    /// The data class of a data type, if known.
+    /// The data class of a data type, if known: the exact name, else the one equal to it
+    /// ignoring ASCII case (`HR.Employee_Records` is as sensitive as `hr.employee_records`;
+    /// MV-DATA-001 still asks for the catalogued spelling).
     pub fn class_of(&self, data_type: &str) -> Option<(&str, DataClass)> {
-        let t = self.data_types.get(data_type)?;
+        let t = match self.data_types.get(data_type) {
+            Some(t) => t,
+            None => {
+                self.data_types
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(data_type))?
+                    .1
+            }
+        };
         let c = self.data_classes.get(&t.class)?;
         Some((t.class.as_str(), *c))
     }
@@ -656,6 +666,13 @@ mod tests {
         assert!(host_in_domain("example.com.", "example.com"));
         assert!(!host_in_domain("apps.example.com.evil.io", "example.com"));
         assert!(!host_in_domain("notexample.com", "example.com"));
+    }
+
+    #[test]
+    fn data_classes_ignore_case() {
+        let (doc, _) = parse(crate::DEFAULT_POLICY).unwrap();
+        assert_eq!(doc.class_of("HR.Employee_Records").unwrap().0, "hr");
+        assert!(doc.class_of("hr.employee").is_none());
     }
 
     #[test]

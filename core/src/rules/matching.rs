@@ -15,7 +15,7 @@ pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// `glob_match(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())`.
-fn glob_match_ignore_ascii_case(pattern: &str, text: &str) -> bool {
+pub(crate) fn glob_match_ignore_ascii_case(pattern: &str, text: &str) -> bool {
     glob_bytes(pattern.as_bytes(), text.as_bytes(), |a, b| {
         a.eq_ignore_ascii_case(&b)
     })
@@ -102,6 +102,24 @@ pub(crate) fn is_personal_domain(policy: &PolicyDoc, domain: &str) -> bool {
         .personal_email_domains
         .iter()
         .any(|d| host_in_domain(domain, d))
+}
+
+/// The catalogue entry of a scope (in normal form): the exact name, else the one name
+/// equal to it ignoring ASCII case (authorization servers such as Microsoft Entra ID
+/// compare scopes case-insensitively, so `Hr.Write` gets `hr.write`'s review and denial;
+/// MV-SCOPE-008 reports the case). An exact match wins.
+pub(crate) fn catalogued<'p>(
+    policy: &'p PolicyDoc,
+    scope: &str,
+) -> Option<(&'p str, &'p crate::policy::ScopeDef)> {
+    if let Some((k, d)) = policy.scopes.get_key_value(scope) {
+        return Some((k.as_str(), d));
+    }
+    policy
+        .scopes
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(scope))
+        .map(|(k, d)| (k.as_str(), d))
 }
 
 /// Whether a scope definition grants a data type (patterns allowed in `grants`).

@@ -58,10 +58,14 @@ mod owner_missing;
 mod owner_not_email;
 mod owner_outside_org;
 mod owner_personal;
+mod schema_access_shape;
+mod schema_access_uninterpretable;
+mod schema_not_normal;
 mod schema_unknown_field;
 mod schema_wrong_type;
 mod scope_broad;
 mod scope_denied;
+mod scope_noncanonical;
 mod scope_offline;
 mod scope_review;
 mod scope_undeclared_data;
@@ -148,6 +152,9 @@ impl Rule {
 pub static RULES: &[&Rule] = &[
     &schema_unknown_field::RULE,
     &schema_wrong_type::RULE,
+    &schema_access_shape::RULE,
+    &schema_access_uninterpretable::RULE,
+    &schema_not_normal::RULE,
     &owner_missing::RULE,
     &owner_not_email::RULE,
     &owner_outside_org::RULE,
@@ -166,6 +173,7 @@ pub static RULES: &[&Rule] = &[
     &scope_undeclared_data::RULE,
     &scope_write_for_read::RULE,
     &scope_offline::RULE,
+    &scope_noncanonical::RULE,
     &data_unknown::RULE,
     &data_sensitive::RULE,
     &data_missing::RULE,
@@ -385,7 +393,7 @@ impl<'a> Ctx<'a> {
             .oauth_scopes
             .iter()
             .flat_map(|s| s.value.iter())
-            .map(|s| (s, policy.scopes.get(&s.value)))
+            .map(|s| (s, matching::catalogued(policy, &s.value).map(|(_, d)| d)))
             .collect();
         let scope_denied = scopes
             .iter()
@@ -549,7 +557,17 @@ pub fn secret_strings(root: &Node) -> Vec<String> {
 pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
     let mut out: Vec<String> = hits
         .iter()
-        .flat_map(|h| std::iter::once(&h.secret).chain(&h.parts).cloned())
+        .flat_map(|h| {
+            std::iter::once(h.secret.clone())
+                .chain(h.parts.iter().cloned())
+                .chain(secret_literal::secret_words(&h.secret))
+        })
+        // The normal form too: rules quote values in normal form (MV-SCHEMA-005).
+        .flat_map(|s| {
+            let normal = crate::normalise::normalise(&s);
+            let normal = (normal != s.as_str()).then(|| normal.into_owned());
+            std::iter::once(s).chain(normal)
+        })
         .filter(|s| s.chars().count() >= 4)
         .collect();
     // Longest first so a secret containing another is replaced whole.

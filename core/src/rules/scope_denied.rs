@@ -1,5 +1,5 @@
 //! MV-SCOPE-001 denied-scope
-use super::matching::glob_match;
+use super::matching::glob_match_ignore_ascii_case;
 use super::prelude::*;
 
 pub static RULE: Rule = Rule {
@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     category: Category::Scopes,
     severity: Severity::Critical,
     summary: "the app requests a scope the policy denies",
-    what: "Each of `oauth_scopes` against the catalogue's `denied: true` scopes and the policy's `denied_scope_patterns`.",
+    what: "Each of `oauth_scopes` (in normal form, see MV-SCHEMA-005) against the catalogue's `denied: true` scopes and the policy's `denied_scope_patterns`, ignoring ASCII case: `ADMIN` and `Directory.Admin` are denied like `admin` and `directory.admin`.",
     why: "Denied scopes (directory administration, secrets, wildcards) give a micro app the blast radius of an administrator; consent phishing with such scopes is Micro Apps, Macro Risk's first threat. Micro Apps, Macro Risk: block approval for risky scopes unless vetted by security.",
     example: "oauth_scopes: [openid, directory.admin]",
     fix: "Remove the scope; request the narrow scope that covers the data the app needs.",
@@ -20,8 +20,9 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// Whether a scope is denied by the policy (catalogue or pattern).
-/// Decided once per vet, in [`Ctx::scope_denied`].
+/// Whether a scope is denied by the policy (catalogue or pattern), ignoring ASCII case:
+/// a deny list fails closed on case variants, which some authorization servers treat as
+/// the same scope. Decided once per vet, in [`Ctx::scope_denied`].
 pub(crate) fn is_denied(
     policy: &crate::policy::PolicyDoc,
     scope: &str,
@@ -29,9 +30,13 @@ pub(crate) fn is_denied(
 ) -> bool {
     def.is_some_and(|d| d.denied)
         || policy
+            .scopes
+            .iter()
+            .any(|(k, d)| d.denied && k.eq_ignore_ascii_case(scope))
+        || policy
             .denied_scope_patterns
             .iter()
-            .any(|p| glob_match(p, scope))
+            .any(|p| glob_match_ignore_ascii_case(p, scope))
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {

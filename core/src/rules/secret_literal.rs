@@ -179,6 +179,27 @@ fn shannon_bits(s: &str) -> f64 {
 /// Every string of the manifest goes through here, so the prefix searches are gated on
 /// a byte every prefix of the family contains (`-` for PEM and Slack, `A` for AWS and
 /// Google, `_` for GitHub and Stripe): a string without it cannot match any of them.
+/// The white-space separated words of a secret value that are secrets of their own (a
+/// token inside `oauth_scopes: "openid ghp_..."`, which the scope rules quote one by one),
+/// with their URL credentials: redacted too.
+pub(crate) fn secret_words(secret: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if !secret.trim().contains(char::is_whitespace) {
+        return out;
+    }
+    for word in secret.split_whitespace() {
+        if shape(word).is_some() {
+            out.push(word.to_string());
+            if word.contains('@')
+                && let Some(c) = url_credentials(word)
+            {
+                out.extend(c.parts);
+            }
+        }
+    }
+    out
+}
+
 fn shape(s: &str) -> Option<&'static str> {
     let t = s.trim();
     let (mut dash, mut upper_a, mut underscore, mut colon) = (false, false, false, false);

@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     category: Category::Sinks,
     severity: Severity::High,
     summary: "data is mailed to a personal mailbox",
-    what: "Each `mailto:` sink whose recipient domain is a personal mailbox provider, or outside the organisation.",
+    what: "Each `mailto:` sink whose recipient domain is a personal mailbox provider, or outside the organisation. Addresses are compared in normal form (no padding, invisible or full-width characters, see MV-SCHEMA-005) and domains ignoring case.",
     why: "Personal email is a disallowed sink in Micro Apps, Macro Risk: mail to a personal mailbox leaves every control the organisation has.",
     example: "external_sinks: [mailto:jane.doe@gmail.com]",
     fix: "Mail a shared mailbox under the organisation's domain, or store the data in an approved sink.",
@@ -35,7 +35,9 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             })
             .collect();
         for addr in decoded.split(',') {
-            match email_domain(addr) {
+            // In normal form: `jane@ｇｍａｉｌ.com` and `jane@gmail.com\u{ad}` are gmail.com.
+            let addr = crate::normalise::normalise(addr);
+            match email_domain(&addr) {
                 Some(d) if super::matching::is_personal_domain(cx.policy, d) => {
                     out.at(
                         s.raw,
