@@ -29,6 +29,8 @@ mod oauth_cc_public;
 pub(crate) mod oauth_client;
 mod oauth_grant_mismatch;
 mod oauth_implicit;
+mod oauth_jwks_private;
+mod oauth_jwks_uri_https;
 mod oauth_native_secret;
 mod oauth_password;
 mod oauth_pkce_confidential;
@@ -44,6 +46,7 @@ mod oauth_redirect_ip;
 mod oauth_redirect_localhost;
 mod oauth_redirect_malformed;
 mod oauth_redirect_missing;
+mod oauth_redirect_oob;
 mod oauth_redirect_open;
 mod oauth_redirect_private_scheme;
 mod oauth_redirect_scheme;
@@ -212,6 +215,9 @@ pub static RULES: &[&Rule] = &[
     &oauth_redirect_duplicate::RULE,
     &oauth_redirect_count::RULE,
     &oauth_redirect_missing::RULE,
+    &oauth_redirect_oob::RULE,
+    &oauth_jwks_uri_https::RULE,
+    &oauth_jwks_private::RULE,
 ];
 
 /// Retired rule IDs: never reused.
