@@ -27,8 +27,10 @@ mod oauth_access_lifetime;
 mod oauth_auth_method;
 mod oauth_cc_public;
 pub(crate) mod oauth_client;
+mod oauth_client_uri;
 mod oauth_grant_mismatch;
 mod oauth_implicit;
+mod oauth_jose_alg;
 mod oauth_jwks_private;
 mod oauth_jwks_uri_https;
 mod oauth_native_secret;
@@ -55,6 +57,7 @@ mod oauth_redirect_wildcard;
 mod oauth_refresh_lifetime;
 mod oauth_refresh_need;
 mod oauth_refresh_rotation;
+mod oauth_response_mode;
 mod oauth_shared_secret;
 mod oauth_unknown_value;
 mod owner_missing;
@@ -218,6 +221,9 @@ pub static RULES: &[&Rule] = &[
     &oauth_redirect_oob::RULE,
     &oauth_jwks_uri_https::RULE,
     &oauth_jwks_private::RULE,
+    &oauth_response_mode::RULE,
+    &oauth_jose_alg::RULE,
+    &oauth_client_uri::RULE,
 ];
 
 /// Retired rule IDs: never reused.

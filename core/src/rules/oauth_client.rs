@@ -77,6 +77,23 @@ pub(crate) fn public_reason(c: &Client) -> &'static str {
     }
 }
 
+/// How the client's tokens are sender-constrained, if it declares so: `dpop`
+/// (`dpop_bound_access_tokens: true`, RFC 9449 §5.2) or `mtls`
+/// (`tls_client_certificate_bound_access_tokens: true`, RFC 8705 §3.4).
+pub(crate) fn sender_constrained(c: &Client) -> Option<&'static str> {
+    if c.dpop_bound_access_tokens.as_ref().is_some_and(|b| b.value) {
+        Some("dpop")
+    } else if c
+        .tls_client_certificate_bound_access_tokens
+        .as_ref()
+        .is_some_and(|b| b.value)
+    {
+        Some("mtls")
+    } else {
+        None
+    }
+}
+
 /// The declared grant items (empty when absent).
 pub(crate) fn grant_items(c: &Client) -> &[Sp<String>] {
     c.grant_types.as_ref().map_or(&[], |g| g.value.as_slice())
