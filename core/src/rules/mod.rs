@@ -51,6 +51,7 @@ mod oauth_redirect_missing;
 mod oauth_redirect_oob;
 mod oauth_redirect_open;
 mod oauth_redirect_private_scheme;
+mod oauth_redirect_private_scheme_authority;
 mod oauth_redirect_scheme;
 mod oauth_redirect_scheme_owner;
 mod oauth_redirect_wildcard;
@@ -224,6 +225,7 @@ pub static RULES: &[&Rule] = &[
     &oauth_response_mode::RULE,
     &oauth_jose_alg::RULE,
     &oauth_client_uri::RULE,
+    &oauth_redirect_private_scheme_authority::RULE,
 ];
 
 /// Retired rule IDs: never reused.
