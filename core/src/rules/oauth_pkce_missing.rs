@@ -34,7 +34,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let r = match (&c.token_endpoint_auth_method, &c.application_type) {
         (Some(m), _) if oc::auth_none(c) => out.at(m, msg),
         (_, Some(t)) => out.at(t, msg),
-        _ => out.report(&c.path, Some(c.line), msg),
+        _ => out.report(&oc::field(c, "code_challenge_method"), Some(c.line), msg),
     };
     r.fix(
         "add",

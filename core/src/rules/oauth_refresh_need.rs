@@ -67,10 +67,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {
         return;
     }
-    out.at(
-        g,
-        "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work",
-    );
+    // A registration request has no `purpose`: only the scope can justify the grant.
+    let msg = if cx.dcr {
+        "refresh tokens enabled, but the request's `scope` has no offline scope (`offline_access`)"
+    } else {
+        "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work"
+    };
+    out.at(g, msg);
 }
 
 #[cfg(test)]
