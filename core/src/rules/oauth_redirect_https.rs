@@ -18,7 +18,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §2.6 (no cleartext http)",
         "RFC 8252 §7.3 (loopback http for native apps only), §8.3",
         "OAuth 2.1 draft §2.3 (redirect URI registration)",
-        "the seed: exact https redirect URIs",
+        "Micro Apps, Macro Risk (2026): exact https redirect URIs",
     ],
     check,
 };

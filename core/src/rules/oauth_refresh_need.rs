@@ -9,11 +9,11 @@ pub static RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "refresh tokens are enabled but the app states no need to work while the user is away",
     what: "The `refresh_token` grant when the app requests no offline scope (`offline_access` or a policy scope with `offline: true`) and its `purpose` mentions no background work (offline, background, scheduled, nightly, daily, weekly, periodic, sync, batch, cron, unattended). Advice only: a heuristic over free text. The reverse (offline scope without the grant) is MV-SCOPE-007.",
-    why: "Micro apps are used interactively; when the access token expires the user can sign in again silently through the SSO session. Every refresh token is one more long-lived credential to leak, so the seed asks to disable them unless strictly necessary.",
+    why: "Micro apps are used interactively; when the access token expires the user can sign in again silently through the SSO session. Every refresh token is one more long-lived credential to leak, so Micro Apps, Macro Risk (2026) asks to disable them unless strictly necessary.",
     example: "purpose: fill in onboarding checklists\nclient:\n  grant_types: [authorization_code, refresh_token]",
     fix: "Drop the `refresh_token` grant, or request `offline_access` and say in `purpose` what runs while the user is away.",
     references: &[
-        "the seed: disable refresh tokens for micro apps unless strictly necessary",
+        "Micro Apps, Macro Risk (2026): disable refresh tokens for micro apps unless strictly necessary",
         "OpenID Connect Core 1.0 §11 (offline access)",
         "RFC 9700 §4.14",
     ],
