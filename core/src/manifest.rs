@@ -402,8 +402,9 @@ impl Cx {
         }
     }
 
-    /// The inline `jwks`: `{keys: [ {kty, ...}, ... ]}`. Only the names of private key
-    /// members are kept; a wrong shape is a wrong-type issue.
+    /// The inline `jwks`: `{keys: [ {kty, ...}, ... ]}`, or the same JSON text in a string
+    /// (some servers accept it so). Only the names of private key members are kept; a shape
+    /// that cannot be read is a wrong-type issue.
     fn jwks(&mut self, c: &Node, p: &str) -> Option<Jwks> {
         let node = c.get("jwks")?;
         let jp = child(p, "jwks");
@@ -413,38 +414,63 @@ impl Cx {
             line: node.line,
         };
         match &node.value {
-            Value::Map(_) => {}
+            Value::Map(_) => self.jwk_set(node, &jp, true, &mut out),
             Value::Null => return None,
-            _ => {
-                self.wrong(node, &jp, "a JWK Set (`{keys: [...]}`)");
-                return None;
-            }
+            Value::Str(text) => match crate::yaml::parse(text, crate::yaml::Limits::MANIFEST) {
+                // Pointers cannot address the inside of a string: members point at `jwks`.
+                Ok(inner) if matches!(inner.value, Value::Map(_)) => {
+                    let line = node.line;
+                    let before = out.private_members.len();
+                    self.jwk_set(&inner, &jp, false, &mut out);
+                    for m in out.private_members.iter_mut().skip(before) {
+                        m.line = line;
+                    }
+                }
+                _ => self.wrong(node, &jp, "a JWK Set (`{keys: [...]}`)"),
+            },
+            _ => self.wrong(node, &jp, "a JWK Set (`{keys: [...]}`)"),
         }
-        let Some(keys) = node.get("keys") else {
-            return Some(out);
+        Some(out)
+    }
+
+    /// The private members of the keys of a JWK Set. `addressable`: the set is part of the
+    /// document, so members get their own pointers (else they all point at `jwks`).
+    fn jwk_set(&mut self, set: &Node, jp: &str, addressable: bool, out: &mut Jwks) {
+        let Some(keys) = set.get("keys") else {
+            return;
         };
-        let kp = child(&jp, "keys");
+        let kp = child(jp, "keys");
         let Value::Seq(items) = &keys.value else {
-            self.wrong(keys, &kp, "a list of JWKs");
-            return Some(out);
+            let at = if addressable { kp.as_str() } else { jp };
+            self.wrong(keys, at, "a list of JWKs");
+            return;
         };
         for (i, key) in items.iter().enumerate() {
             let ip = index(&kp, i);
             let Value::Map(members) = &key.value else {
-                self.wrong(key, &ip, "a JWK (a mapping)");
+                let at = if addressable { ip.as_str() } else { jp };
+                self.wrong(key, at, "a JWK (a mapping)");
                 continue;
             };
             for (k, _) in members {
-                if PRIVATE_JWK_MEMBERS.contains(&k.name.as_str()) {
+                // Member names are case-sensitive (RFC 7517 §4), but a `D` is read as the
+                // private key it would be by a lenient library: fail closed.
+                if PRIVATE_JWK_MEMBERS
+                    .iter()
+                    .any(|m| k.name.trim().eq_ignore_ascii_case(m))
+                {
                     out.private_members.push(Sp {
                         value: k.name.clone(),
-                        path: child(&ip, &k.name),
+                        path: if addressable {
+                            child(&ip, &k.name)
+                        } else {
+                            jp.to_string()
+                        },
                         line: k.line,
                     });
                 }
             }
         }
-        Some(out)
     }
 }
 
