@@ -105,6 +105,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::super::oauth_client::testing::{fix_value, manifest, of, vet, vet_dcr};
 
     fn alg(field: &str, value: &str) -> usize {

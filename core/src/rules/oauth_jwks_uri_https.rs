@@ -73,7 +73,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::super::oauth_client::testing::{fix_value, manifest, of, vet, vet_dcr};
 
     fn jwks_uri(v: &str) -> Vec<(String, String)> {

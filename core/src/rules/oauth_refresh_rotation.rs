@@ -63,6 +63,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::super::oauth_client::testing::{manifest, of, vet, vet_dcr};
 
     const PUBLIC: &str = "  token_endpoint_auth_method: none\n  code_challenge_method: S256\n  redirect_uris: [https://apps.example.com/cb]\n  grant_types: [authorization_code, refresh_token]\n";

@@ -66,6 +66,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::super::oauth_client::testing::{fix_value, manifest, of, vet};
 
     fn modes(list: &str) -> Vec<(String, String)> {
