@@ -277,6 +277,9 @@ pub(crate) fn is_out_of_band(text: &str) -> bool {
     OUT_OF_BAND.iter().any(|o| cleaned.eq_ignore_ascii_case(o))
 }
 
+/// Not inlined: one copy serves the redirect, `jwks_uri` and other client URI rules (the
+/// component's size).
+#[inline(never)]
 pub(crate) fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     let text = raw.value.trim();
     if is_out_of_band(text) {
