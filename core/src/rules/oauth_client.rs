@@ -22,6 +22,19 @@ pub(crate) fn field(c: &Client, name: &str) -> String {
     format!("{}/{name}", c.path)
 }
 
+/// The raw node of a client field (`/client/x`, or `/x` in a DCR request), to see what a
+/// field holds when the model could not read it (a wrong type is then also MV-SCHEMA-002).
+pub(crate) fn raw_field<'a>(cx: &Ctx<'a>, name: &str) -> Option<&'a crate::yaml::Node> {
+    let section = if cx.dcr {
+        cx.root
+    } else {
+        cx.root.get("client")?
+    };
+    section
+        .get(name)
+        .filter(|n| !matches!(n.value, crate::yaml::Value::Null))
+}
+
 /// `token_endpoint_auth_method` when absent (RFC 7591 §2).
 pub(crate) const DEFAULT_AUTH: &str = "client_secret_basic";
 

@@ -51,6 +51,18 @@ const JWE: &[&str] = &[
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let Some(c) = oc::client(cx) else { return };
+    // A field present but not a string (a list, a number): not understood.
+    for field in crate::manifest::ALG_FIELDS {
+        if let Some(node) = oc::raw_field(cx, field)
+            && node.as_str().is_none()
+        {
+            out.report(
+                &oc::field(c, field),
+                Some(node.line),
+                format!("`{field}` is not an algorithm name: it cannot be vetted"),
+            );
+        }
+    }
     for a in &c.algs {
         let field = a.path.rsplit('/').next().unwrap_or("");
         let signing = field.ends_with("_signed_response_alg") || field.ends_with("_signing_alg");

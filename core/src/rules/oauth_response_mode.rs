@@ -34,6 +34,14 @@ const MODES: &[&str] = &[
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let Some(c) = oc::client(cx) else { return };
     let Some(modes) = &c.response_modes else {
+        // Present but not a list of strings (`response_modes: fragment`): not understood.
+        if let Some(node) = oc::raw_field(cx, "response_modes") {
+            out.report(
+                &oc::field(c, "response_modes"),
+                Some(node.line),
+                "`response_modes` is not a list of response modes: it cannot be vetted",
+            );
+        }
         return;
     };
     for m in &modes.value {
@@ -92,6 +100,10 @@ mod tests {
                 "/client/response_modes/4"
             ]
         );
+        // A wrong type blocks as well (and is MV-SCHEMA-002).
+        let f = modes("fragment");
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].0, "/client/response_modes");
         let all = vet(&manifest("  response_modes: [fragment]\n"));
         assert_eq!(
             fix_value(&all, "MV-OAUTH-034"),
