@@ -88,3 +88,46 @@ fn missing_client_fields_are_pointed_at_by_their_key() {
         .collect();
     assert_eq!(pkce, ["/client/code_challenge_method"]);
 }
+
+#[test]
+fn scope_fixes_of_a_dcr_request_rewrite_the_scope_string() {
+    let policy = Policy::builtin().unwrap();
+    let v = policy
+        .vet_kind(
+            InputKind::Dcr,
+            r#"{"redirect_uris":["https://apps.example.com/cb"],"scope":"openid admin  offline_access"}"#,
+        )
+        .unwrap();
+    let fix = |rule: &str| {
+        let f = v.findings.iter().find(|f| f.rule == rule).unwrap();
+        let x = f.fix.as_ref().unwrap();
+        (x.op, x.path.clone(), x.value.clone())
+    };
+    // Removing `/scope` would drop every scope: the fix is the string without the one.
+    assert_eq!(
+        fix("MV-SCOPE-001"),
+        (
+            "replace",
+            "/scope".to_string(),
+            Some(serde_json::json!("openid offline_access"))
+        )
+    );
+    assert_eq!(
+        fix("MV-SCOPE-007"),
+        (
+            "replace",
+            "/scope".to_string(),
+            Some(serde_json::json!("openid admin"))
+        )
+    );
+    // A manifest's scopes are list items: removed one by one.
+    let m = "name: t\nowner: it@example.com\npurpose: test the client rules\noauth_scopes: [openid, admin]\n";
+    let v = policy.vet_kind(InputKind::Manifest, m).unwrap();
+    let f = v
+        .findings
+        .iter()
+        .find(|f| f.rule == "MV-SCOPE-001")
+        .unwrap();
+    let x = f.fix.as_ref().unwrap();
+    assert_eq!((x.op, x.path.as_str()), ("remove", "/oauth_scopes/1"));
+}

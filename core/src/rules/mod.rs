@@ -509,6 +509,35 @@ impl Reported<'_> {
     }
 }
 
+impl Reported<'_> {
+    /// Attach the fix that removes scope `s` (`with: None`) or replaces it by `with`. In a
+    /// manifest each scope is an item of `oauth_scopes`; in a DCR request every scope shares
+    /// the one space-separated `scope` string (RFC 7591 §2), so the fix replaces that string
+    /// (removing the whole member would drop every other scope).
+    pub(crate) fn scope_fix(self, cx: &Ctx<'_>, s: &Sp<String>, with: Option<&str>) {
+        let description = match with {
+            Some(w) => format!("replace `{}` with `{w}`", s.value),
+            None => format!("remove scope `{}`", s.value),
+        };
+        if !cx.dcr {
+            match with {
+                Some(w) => self.fix("replace", &s.path, Some(json!(w)), description),
+                None => self.fix("remove", &s.path, None, description),
+            }
+            return;
+        }
+        let mut rest: Vec<&str> = Vec::new();
+        for (item, _) in &cx.scopes {
+            if std::ptr::eq(*item, s) {
+                rest.extend(with);
+            } else {
+                rest.push(&item.value);
+            }
+        }
+        self.fix("replace", &s.path, Some(json!(rest.join(" "))), description);
+    }
+}
+
 /// Run every enabled rule.
 pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
     let mut findings = Vec::with_capacity(16);
