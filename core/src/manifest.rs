@@ -58,9 +58,55 @@ pub struct Client {
     pub client_id: Option<Sp<String>>,
     pub client_name: Option<Sp<String>>,
     pub jwks_uri: Option<Sp<String>>,
+    /// The inline `jwks`, as far as it matters here: the private key members of its keys.
+    pub jwks: Option<Jwks>,
+    /// Other URIs the client registers (OIDC Registration §2, RP-Initiated Logout §3.1).
+    pub post_logout_redirect_uris: Option<Sp<Vec<Sp<String>>>>,
+    pub request_uris: Option<Sp<Vec<Sp<String>>>>,
+    pub sector_identifier_uri: Option<Sp<String>>,
+    pub initiate_login_uri: Option<Sp<String>>,
+    /// `response_modes` (OAuth 2.0 Multiple Response Type Encoding Practices, JARM).
+    pub response_modes: Option<Sp<Vec<Sp<String>>>>,
+    /// JOSE algorithm metadata (`*_signed_response_alg`, `*_signing_alg`,
+    /// `*_encrypted_response_alg`, `*_encryption_alg`), in [`ALG_FIELDS`] order.
+    pub algs: Vec<Sp<String>>,
+    /// Sender-constrained tokens: RFC 9449 §5.2, RFC 8705 §3.4.
+    pub dpop_bound_access_tokens: Option<Sp<bool>>,
+    pub tls_client_certificate_bound_access_tokens: Option<Sp<bool>>,
     pub path: String,
     pub line: u32,
 }
+
+/// An inline JWK Set (RFC 7517 §5), reduced to what the rules look at.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Jwks {
+    /// Private key members (`d`, `p`, `q`, `dp`, `dq`, `qi`, `oth`, `k`) found in its keys:
+    /// the member name at its path (the value is never kept).
+    pub private_members: Vec<Sp<String>>,
+    pub path: String,
+    pub line: u32,
+}
+
+/// JWK members that hold private or symmetric key material (RFC 7518 §6.2.2, §6.3.2,
+/// §6.4.1; RFC 8037 §2).
+pub const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// Client metadata that names a JOSE algorithm (OIDC Registration §2, RFC 7591 §2,
+/// JARM §3, RFC 9101 §10.5): signing algorithms first, then key-management (encryption)
+/// algorithms.
+pub const ALG_FIELDS: &[&str] = &[
+    "id_token_signed_response_alg",
+    "userinfo_signed_response_alg",
+    "request_object_signing_alg",
+    "token_endpoint_auth_signing_alg",
+    "authorization_signed_response_alg",
+    "introspection_signed_response_alg",
+    "id_token_encrypted_response_alg",
+    "userinfo_encrypted_response_alg",
+    "request_object_encryption_alg",
+    "authorization_encrypted_response_alg",
+    "introspection_encrypted_response_alg",
+];
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Instrumentation {
@@ -231,6 +277,24 @@ pub const CLIENT_FIELDS: &[&str] = &[
     "client_name",
     "jwks_uri",
     "jwks",
+    "post_logout_redirect_uris",
+    "request_uris",
+    "sector_identifier_uri",
+    "initiate_login_uri",
+    "response_modes",
+    "id_token_signed_response_alg",
+    "userinfo_signed_response_alg",
+    "request_object_signing_alg",
+    "token_endpoint_auth_signing_alg",
+    "authorization_signed_response_alg",
+    "introspection_signed_response_alg",
+    "id_token_encrypted_response_alg",
+    "userinfo_encrypted_response_alg",
+    "request_object_encryption_alg",
+    "authorization_encrypted_response_alg",
+    "introspection_encrypted_response_alg",
+    "dpop_bound_access_tokens",
+    "tls_client_certificate_bound_access_tokens",
 ];
 const INSTR_FIELDS: &[&str] = &["audit_log", "contact"];
 
@@ -549,8 +613,95 @@ impl Cx {
             client_id: self.string(c, p, "client_id"),
             client_name: self.string(c, p, "client_name"),
             jwks_uri: self.string(c, p, "jwks_uri"),
+            jwks: self.jwks(c, p),
+            post_logout_redirect_uris: self.strings(c, p, "post_logout_redirect_uris"),
+            request_uris: self.strings(c, p, "request_uris"),
+            sector_identifier_uri: self.string(c, p, "sector_identifier_uri"),
+            initiate_login_uri: self.string(c, p, "initiate_login_uri"),
+            response_modes: self.strings(c, p, "response_modes"),
+            algs: ALG_FIELDS
+                .iter()
+                .filter_map(|k| self.string(c, p, k))
+                .collect(),
+            dpop_bound_access_tokens: self.boolean(c, p, "dpop_bound_access_tokens"),
+            tls_client_certificate_bound_access_tokens: self.boolean(
+                c,
+                p,
+                "tls_client_certificate_bound_access_tokens",
+            ),
             path: p.to_string(),
             line: c.line,
+        }
+    }
+
+    /// The inline `jwks`: `{keys: [ {kty, ...}, ... ]}`, or the same JSON text in a string
+    /// (some servers accept it so). Only the names of private key members are kept; a shape
+    /// that cannot be read is a wrong-type issue.
+    fn jwks(&mut self, c: &Node, p: &str) -> Option<Jwks> {
+        let node = c.get("jwks")?;
+        let jp = child(p, "jwks");
+        let mut out = Jwks {
+            private_members: Vec::new(),
+            path: jp.clone(),
+            line: node.line,
+        };
+        match &node.value {
+            Value::Map(_) => self.jwk_set(node, &jp, true, &mut out),
+            Value::Null => return None,
+            Value::Str(text) => match crate::yaml::parse(text, crate::yaml::Limits::MANIFEST) {
+                // Pointers cannot address the inside of a string: members point at `jwks`.
+                Ok(inner) if matches!(inner.value, Value::Map(_)) => {
+                    let line = node.line;
+                    let before = out.private_members.len();
+                    self.jwk_set(&inner, &jp, false, &mut out);
+                    for m in out.private_members.iter_mut().skip(before) {
+                        m.line = line;
+                    }
+                }
+                _ => self.wrong(node, &jp, "a JWK Set (`{keys: [...]}`)"),
+            },
+            _ => self.wrong(node, &jp, "a JWK Set (`{keys: [...]}`)"),
+        }
+        Some(out)
+    }
+
+    /// The private members of the keys of a JWK Set. `addressable`: the set is part of the
+    /// document, so members get their own pointers (else they all point at `jwks`).
+    fn jwk_set(&mut self, set: &Node, jp: &str, addressable: bool, out: &mut Jwks) {
+        let Some(keys) = set.get("keys") else {
+            return;
+        };
+        let kp = child(jp, "keys");
+        let Value::Seq(items) = &keys.value else {
+            let at = if addressable { kp.as_str() } else { jp };
+            self.wrong(keys, at, "a list of JWKs");
+            return;
+        };
+        for (i, key) in items.iter().enumerate() {
+            let ip = index(&kp, i);
+            let Value::Map(members) = &key.value else {
+                let at = if addressable { ip.as_str() } else { jp };
+                self.wrong(key, at, "a JWK (a mapping)");
+                continue;
+            };
+            for (k, _) in members {
+                // Member names are case-sensitive (RFC 7517 §4), but a `D` is read as the
+                // private key it would be by a lenient library: fail closed.
+                if PRIVATE_JWK_MEMBERS
+                    .iter()
+                    .any(|m| k.name.trim().eq_ignore_ascii_case(m))
+                {
+                    out.private_members.push(Sp {
+                        value: k.name.clone(),
+                        path: if addressable {
+                            child(&ip, &k.name)
+                        } else {
+                            jp.to_string()
+                        },
+                        line: k.line,
+                    });
+                }
+            }
         }
     }
 }

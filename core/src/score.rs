@@ -428,13 +428,29 @@ fn client_controls(cx: &Ctx<'_>, out: &mut Vec<Control>) {
             .refresh_token_ttl_days
             .as_ref()
             .map_or(max, |t| t.value.min(max).max(0));
+        // RFC 9700 §4.14.2: rotated or sender-constrained. A client that declares bound
+        // tokens (RFC 9449 §5, RFC 8705 §4) need not rotate, unless it says it does.
+        let bound = oc::sender_constrained(c);
+        let rotation =
+            bound.is_none() || c.refresh_token_rotation.as_ref().is_some_and(|r| r.value);
+        let value = match bound {
+            Some(b) => json!({ "rotation": rotation, "sender_constrained": b, "max_days": days }),
+            None => json!({ "rotation": true, "max_days": days }),
+        };
         out.push(Control {
             control: "refresh_token",
-            value: json!({ "rotation": true, "max_days": days }),
+            value,
             reason: {
                 use crate::yaml::push_i64;
                 let mut reason = String::with_capacity(112);
-                reason.push_str("refresh tokens are one-time use (rotated) and expire within ");
+                reason.push_str(match (bound, rotation) {
+                    (Some("dpop"), false) => "refresh tokens are bound to the client's DPoP key (RFC 9449 §5)",
+                    (Some(_), false) => "refresh tokens are bound to the client's TLS certificate (RFC 8705 §4)",
+                    (Some("dpop"), true) => "refresh tokens are bound to the client's DPoP key and one-time use (rotated)",
+                    (Some(_), true) => "refresh tokens are bound to the client's TLS certificate and one-time use (rotated)",
+                    (None, _) => "refresh tokens are one-time use (rotated)",
+                });
+                reason.push_str(" and expire within ");
                 push_i64(&mut reason, days);
                 reason.push_str(" days (RFC 9700 §4.14; policy max ");
                 push_i64(&mut reason, max);

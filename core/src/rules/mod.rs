@@ -27,8 +27,12 @@ mod oauth_access_lifetime;
 mod oauth_auth_method;
 mod oauth_cc_public;
 pub(crate) mod oauth_client;
+mod oauth_client_uri;
 mod oauth_grant_mismatch;
 mod oauth_implicit;
+mod oauth_jose_alg;
+mod oauth_jwks_private;
+mod oauth_jwks_uri_https;
 mod oauth_native_secret;
 mod oauth_password;
 mod oauth_pkce_confidential;
@@ -44,14 +48,17 @@ mod oauth_redirect_ip;
 mod oauth_redirect_localhost;
 mod oauth_redirect_malformed;
 mod oauth_redirect_missing;
+mod oauth_redirect_oob;
 mod oauth_redirect_open;
 mod oauth_redirect_private_scheme;
+mod oauth_redirect_private_scheme_authority;
 mod oauth_redirect_scheme;
 mod oauth_redirect_scheme_owner;
 mod oauth_redirect_wildcard;
 mod oauth_refresh_lifetime;
 mod oauth_refresh_need;
 mod oauth_refresh_rotation;
+mod oauth_response_mode;
 mod oauth_shared_secret;
 mod oauth_unknown_value;
 mod owner_missing;
@@ -220,6 +227,13 @@ pub static RULES: &[&Rule] = &[
     &oauth_redirect_duplicate::RULE,
     &oauth_redirect_count::RULE,
     &oauth_redirect_missing::RULE,
+    &oauth_redirect_oob::RULE,
+    &oauth_jwks_uri_https::RULE,
+    &oauth_jwks_private::RULE,
+    &oauth_response_mode::RULE,
+    &oauth_jose_alg::RULE,
+    &oauth_client_uri::RULE,
+    &oauth_redirect_private_scheme_authority::RULE,
 ];
 
 /// Retired rule IDs: never reused.
@@ -500,6 +514,35 @@ impl Reported<'_> {
                 description: description.into(),
             });
         }
+    }
+}
+
+impl Reported<'_> {
+    /// Attach the fix that removes scope `s` (`with: None`) or replaces it by `with`. In a
+    /// manifest each scope is an item of `oauth_scopes`; in a DCR request every scope shares
+    /// the one space-separated `scope` string (RFC 7591 §2), so the fix replaces that string
+    /// (removing the whole member would drop every other scope).
+    pub(crate) fn scope_fix(self, cx: &Ctx<'_>, s: &Sp<String>, with: Option<&str>) {
+        let description = match with {
+            Some(w) => format!("replace `{}` with `{w}`", s.value),
+            None => format!("remove scope `{}`", s.value),
+        };
+        if !cx.dcr {
+            match with {
+                Some(w) => self.fix("replace", &s.path, Some(json!(w)), description),
+                None => self.fix("remove", &s.path, None, description),
+            }
+            return;
+        }
+        let mut rest: Vec<&str> = Vec::new();
+        for (item, _) in &cx.scopes {
+            if std::ptr::eq(*item, s) {
+                rest.extend(with);
+            } else {
+                rest.push(&item.value);
+            }
+        }
+        self.fix("replace", &s.path, Some(json!(rest.join(" "))), description);
     }
 }
 

@@ -48,7 +48,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         }
         None => {
             out.report(
-                &c.path,
+                &oc::field(c, "token_endpoint_auth_method"),
                 Some(c.line),
                 format!("no `token_endpoint_auth_method`: the default `{method}` is not allowed by the policy (allowed: {list})"),
             );

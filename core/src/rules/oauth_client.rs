@@ -22,6 +22,19 @@ pub(crate) fn field(c: &Client, name: &str) -> String {
     format!("{}/{name}", c.path)
 }
 
+/// The raw node of a client field (`/client/x`, or `/x` in a DCR request), to see what a
+/// field holds when the model could not read it (a wrong type is then also MV-SCHEMA-002).
+pub(crate) fn raw_field<'a>(cx: &Ctx<'a>, name: &str) -> Option<&'a crate::yaml::Node> {
+    let section = if cx.dcr {
+        cx.root
+    } else {
+        cx.root.get("client")?
+    };
+    section
+        .get(name)
+        .filter(|n| !matches!(n.value, crate::yaml::Value::Null))
+}
+
 /// `token_endpoint_auth_method` when absent (RFC 7591 §2).
 pub(crate) const DEFAULT_AUTH: &str = "client_secret_basic";
 
@@ -74,6 +87,23 @@ pub(crate) fn public_reason(c: &Client) -> &'static str {
         "public client (`token_endpoint_auth_method: none`)"
     } else {
         "native app (a public client, RFC 8252 §8.4)"
+    }
+}
+
+/// How the client's tokens are sender-constrained, if it declares so: `dpop`
+/// (`dpop_bound_access_tokens: true`, RFC 9449 §5.2) or `mtls`
+/// (`tls_client_certificate_bound_access_tokens: true`, RFC 8705 §3.4).
+pub(crate) fn sender_constrained(c: &Client) -> Option<&'static str> {
+    if c.dpop_bound_access_tokens.as_ref().is_some_and(|b| b.value) {
+        Some("dpop")
+    } else if c
+        .tls_client_certificate_bound_access_tokens
+        .as_ref()
+        .is_some_and(|b| b.value)
+    {
+        Some("mtls")
+    } else {
+        None
     }
 }
 
@@ -152,6 +182,9 @@ pub(crate) const DANGEROUS_SCHEMES: &[&str] = &["javascript", "data", "file", "v
 /// A problem that makes every other check of the URI meaningless (one rule reports it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Hard {
+    /// `urn:ietf:wg:oauth:2.0:oob` (or `:auto`): not a redirect at all; the code is shown
+    /// to the user to copy (MV-OAUTH-031).
+    OutOfBand,
     /// `javascript:`, `data:`, `file:`, `vbscript:`, `blob:` (MV-OAUTH-017).
     DangerousScheme(String),
     /// A `*` anywhere in the raw text (MV-OAUTH-018).
@@ -240,8 +273,37 @@ fn raw_scheme(text: &str) -> Option<String> {
 /// case-insensitive (callers pass schemes `url` or `raw_scheme` already lowercased).
 pub(crate) use crate::idn::is_special;
 
-fn analyse(raw: &Sp<String>) -> Redirect<'_> {
+/// The out-of-band "redirect" values (Google's installed-app flow, RFC 6749 era clients),
+/// ASCII case-insensitive (URN namespace identifiers and `urn:` are, RFC 8141 §3.1).
+pub(crate) const OUT_OF_BAND: &[&str] = &[
+    "urn:ietf:wg:oauth:2.0:oob",
+    "urn:ietf:wg:oauth:2.0:oob:auto",
+];
+
+/// Whether a redirect value is an out-of-band value (see [`OUT_OF_BAND`]), whatever its case
+/// and surrounding whitespace, tabs or newlines inside.
+pub(crate) fn is_out_of_band(text: &str) -> bool {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    OUT_OF_BAND.iter().any(|o| cleaned.eq_ignore_ascii_case(o))
+}
+
+/// Not inlined: one copy serves the redirect, `jwks_uri` and other client URI rules (the
+/// component's size).
+#[inline(never)]
+pub(crate) fn analyse(raw: &Sp<String>) -> Redirect<'_> {
     let text = raw.value.trim();
+    if is_out_of_band(text) {
+        return Redirect {
+            raw,
+            text,
+            url: None,
+            hard: Some(Hard::OutOfBand),
+            canonical: None,
+        };
+    }
     // `url` parses ASCII hosts only (idna_adapter 1.0): Unicode hosts of http(s) URLs are
     // mapped to their A-label form first, or rejected when that cannot be done faithfully.
     let host = crate::idn::url_text(text);

@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Critical,
     summary: "the client uses the implicit flow (access tokens in the front channel)",
     what: "Each `response_types` value with a `token` component (`token`, `id_token token`, `code token`, `code id_token token`), and the `implicit` grant type.",
-    why: "The implicit flow returns access tokens in the URL fragment, where browser history, referrers, open redirectors and injected scripts can read them, and the token cannot be sender-constrained. RFC 9700 says clients SHOULD NOT use it and OAuth 2.1 removes it; Micro Apps, Macro Risk's fix is \"no implicit flow\".",
+    why: "The implicit flow returns access tokens in the URL fragment, where browser history, referrers, open redirectors and injected scripts can read them, and the token cannot be sender-constrained. RFC 9700 says clients SHOULD NOT use it and OAuth 2.1 removes it; the fix in Micro Apps, Macro Risk (2026) is \"no implicit flow\".",
     example: "client:\n  response_types: [token]\n  grant_types: [implicit]",
     fix: "Use the authorization code flow with PKCE: `response_types: [code]`, `grant_types: [authorization_code]`, `code_challenge_method: S256` (the fix rewrites the lists).",
     references: &[

@@ -43,7 +43,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         None => out
             .report(
-                &c.path,
+                &oc::field(c, "token_endpoint_auth_method"),
                 Some(c.line),
                 format!("native app has no `token_endpoint_auth_method`, so it defaults to `{method}`: a secret shipped in an app is no secret"),
             )

@@ -28,7 +28,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let msg = "confidential client uses the authorization code flow without PKCE (recommended against code injection)";
     let r = match oc::grant_item(c, "authorization_code") {
         Some(g) => out.at(g, msg),
-        None => out.report(&c.path, Some(c.line), msg),
+        None => out.report(&oc::field(c, "code_challenge_method"), Some(c.line), msg),
     };
     r.fix(
         "add",

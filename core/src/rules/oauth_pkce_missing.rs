@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::High,
     summary: "a public client runs the code flow without PKCE",
     what: "A public client (`token_endpoint_auth_method: none`, including browser apps, or `application_type: native`) with the `authorization_code` grant (the default) and no `code_challenge_method`. A DCR request cannot express PKCE (RFC 7591 has no such metadata), so for `--dcr` input the `pkce_required` control asks the authorization server to enforce it instead.",
-    why: "A public client cannot authenticate at the token endpoint, so a stolen or injected authorization code is as good as a token. PKCE binds the code to the client instance that asked for it. RFC 9700 says public clients MUST use PKCE; Micro Apps, Macro Risk's fix is PKCE S256 for public clients.",
+    why: "A public client cannot authenticate at the token endpoint, so a stolen or injected authorization code is as good as a token. PKCE binds the code to the client instance that asked for it. RFC 9700 says public clients MUST use PKCE; the fix in Micro Apps, Macro Risk (2026) is PKCE S256 for public clients.",
     example: "client:\n  token_endpoint_auth_method: none\n  grant_types: [authorization_code]",
     fix: "Add `code_challenge_method: S256` (the fix adds it) and send a fresh code verifier per request (`microvet pkce` makes one).",
     references: &[
@@ -34,7 +34,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let r = match (&c.token_endpoint_auth_method, &c.application_type) {
         (Some(m), _) if oc::auth_none(c) => out.at(m, msg),
         (_, Some(t)) => out.at(t, msg),
-        _ => out.report(&c.path, Some(c.line), msg),
+        _ => out.report(&oc::field(c, "code_challenge_method"), Some(c.line), msg),
     };
     r.fix(
         "add",

@@ -6,14 +6,14 @@ pub static RULE: Rule = Rule {
     id: "MV-OAUTH-025",
     name: "redirect-uri-private-scheme",
     category: Category::Oauth,
-    severity: Severity::Medium,
-    summary: "a native app's private-use URI scheme is not a reverse domain name or has an authority",
-    what: "For native apps, each redirect URI with a scheme other than `http`/`https`: the scheme must be a reverse domain name containing a dot (`com.example.app`), and the URI must have no authority (`com.example.app:/callback`, one slash; not `com.example.app://callback`).",
-    why: "Any app can register any scheme; a single-word scheme (`myapp:`) is claimed by the first app that asks, which then receives the authorization code. The reverse-domain convention ties the scheme to a domain the publisher controls, and the authority form is ambiguous across platforms.",
-    example: "client:\n  application_type: native\n  redirect_uris: [\"myapp://callback\", \"com.example.app://callback\"]",
-    fix: "Use `com.<your-domain-reversed>.<app>:/callback`; the fix rewrites `scheme://host/path` to `scheme:/host/path`.",
+    severity: Severity::High,
+    summary: "a native app's private-use URI scheme is not a reverse domain name",
+    what: "For native apps, each redirect URI with a scheme other than `http`/`https`: the scheme must be a reverse domain name, so it contains a dot (`com.example.app`). (The one-slash form is MV-OAUTH-037; a scheme outside the organisation's domains is MV-OAUTH-026; the out-of-band value is MV-OAUTH-031.)",
+    why: "RFC 8252 §7.1: apps MUST use a URI scheme based on a domain name under their control, in reverse order; \"a scheme such as `myapp` would not meet this requirement\". Any app can register any scheme, and a single-word scheme is claimed by whichever app asks the operating system first, which then receives the authorization code. A MUST of the native-app profile: high.",
+    example: "client:\n  application_type: native\n  redirect_uris: [\"myapp:/callback\"]",
+    fix: "Use `com.<your-domain-reversed>.<app>:/callback`, or a claimed https redirect (RFC 8252 §7.2).",
     references: &[
-        "RFC 8252 §7.1 (private-use URI scheme redirection), §8.4",
+        "RFC 8252 §7.1 (private-use URI scheme redirection: MUST be based on a domain name under the app's control), §8.6",
         "OAuth 2.1 draft §8 (native applications: private-use URI schemes)",
         "RFC 7595 §3.8 (reverse domain name schemes)",
     ],
@@ -28,43 +28,15 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for r in cx.redirects() {
         let Some(url) = r.sound() else { continue };
         let scheme = url.scheme();
-        if matches!(scheme, "http" | "https") {
+        if matches!(scheme, "http" | "https") || scheme.contains('.') {
             continue;
         }
-        let dotted = scheme.contains('.');
-        if !dotted {
-            out.at(
-                r.raw,
-                format!(
-                    "private-use scheme `{scheme}` is not a reverse domain name (e.g. `com.example.{scheme}`): any app can claim it"
-                ),
-            );
-        }
-        if url.has_authority() {
-            let rep = out.at(
-                r.raw,
-                format!(
-                    "redirect URI `{}` has an authority: private-use scheme URIs take one slash (`{scheme}:/path`)",
-                    r.raw.value
-                ),
-            );
-            if dotted {
-                let canonical = oc::canonical(url);
-                let rest = canonical
-                    .get(scheme.len() + 1..)
-                    .unwrap_or("")
-                    .trim_start_matches('/');
-                let fixed = format!("{scheme}:/{rest}");
-                if url::Url::parse(&fixed).is_ok_and(|u| !u.has_authority()) {
-                    rep.fix(
-                        "replace",
-                        &r.raw.path,
-                        Some(json!(fixed)),
-                        format!("use `{fixed}`"),
-                    );
-                }
-            }
-        }
+        out.at(
+            r.raw,
+            format!(
+                "private-use scheme `{scheme}` is not a reverse domain name (e.g. `com.example.{scheme}`): RFC 8252 §7.1 requires one, since any app can claim a single-word scheme"
+            ),
+        );
     }
 }
 
@@ -76,16 +48,24 @@ mod tests {
     #[test]
     fn reverse_domain_and_one_slash() {
         assert_eq!(uri("native", "myapp:/cb", "MV-OAUTH-025").len(), 1);
-        assert_eq!(uri("native", "myapp://cb", "MV-OAUTH-025").len(), 2);
+        assert_eq!(uri("native", "myapp://cb", "MV-OAUTH-025").len(), 1);
+        assert_eq!(uri("native", "myapp://cb", "MV-OAUTH-037").len(), 1);
         assert!(uri("native", "com.example.app:/cb", "MV-OAUTH-025").is_empty());
+        assert!(uri("native", "com.example.app:/cb", "MV-OAUTH-037").is_empty());
         let f = vet(&with_uris(
             "native",
             &["com.example.notes://callback/x?y=1"],
         ));
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-025").unwrap(),
+            fix_value(&f, "MV-OAUTH-037").unwrap(),
             serde_json::json!("com.example.notes:/callback/x?y=1")
         );
+        // RFC 8252 §7.1 grades: the reverse domain name is a MUST (high), the one-slash
+        // form a consequence of RFC 3986 §3.2 (medium).
+        let f = vet(&with_uris("native", &["myapp://cb"]));
+        let sev = |id: &str| f.iter().find(|x| x.rule == id).map(|x| x.severity.as_str());
+        assert_eq!(sev("MV-OAUTH-025"), Some("high"));
+        assert_eq!(sev("MV-OAUTH-037"), Some("medium"));
         // Web apps have no business with private schemes: that is MV-OAUTH-020.
         assert!(uri("web", "myapp:/cb", "MV-OAUTH-025").is_empty());
         assert_eq!(uri("web", "com.example.app:/cb", "MV-OAUTH-020").len(), 1);

@@ -8,8 +8,8 @@ pub static RULE: Rule = Rule {
     category: Category::Oauth,
     severity: Severity::High,
     summary: "refresh tokens live longer than the policy allows",
-    what: "`refresh_token_ttl_days` against the policy's `client.refresh_token_max_days` (30 in the default policy, Micro Apps, Macro Risk's playbook). When no lifetime is declared, the `refresh_token` control sets it.",
-    why: "A refresh token's lifetime is how long a leaked token keeps working and how long access survives the user's departure or the app's retirement. Micro Apps, Macro Risk's case study had refresh tokens living a year.",
+    what: "`refresh_token_ttl_days` against the policy's `client.refresh_token_max_days` (30 in the default policy, the playbook of Micro Apps, Macro Risk (2026)). When no lifetime is declared, the `refresh_token` control sets it.",
+    why: "A refresh token's lifetime is how long a leaked token keeps working and how long access survives the user's departure or the app's retirement. The case study of Micro Apps, Macro Risk (2026) had refresh tokens living a year.",
     example: "client:\n  grant_types: [authorization_code, refresh_token]\n  refresh_token_ttl_days: 365",
     fix: "Lower `refresh_token_ttl_days` to the policy maximum or less (the fix sets the maximum).",
     references: &[

@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Info,
     summary: "refresh tokens are enabled but the app states no need to work while the user is away",
     what: "The `refresh_token` grant when the app requests no offline scope (`offline_access` or a policy scope with `offline: true`) and its `purpose` mentions no background work (offline, background, scheduled, nightly, daily, weekly, periodic, sync, batch, cron, unattended). Advice only: a heuristic over free text. The reverse (offline scope without the grant) is MV-SCOPE-007.",
-    why: "Micro apps are used interactively; when the access token expires the user can sign in again silently through the SSO session. Every refresh token is one more long-lived credential to leak, so Micro Apps, Macro Risk asks to disable them unless strictly necessary.",
+    why: "Micro apps are used interactively; when the access token expires the user can sign in again silently through the SSO session. Every refresh token is one more long-lived credential to leak, so Micro Apps, Macro Risk (2026) asks to disable them unless strictly necessary.",
     example: "purpose: fill in onboarding checklists\nclient:\n  grant_types: [authorization_code, refresh_token]",
     fix: "Drop the `refresh_token` grant, or request `offline_access` and say in `purpose` what runs while the user is away.",
     references: &[
@@ -50,7 +50,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .as_ref()
         // Per-character lowercasing: the words are ASCII, so the context rule of
         // `str::to_lowercase` (final sigma) cannot change a match, and its tables stay out
-        // of the component. ASCII characters (the usual ones) are lowercased
+        // of the component (issue #6). ASCII characters (the usual ones) are lowercased
         // inline, into a string sized once: the same text.
         .map(|p| {
             let mut lower = String::with_capacity(p.value.len());
@@ -67,10 +67,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if OFFLINE_WORDS.iter().any(|w| purpose.contains(w)) {
         return;
     }
-    out.at(
-        g,
-        "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work",
-    );
+    // A registration request has no `purpose`: only the scope can justify the grant.
+    let msg = if cx.dcr {
+        "refresh tokens enabled, but the request's `scope` has no offline scope (`offline_access`)"
+    } else {
+        "refresh tokens enabled, but the app requests no offline scope and its purpose names no background work"
+    };
+    out.at(g, msg);
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ pub static RULE: Rule = Rule {
     severity: Severity::Low,
     summary: "the client authenticates with a shared secret where the policy prefers keys",
     what: "A confidential, non-native client whose effective `token_endpoint_auth_method` is `client_secret_basic` (the default), `client_secret_post` or `client_secret_jwt`, when the policy allows it but also allows an asymmetric method (`private_key_jwt`, `tls_client_auth`, `self_signed_tls_client_auth`). Advice: the method is permitted.",
-    why: "A shared secret lives in two places, is sent (or usable) on every request, and ends up in spreadsheets and tickets (Micro Apps, Macro Risk's case). Asymmetric client authentication keeps the private key with the client only; RFC 9700 recommends it.",
+    why: "A shared secret lives in two places, is sent (or usable) on every request, and ends up in spreadsheets and tickets (the case in Micro Apps, Macro Risk (2026)). Asymmetric client authentication keeps the private key with the client only; RFC 9700 recommends it.",
     example: "client:\n  token_endpoint_auth_method: client_secret_basic",
     fix: "Switch to `private_key_jwt` (publish the public key at `jwks_uri`) or mTLS. Whatever the method, keep any secret in the vault (a literal secret is MV-SECRET-001).",
     references: &[
@@ -46,7 +46,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         }
         None => {
             out.report(
-                &c.path,
+                &oc::field(c, "token_endpoint_auth_method"),
                 Some(c.line),
                 format!("no `token_endpoint_auth_method`: the default {msg}"),
             );

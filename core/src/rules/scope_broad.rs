@@ -51,12 +51,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 s,
                 format!("scope `{}` looks like a wildcard or admin scope", s.value),
             )
-            .fix(
-                "remove",
-                &s.path,
-                None,
-                format!("remove scope `{}`", s.value),
-            );
+            .scope_fix(cx, s, None);
         }
     }
 }

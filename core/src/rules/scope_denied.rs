@@ -43,12 +43,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for ((s, _), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
         if *denied {
             out.at(s, format!("scope `{}` is denied by policy", s.value))
-                .fix(
-                    "remove",
-                    &s.path,
-                    None,
-                    format!("remove scope `{}`", s.value),
-                );
+                .scope_fix(cx, s, None);
         }
     }
 }

@@ -32,7 +32,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     for (s, def) in &cx.scopes {
         if def.is_some_and(|d| d.offline) {
             out.at(s, format!("scope `{}` requests offline access but the client has no `refresh_token` grant", s.value))
-                .fix("remove", &s.path, None, format!("remove scope `{}`", s.value));
+                .scope_fix(cx, s, None);
         }
     }
 }

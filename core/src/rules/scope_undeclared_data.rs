@@ -44,12 +44,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                     def.grants.join(", ")
                 ),
             )
-            .fix(
-                "remove",
-                &s.path,
-                None,
-                format!("remove scope `{}`", s.value),
-            );
+            .scope_fix(cx, s, None);
         }
     }
 }

@@ -32,12 +32,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                         s.value
                     ),
                 )
-                .fix(
-                    "replace",
-                    &s.path,
-                    Some(json!(sug)),
-                    format!("replace `{}` with `{sug}`", s.value),
-                ),
+                .scope_fix(cx, s, Some(sug)),
             None => {
                 out.at(
                     s,

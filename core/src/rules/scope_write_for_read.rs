@@ -51,18 +51,8 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         );
         match &def.read_alternative {
-            Some(alt) => r.fix(
-                "replace",
-                &s.path,
-                Some(json!(alt)),
-                format!("replace `{}` with `{alt}`", s.value),
-            ),
-            None => r.fix(
-                "remove",
-                &s.path,
-                None,
-                format!("remove scope `{}`", s.value),
-            ),
+            Some(alt) => r.scope_fix(cx, s, Some(alt)),
+            None => r.scope_fix(cx, s, None),
         }
     }
 }

@@ -394,8 +394,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             &hit.path,
             Some(hit.line),
             format!(
-                "literal {} in the manifest (redacted); rotate it and move it to the vault",
-                hit.kind
+                "literal {} in the {} (redacted); rotate it and move it to the vault",
+                hit.kind,
+                if cx.dcr {
+                    "registration request"
+                } else {
+                    "manifest"
+                }
             ),
         );
         // A URL with a password keeps its URL: only the credentials go.
