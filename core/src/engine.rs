@@ -144,15 +144,17 @@ fn sorted_indices(len: usize, cmp: &dyn Fn(usize, usize) -> Ordering) -> Vec<usi
     order
 }
 
-/// Remove every secret string from everything the verdict says.
-fn redact(v: &mut Verdict, secrets: &[String]) {
-    if secrets.is_empty() {
+/// Remove every secret from everything the verdict says: `forms` are the secrets in every
+/// form an output could quote them ([`rules::secret_strings_of`]), matched ASCII
+/// case-insensitively in messages, fixes, paths, factors and controls.
+fn redact(v: &mut Verdict, forms: &[String]) {
+    if forms.is_empty() {
         return;
     }
     let scrub = |s: &mut String| {
-        for secret in secrets {
-            if s.contains(secret.as_str()) {
-                *s = s.replace(secret.as_str(), "[REDACTED]");
+        for form in forms {
+            if let Some(clean) = replace_ci(s, form) {
+                *s = clean;
             }
         }
     };
@@ -160,24 +162,65 @@ fn redact(v: &mut Verdict, secrets: &[String]) {
         match v {
             serde_json::Value::String(s) => scrub(s),
             serde_json::Value::Array(a) => a.iter_mut().for_each(|x| scrub_json(x, scrub)),
-            serde_json::Value::Object(o) => o.values_mut().for_each(|x| scrub_json(x, scrub)),
+            serde_json::Value::Object(o) => {
+                let keys: Vec<String> = o.keys().cloned().collect();
+                for k in keys {
+                    let mut clean = k.clone();
+                    scrub(&mut clean);
+                    if clean != k {
+                        if let Some(x) = o.shift_remove(&k) {
+                            o.insert(clean, x);
+                        }
+                    }
+                }
+                o.values_mut().for_each(|x| scrub_json(x, scrub));
+            }
             _ => {}
         }
     }
     for f in &mut v.findings {
         scrub(&mut f.message);
+        scrub(&mut f.path);
         if let Some(fix) = &mut f.fix {
             scrub(&mut fix.description);
+            scrub(&mut fix.path);
             if let Some(val) = &mut fix.value {
                 scrub_json(val, &scrub);
             }
         }
     }
     for f in &mut v.risk.factors {
+        scrub(&mut f.factor);
         scrub(&mut f.reason);
     }
     for c in &mut v.controls {
         scrub(&mut c.reason);
         scrub_json(&mut c.value, &scrub);
     }
+}
+
+/// `s` with every ASCII case-insensitive occurrence of `needle` replaced by `[REDACTED]`,
+/// or `None` when there is none.
+pub(crate) fn replace_ci(s: &str, needle: &str) -> Option<String> {
+    let (h, n) = (s.as_bytes(), needle.as_bytes());
+    let first = n.first()?;
+    let matches_at = |i: usize| h.get(i..i + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n));
+    let mut i = 0;
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    while i + n.len() <= h.len() {
+        let c = h.get(i).copied().unwrap_or(0);
+        if c.eq_ignore_ascii_case(first) && matches_at(i) && s.is_char_boundary(i) {
+            let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+            o.push_str(s.get(copied..i).unwrap_or(""));
+            o.push_str("[REDACTED]");
+            i += n.len();
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    let mut o = out?;
+    o.push_str(s.get(copied..).unwrap_or(""));
+    Some(o)
 }

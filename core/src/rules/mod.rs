@@ -547,17 +547,7 @@ pub fn secret_strings(root: &Node) -> Vec<String> {
 
 /// [`secret_strings`] of the secrets already found (see [`Ctx::secrets`]).
 pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
-    let mut out: Vec<String> = hits
-        .iter()
-        .flat_map(|h| std::iter::once(&h.secret).chain(&h.parts).cloned())
-        .filter(|s| s.chars().count() >= 4)
-        .collect();
-    // Longest first so a secret containing another is replaced whole.
-    crate::engine::stable_sort_by(&mut out, |a, b| {
-        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
-    });
-    out.dedup();
-    out
+    secret_literal::redaction_forms(hits)
 }
 
 #[cfg(test)]
