@@ -368,9 +368,15 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                             .at(line, col)
                         })?;
                         if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                            // A key that is a secret (MV-SECRET-001) is never quoted.
+                            let shown = if crate::rules::key_is_secret(&name) {
+                                "(a secret, redacted)".to_string()
+                            } else {
+                                format!("`{name}`")
+                            };
                             return Err(Error::new(
                             ErrorCode::Structure,
-                            format!("duplicate key `{name}` (first defined on line {})", first.line),
+                            format!("duplicate key {shown} (first defined on line {})", first.line),
                         )
                         .at(line, col)
                         .with_help("keep one of the two entries; YAML parsers disagree on which one wins"));

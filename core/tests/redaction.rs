@@ -81,3 +81,112 @@ expiry_days: 30
     );
     assert_eq!(v.decision.as_str(), "reject", "{json}");
 }
+
+/// Every form in which an output could show `secret`, lowercased (outputs are searched
+/// lowercased): as written, trimmed, percent-encoded (every non-alphanumeric byte, or only
+/// what URLs must encode) and percent-decoded.
+fn forms(secret: &str) -> Vec<String> {
+    use percent_encoding::{CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+    const URL: &percent_encoding::AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'#')
+        .add(b'?')
+        .add(b'{')
+        .add(b'}')
+        .add(b'^');
+    let trimmed = secret.trim();
+    let mut out = vec![secret.to_string(), trimmed.to_string()];
+    for set in [NON_ALPHANUMERIC, URL] {
+        out.push(utf8_percent_encode(trimmed, set).to_string());
+    }
+    out.push(percent_decode_str(trimmed).decode_utf8_lossy().into_owned());
+    out.into_iter()
+        .filter(|f| f.chars().count() >= 4)
+        .map(|f| f.to_lowercase())
+        .collect()
+}
+
+fn assert_not_shown(manifest: &str, secret: &str) -> microvet_core::Verdict {
+    let v = Policy::builtin().unwrap().vet(manifest).unwrap();
+    let json = v.to_json().to_lowercase();
+    for f in forms(secret) {
+        assert!(!json.contains(&f), "`{f}` shown:\n{json}");
+    }
+    assert!(
+        v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+        "not found:\n{json}"
+    );
+    v
+}
+
+const BASE: &str = "\
+owner: ops@example.com
+purpose: post notices
+data_access: []
+retention_days: 7
+oauth_scopes: [openid]
+expiry_days: 30
+instrumentation: { audit_log: \"siem://corp/micro-apps\", contact: \"ops@example.com\" }
+";
+
+/// A secret as the app's name: the slug fix (which lowercases the name and turns other
+/// characters into hyphens) does not carry it.
+#[test]
+fn lowercased_forms_are_redacted() {
+    for token in [
+        "AKIAABCDEFGHIJKLMNOP",
+        "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    ] {
+        let slug = token.to_lowercase().replace('_', "-");
+        for name in [token.to_string(), format!("Sync {token} App")] {
+            let v = assert_not_shown(&format!("name: \"{name}\"\n{BASE}"), token);
+            let json = v.to_json();
+            assert!(!json.contains(&slug), "{json}");
+        }
+    }
+}
+
+/// A padded secret (a trailing space or new line) is redacted trimmed too.
+#[test]
+fn padded_secrets_are_redacted() {
+    let secret = "  S3cr3t-Value-123 \n";
+    let m = format!(
+        "name: padded\n{BASE}client:\n  client_secret: \"  S3cr3t-Value-123 \\n\"\n"
+    );
+    assert_not_shown(&m, secret);
+    let token = "xoxb-123456789012-abcdefghijAB";
+    assert_not_shown(&format!("name: \" {token}\"\n{BASE}"), token);
+}
+
+/// A secret inside a redirect URI that other rules quote (canonical forms, "browsers
+/// read" text, percent-encoded or not) is never shown in any of those forms.
+#[test]
+fn secrets_quoted_inside_other_messages_are_redacted() {
+    for (uri, secret) in [
+        (
+            "https://apps.example.com/cb?access_token=Zx9Qw3Er7^Ty1Ui5 ",
+            "Zx9Qw3Er7^Ty1Ui5",
+        ),
+        (
+            "https://apps.example.com/c b?password=hunter2hunter2",
+            "hunter2hunter2",
+        ),
+        (
+            "HTTPS://Apps.Example.com\\\\cb/sk_live_AbCdEf0123456789xyz",
+            "sk_live_AbCdEf0123456789xyz",
+        ),
+        (
+            "https://apps.example.com/cb?x=%73k_live_AbCdEf0123456789xyz",
+            "sk_live_AbCdEf0123456789xyz",
+        ),
+    ] {
+        let m = format!(
+            "name: redirects\n{BASE}client:\n  application_type: web\n  redirect_uris: [\"{uri}\"]\n"
+        );
+        assert_not_shown(&m, secret);
+    }
+}

@@ -540,6 +540,8 @@ macro_rules! json {
 }
 pub(crate) use json;
 
+pub(crate) use secret_literal::{REDACTED_KEY, key_is_secret, scrub_document};
+
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
     secret_strings_of(&secret_literal::find(root))

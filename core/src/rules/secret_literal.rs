@@ -213,8 +213,20 @@ fn hit_of(
         KeyClass::Plain
     };
     let found = scan(text, class);
+    // A percent-encoded secret (`%73k_live_...`) is a secret too: the decoded text is
+    // scanned as well, and its tokens are redacted.
+    let decoded = if text.contains('%') {
+        let d = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+        (d != text).then(|| {
+            let d = d.into_owned();
+            let f = scan(&d, class);
+            (d, f)
+        })
+    } else {
+        None
+    };
     let whole = key || (keyed == Keyed::Secret && !is_reference(text));
-    let kind = match found.kind {
+    let kind = match found.kind.or(decoded.as_ref().and_then(|(_, f)| f.kind)) {
         Some(k) => k,
         None if whole => "secret value",
         None => return,
@@ -225,6 +237,14 @@ fn hit_of(
         .filter_map(|r| text.get(r.clone()))
         .map(str::to_string)
         .collect();
+    if let Some((d, f)) = &decoded {
+        parts.extend(
+            f.spans
+                .iter()
+                .filter_map(|r| d.get(r.clone()))
+                .map(str::to_string),
+        );
+    }
     if text.contains('@') {
         if let Some(c) = url_credentials(text.trim()) {
             parts.extend(c.parts);
@@ -352,6 +372,38 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
     crate::engine::stable_sort_by(&mut out, |a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     out.dedup();
     out
+}
+
+/// Remove every secret from a document (the JSON form of `root`, after fixes): entries
+/// whose key is a secret go, and every remaining form of a secret of `root` in a string
+/// becomes `[REDACTED]`.
+pub(crate) fn scrub_document(doc: &mut serde_json::Value, root: &Node) {
+    let hits = find(root);
+    if hits.is_empty() {
+        return;
+    }
+    let forms = redaction_forms(&hits);
+    fn go(v: &mut serde_json::Value, forms: &[String]) {
+        match v {
+            serde_json::Value::String(s) => {
+                for f in forms {
+                    if let Some(clean) = crate::engine::replace_ci(s, f) {
+                        *s = clean;
+                    }
+                }
+            }
+            serde_json::Value::Number(n) if forms.contains(&n.to_string()) => {
+                *v = serde_json::Value::String("[REDACTED]".to_string());
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| go(x, forms)),
+            serde_json::Value::Object(o) => {
+                o.retain(|k, _| !key_is_secret(k));
+                o.values_mut().for_each(|x| go(x, forms));
+            }
+            _ => {}
+        }
+    }
+    go(doc, &forms);
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
