@@ -190,3 +190,69 @@ fn secrets_quoted_inside_other_messages_are_redacted() {
         assert_not_shown(&m, secret);
     }
 }
+
+/// A secret written as a mapping key is found, reported at a redacted path, and neither
+/// the unknown-field finding nor its pointer quotes it.
+#[test]
+fn secrets_as_keys_are_found_and_never_echoed() {
+    let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
+    for m in [
+        format!("name: keys\n{BASE}client:\n  {token}: x\n"),
+        format!("name: keys\n{BASE}\"{token}\": 1\n"),
+        format!("name: keys\n{BASE}client:\n  \" {token}\": [1]\n"),
+    ] {
+        let v = assert_not_shown(&m, token);
+        let secret = v
+            .findings
+            .iter()
+            .find(|f| f.rule == "MV-SECRET-001")
+            .unwrap();
+        assert!(secret.path.ends_with("/[REDACTED]"), "{}", secret.path);
+        assert!(
+            v.findings
+                .iter()
+                .any(|f| f.rule != "MV-SECRET-001" && f.path == secret.path),
+            "no unknown-field finding at the redacted path: {}",
+            v.to_json()
+        );
+    }
+}
+
+/// The duplicate-key error does not quote a key that is a secret.
+#[test]
+fn duplicate_secret_keys_are_not_quoted_in_errors() {
+    let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
+    let m = format!("name: keys\n{BASE}client:\n  {token}: 1\n  {token}: 2\n");
+    let e = Policy::builtin().unwrap().vet(&m).unwrap_err();
+    let text = format!("{} {:?} {}", e.render("m.yaml"), e, e.message);
+    assert!(!text.contains(token), "{text}");
+    assert!(e.message.contains("duplicate key"), "{text}");
+}
+
+/// `fix` replaces every secret: a value by a vault reference (or the text around a token
+/// keeps, the token replaced), a secret key goes with its entry.
+#[test]
+fn the_fixed_manifest_keeps_no_secret() {
+    let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
+    let m = format!(
+        "name: fixme\n{BASE}notes: \"deploy with {token} daily\"\nclient:\n  client_secret: \"S3cr3t-Value-123\"\n  password: 12345678\n  {token}: x\n"
+    );
+    let fixed = Policy::builtin().unwrap().fix(&m).unwrap();
+    for s in [token, "S3cr3t-Value-123", "12345678"] {
+        assert!(!fixed.manifest.contains(s), "{}", fixed.manifest);
+    }
+    assert!(
+        fixed
+            .manifest
+            .contains("vault://micro-apps/fixme/client_secret"),
+        "{}",
+        fixed.manifest
+    );
+    assert!(fixed.manifest.contains("deploy with"), "{}", fixed.manifest);
+    let v = Policy::builtin().unwrap().vet(&fixed.manifest).unwrap();
+    assert!(
+        !v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+        "{}",
+        v.to_json()
+    );
+}
