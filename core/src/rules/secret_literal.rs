@@ -463,7 +463,12 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 Some(json!(clean)),
                 "remove the credentials from the URL; authenticate with a vault-held secret",
             ),
-            None if hit.whole || covers_all || hit.spans.is_empty() => {
+            // A single word (a token, a webhook or other credential URL) goes whole.
+            None if hit.whole
+                || covers_all
+                || hit.spans.is_empty()
+                || !trimmed.contains(char::is_whitespace) =>
+            {
                 r.fix(
                     "replace",
                     &hit.path,
