@@ -146,10 +146,29 @@ fn shape(s: &str) -> Option<&'static str> {
     scan(s, KeyClass::Plain).kind
 }
 
-/// Whether a key names a secret (`client_secret`, `X_TOKEN`...), ASCII case-insensitive.
+/// A key in snake case, ASCII lowercase: `clientSecret`, `Client-Secret` and
+/// `CLIENT_SECRET` all read `client_secret`.
+fn snake(k: &str) -> String {
+    let mut out = String::with_capacity(k.len() + 4);
+    let mut prev_lower = false;
+    for c in k.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(match c {
+            '-' | ' ' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        });
+    }
+    out
+}
+
+/// Whether a key names a secret (`client_secret`, `X_TOKEN`, `clientSecret`, `x-api-key`...).
 fn is_secret_key(k: &str) -> bool {
-    let ends_with = |suffix: &str| ends_with_ci(k, suffix);
-    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
+    let k = snake(k);
+    let ends_with = |suffix: &str| k.ends_with(suffix);
+    SECRET_KEYS.iter().any(|s| k == *s)
         || ends_with("_secret")
         || ends_with("_password")
         || ends_with("_token")
@@ -159,18 +178,12 @@ fn is_secret_key(k: &str) -> bool {
         || ends_with("_secret_key")
 }
 
-fn ends_with_ci(k: &str, suffix: &str) -> bool {
-    k.len()
-        .checked_sub(suffix.len())
-        .and_then(|cut| k.as_bytes().get(cut..))
-        .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
-}
-
 fn is_quiet_key(k: &str) -> bool {
-    QUIET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
+    let k = snake(k);
+    QUIET_KEYS.iter().any(|s| k == *s)
         || ["_id", "_sha256", "_digest", "_hash", "_checksum"]
             .iter()
-            .any(|s| ends_with_ci(k, s))
+            .any(|s| k.ends_with(s))
 }
 
 /// Whether a mapping key is itself a secret (a token written where a field name goes).

@@ -316,7 +316,7 @@ pub(crate) fn scan(s: &str, class: KeyClass) -> Found {
         for hook in WEBHOOKS {
             for i in occurrences(s.as_bytes(), hook.as_bytes()) {
                 let from = i + hook.len();
-                let n = run_len(s, from, "/_-");
+                let n = run_len(s, from, "/_-+");
                 if n >= 20 {
                     found.add("webhook URL", from..from + n);
                 }
@@ -328,6 +328,9 @@ pub(crate) fn scan(s: &str, class: KeyClass) -> Found {
     }
     if has(b' ') && (has(b'B') || has(b'b')) {
         authorization(s, &mut found);
+    }
+    if has(b'u') && has(b':') && has(b' ') {
+        curl_user(s, &mut found);
     }
     if has(b'@') && has(b':') {
         for (start, w) in words(s) {
@@ -474,6 +477,32 @@ fn authorization(s: &str, found: &mut Found) {
                     "bearer token"
                 };
                 found.add(kind, start..start + token.len());
+            }
+        }
+    }
+}
+
+/// `curl -u user:password` / `--user user:password`: the password after the first `:`.
+fn curl_user(s: &str, found: &mut Found) {
+    for flag in ["-u ", "--user "] {
+        for i in occurrences(s.as_bytes(), flag.as_bytes()) {
+            if !at_word_start(s, i) {
+                continue;
+            }
+            let from = i + flag.len();
+            let n = s.get(from..).map_or(0, |r| {
+                r.bytes()
+                    .take_while(|b| !b.is_ascii_whitespace() && !b"\"'`".contains(b))
+                    .count()
+            });
+            let Some(userinfo) = s.get(from..from + n) else {
+                continue;
+            };
+            if let Some(colon) = userinfo.find(':') {
+                let password = userinfo.get(colon + 1..).unwrap_or("");
+                if !password.is_empty() && !is_reference(password) && !password.starts_with('$') {
+                    found.add("password in a command line", from + colon + 1..from + n);
+                }
             }
         }
     }
