@@ -167,10 +167,10 @@ fn redact(v: &mut Verdict, forms: &[String]) {
                 for k in keys {
                     let mut clean = k.clone();
                     scrub(&mut clean);
-                    if clean != k {
-                        if let Some(x) = o.shift_remove(&k) {
-                            o.insert(clean, x);
-                        }
+                    if clean != k
+                        && let Some(x) = o.shift_remove(&k)
+                    {
+                        o.insert(clean, x);
                     }
                 }
                 o.values_mut().for_each(|x| scrub_json(x, scrub));
@@ -204,7 +204,10 @@ fn redact(v: &mut Verdict, forms: &[String]) {
 pub(crate) fn replace_ci(s: &str, needle: &str) -> Option<String> {
     let (h, n) = (s.as_bytes(), needle.as_bytes());
     let first = n.first()?;
-    let matches_at = |i: usize| h.get(i..i + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n));
+    let matches_at = |i: usize| {
+        h.get(i..i + n.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(n))
+    };
     let mut i = 0;
     let mut out: Option<String> = None;
     let mut copied = 0;

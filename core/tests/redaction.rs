@@ -154,9 +154,7 @@ fn lowercased_forms_are_redacted() {
 #[test]
 fn padded_secrets_are_redacted() {
     let secret = "  S3cr3t-Value-123 \n";
-    let m = format!(
-        "name: padded\n{BASE}client:\n  client_secret: \"  S3cr3t-Value-123 \\n\"\n"
-    );
+    let m = format!("name: padded\n{BASE}client:\n  client_secret: \"  S3cr3t-Value-123 \\n\"\n");
     assert_not_shown(&m, secret);
     let token = "xoxb-123456789012-abcdefghijAB";
     assert_not_shown(&format!("name: \" {token}\"\n{BASE}"), token);

@@ -116,10 +116,7 @@ fn url_credentials(t: &str) -> Option<UrlCredentials> {
     if let Some(i) = info {
         parts.push(i.userinfo);
     }
-    Some(UrlCredentials {
-        stripped,
-        parts,
-    })
+    Some(UrlCredentials { stripped, parts })
 }
 
 /// The byte range of the (non-empty) password of a URL written as `scheme://user:pw@host`,
@@ -212,14 +209,7 @@ impl Keyed {
     }
 }
 
-fn hit_of(
-    path: &str,
-    line: u32,
-    text: &str,
-    keyed: Keyed,
-    key: bool,
-    hits: &mut Vec<SecretHit>,
-) {
+fn hit_of(path: &str, line: u32, text: &str, keyed: Keyed, key: bool, hits: &mut Vec<SecretHit>) {
     let class = if keyed == Keyed::Quiet {
         KeyClass::Quiet
     } else {
@@ -258,10 +248,10 @@ fn hit_of(
                 .map(str::to_string),
         );
     }
-    if text.contains('@') {
-        if let Some(c) = url_credentials(text.trim()) {
-            parts.extend(c.parts);
-        }
+    if text.contains('@')
+        && let Some(c) = url_credentials(text.trim())
+    {
+        parts.extend(c.parts);
     }
     hits.push(SecretHit {
         path: path.to_string(),
@@ -325,7 +315,12 @@ fn push_token(path: &mut String, token: &str) {
 /// Every literal secret of a document, in document order.
 pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
     let mut hits = Vec::new();
-    walk(root, &mut String::with_capacity(64), Keyed::Plain, &mut hits);
+    walk(
+        root,
+        &mut String::with_capacity(64),
+        Keyed::Plain,
+        &mut hits,
+    );
     hits
 }
 
@@ -360,14 +355,23 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
             let decoded = percent_encoding::percent_decode_str(x)
                 .decode_utf8_lossy()
                 .into_owned();
-            let bases = [x.clone(), x.trim().to_string(), decoded.trim().to_string(), decoded];
+            let bases = [
+                x.clone(),
+                x.trim().to_string(),
+                decoded.trim().to_string(),
+                decoded,
+            ];
             for b in bases {
                 for set in [NON_ALPHANUMERIC, USERINFO, PATH, QUERY, FRAGMENT] {
                     push(utf8_percent_encode(&b, set).to_string());
                 }
                 push(url::form_urlencoded::byte_serialize(b.as_bytes()).collect());
                 let json = serde_json::Value::String(b.clone()).to_string();
-                push(json.get(1..json.len().saturating_sub(1)).unwrap_or("").to_string());
+                push(
+                    json.get(1..json.len().saturating_sub(1))
+                        .unwrap_or("")
+                        .to_string(),
+                );
                 push(b.escape_debug().to_string());
                 push(b.escape_default().to_string());
                 push(escape_token(&b));
@@ -382,7 +386,9 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
         }
     }
     // Longest first so a secret containing another is replaced whole.
-    crate::engine::stable_sort_by(&mut out, |a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    crate::engine::stable_sort_by(&mut out, |a, b| {
+        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+    });
     out.dedup();
     out
 }

@@ -204,8 +204,10 @@ fn find_ci(hay: &str, needle: &str, from: usize) -> Option<usize> {
     if n.is_empty() {
         return None;
     }
-    (from..=h.len().checked_sub(n.len())?)
-        .find(|&i| h.get(i..i + n.len()).is_some_and(|w| w.eq_ignore_ascii_case(n)))
+    (from..=h.len().checked_sub(n.len())?).find(|&i| {
+        h.get(i..i + n.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(n))
+    })
 }
 
 /// The length of the run of token characters (ASCII alphanumerics and `extra`) at `from`.
@@ -365,7 +367,8 @@ fn aws(s: &str, found: &mut Found) {
     }
     if key_id {
         for (start, w) in words(s) {
-            for (at, part) in split_keep(w, |b| !(b.is_ascii_alphanumeric() || b"/+".contains(&b))) {
+            for (at, part) in split_keep(w, |b| !(b.is_ascii_alphanumeric() || b"/+".contains(&b)))
+            {
                 if part.len() == 40 && classes(part) >= 2 {
                     found.add("AWS secret access key", start + at..start + at + 40);
                 }
@@ -397,23 +400,28 @@ fn prefixes(s: &str, group: &[Prefix], found: &mut Found) {
 fn named(s: &str, found: &mut Found) {
     let bytes = s.as_bytes();
     for (eq, _) in s.match_indices('=') {
-        let name_start = bytes
-            .get(..eq)
-            .map_or(eq, |b| {
-                eq - b
-                    .iter()
-                    .rev()
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
-                    .count()
-            });
+        let name_start = bytes.get(..eq).map_or(eq, |b| {
+            eq - b
+                .iter()
+                .rev()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_' || **c == b'-')
+                .count()
+        });
         let Some(name) = s.get(name_start..eq) else {
             continue;
         };
         let secret_name = NAMED.iter().any(|n| name.eq_ignore_ascii_case(n))
             || name.len() > 7
-                && ["_password", "_secret", "_token", "-password", "-secret", "-token"]
-                    .iter()
-                    .any(|suffix| ends_with_ci(name, suffix));
+                && [
+                    "_password",
+                    "_secret",
+                    "_token",
+                    "-password",
+                    "-secret",
+                    "-token",
+                ]
+                .iter()
+                .any(|suffix| ends_with_ci(name, suffix));
         let random_name = NAMED_RANDOM.iter().any(|n| name.eq_ignore_ascii_case(n));
         if !secret_name && !random_name {
             continue;
@@ -533,7 +541,9 @@ fn jwts(s: &str, found: &mut Found) {
 
 /// Words split on whitespace and quotes, with their byte offsets.
 fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
-    split_keep(s, |b| b.is_ascii_whitespace() || b"\"'`<>()[]{},|".contains(&b))
+    split_keep(s, |b| {
+        b.is_ascii_whitespace() || b"\"'`<>()[]{},|".contains(&b)
+    })
 }
 
 /// The non-empty pieces of `s` between bytes where `sep` holds, with their offsets.
@@ -592,10 +602,7 @@ fn random_words(s: &str, found: &mut Found) {
             let kind = if hex {
                 let single_case = !(part.bytes().any(|b| b.is_ascii_lowercase())
                     && part.bytes().any(|b| b.is_ascii_uppercase()));
-                (!digest
-                    && single_case
-                    && classes(part) >= 2
-                    && shannon_bits(part) >= 3.0)
+                (!digest && single_case && classes(part) >= 2 && shannon_bits(part) >= 3.0)
                     .then_some("hex key")
             } else {
                 // A path (`com/spreadsheets/d/...`) has plain words between its slashes.
@@ -647,7 +654,10 @@ mod tests {
             tokens("key sk_test_4eC39HqLyjWDarjtT1zdp7dc."),
             ["sk_test_4eC39HqLyjWDarjtT1zdp7dc"]
         );
-        assert_eq!(kind("hr-onboarding-helper-for-new-employees-2026-edition"), None);
+        assert_eq!(
+            kind("hr-onboarding-helper-for-new-employees-2026-edition"),
+            None
+        );
         assert_eq!(
             tokens("Authorization: Basic dXNlcjpodW50ZXIy"),
             ["dXNlcjpodW50ZXIy"]
@@ -687,7 +697,9 @@ mod tests {
             None
         );
         assert_eq!(
-            kind("docs.google.com/spreadsheets/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit"),
+            kind(
+                "docs.google.com/spreadsheets/d/1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms/edit"
+            ),
             None
         );
         assert_eq!(kind("123e4567-e89b-12d3-a456-426614174000"), None);
