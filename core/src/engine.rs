@@ -86,6 +86,19 @@ impl Policy {
             manifest::extract(&root)
         };
         let cx = Ctx::new(&m, &root, &self.doc, dcr);
+        // Redaction compares every form of every secret with every string of the verdict:
+        // quadratic in the number of secrets, so that number is bounded (a manifest has a
+        // handful; more than the limit is refused, which fails closed).
+        let secrets: usize = cx.secrets.iter().map(|h| h.tokens.max(1)).sum();
+        if secrets > MAX_SECRETS {
+            return Err(Error::new(
+                ErrorCode::Limit,
+                format!(
+                    "the document holds more than {MAX_SECRETS} literal secrets (limit: {MAX_SECRETS})"
+                ),
+            )
+            .with_help("move the secrets to the vault and reference them (`vault://...`)"));
+        }
         let mut findings = rules::run(&cx);
         sort(&mut findings);
         let risk = score::risk(&cx, &findings);
@@ -104,6 +117,9 @@ impl Policy {
         Ok(verdict)
     }
 }
+
+/// The most literal secrets (MV-SECRET-001 findings) a document may hold (docs/LIMITS.md).
+pub const MAX_SECRETS: usize = 256;
 
 /// Most severe first, then by line (unknown last), path, rule and message.
 fn sort(findings: &mut Vec<Finding>) {

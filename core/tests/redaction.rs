@@ -254,3 +254,35 @@ fn the_fixed_manifest_keeps_no_secret() {
         v.to_json()
     );
 }
+
+/// More literal secrets than redaction is bounded for is a `limit` error (fails closed),
+/// and the error names no secret.
+#[test]
+fn too_many_secrets_is_a_limit_error() {
+    let token = |i: usize| format!("ghp_Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4L{i:06}");
+    let list = |n: usize| -> String { (0..n).map(|i| format!("  - {}\n", token(i))).collect() };
+    let ok = Policy::builtin()
+        .unwrap()
+        .vet(&format!("name: many\n{BASE}notes:\n{}", list(256)))
+        .unwrap();
+    assert_eq!(
+        ok.findings
+            .iter()
+            .filter(|f| f.rule == "MV-SECRET-001")
+            .count(),
+        256
+    );
+    // 257 tokens, as list items or in one string.
+    for m in [
+        format!("name: many\n{BASE}notes:\n{}", list(257)),
+        format!(
+            "name: many\n{BASE}notes: \"{}\"\n",
+            (0..257).map(token).collect::<Vec<_>>().join(" ")
+        ),
+    ] {
+        let e = Policy::builtin().unwrap().vet(&m).unwrap_err();
+        assert_eq!(e.code.as_str(), "limit", "{e:?}");
+        assert!(e.message.contains("256"), "{e:?}");
+        assert!(!format!("{e:?}").contains("ghp_"), "{e:?}");
+    }
+}

@@ -83,6 +83,8 @@ pub(crate) struct SecretHit {
     whole: bool,
     /// The secret is a mapping key.
     key: bool,
+    /// How many tokens the scanner found in it (for the engine's limit on secrets).
+    pub tokens: usize,
 }
 
 /// A URL with a password (possibly empty), read as a browser would.
@@ -259,6 +261,7 @@ fn hit_of(path: &str, line: u32, text: &str, keyed: Keyed, key: bool, hits: &mut
         kind,
         secret: text.to_string(),
         parts,
+        tokens: found.count + decoded.as_ref().map_or(0, |(_, f)| f.count),
         spans: found.spans,
         whole,
         key,
@@ -384,6 +387,10 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
                 push(b);
             }
         }
+    }
+    // Matching is ASCII case-insensitive: forms that differ only in ASCII case are one.
+    for f in &mut out {
+        f.make_ascii_lowercase();
     }
     // Longest first so a secret containing another is replaced whole.
     crate::engine::stable_sort_by(&mut out, |a, b| {

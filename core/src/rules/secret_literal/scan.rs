@@ -24,11 +24,21 @@ pub(crate) enum KeyClass {
 pub(crate) struct Found {
     pub kind: Option<&'static str>,
     pub spans: Vec<Range<usize>>,
+    /// How many tokens were found (`spans` keeps the first [`MAX_SPANS`]).
+    pub count: usize,
 }
+
+/// The most token ranges kept per string: more than the engine's limit on secrets
+/// (`MAX_SECRETS`) is refused anyway, and the containment check stays bounded.
+const MAX_SPANS: usize = 300;
 
 impl Found {
     fn add(&mut self, kind: &'static str, span: Range<usize>) {
         self.kind.get_or_insert(kind);
+        if self.spans.len() >= MAX_SPANS {
+            self.count += 1;
+            return;
+        }
         // A token inside one already found (a JWT's parts, the token after `Bearer`) adds
         // nothing.
         if !self
@@ -37,6 +47,7 @@ impl Found {
             .any(|s| s.start <= span.start && span.end <= s.end)
         {
             self.spans.push(span);
+            self.count += 1;
         }
     }
 }
@@ -379,12 +390,24 @@ fn aws(s: &str, found: &mut Found) {
 
 fn prefixes(s: &str, group: &[Prefix], found: &mut Found) {
     for f in group {
+        // When the prefix is made of run characters, an occurrence inside the run of the
+        // previous one ends where that run ends: it is skipped (linear, not quadratic, on
+        // `github_pat_github_pat_...`).
+        let self_run = f
+            .prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || f.extra.as_bytes().contains(&b));
+        let mut covered = 0usize;
         for i in occurrences(s.as_bytes(), f.prefix.as_bytes()) {
+            if self_run && i < covered {
+                continue;
+            }
             if f.strict && !at_word_start(s, i) {
                 continue;
             }
             let from = i + f.prefix.len();
             let n = run_len(s, from, f.extra);
+            covered = from + n;
             if n < f.min {
                 continue;
             }
@@ -399,7 +422,12 @@ fn prefixes(s: &str, group: &[Prefix], found: &mut Found) {
 /// `name=value` with a secret name: the value (up to a separator) is the secret.
 fn named(s: &str, found: &mut Found) {
     let bytes = s.as_bytes();
+    // An `=` inside the value of the previous pair is part of that value.
+    let mut covered = 0usize;
     for (eq, _) in s.match_indices('=') {
+        if eq < covered {
+            continue;
+        }
         let name_start = bytes.get(..eq).map_or(eq, |b| {
             eq - b
                 .iter()
@@ -432,6 +460,7 @@ fn named(s: &str, found: &mut Found) {
                 .take_while(|b| !b" \t\r\n&;#\"'<>,)]}|".contains(b))
                 .count()
         });
+        covered = from + len;
         let Some(value) = s.get(from..from + len) else {
             continue;
         };
@@ -518,11 +547,13 @@ fn curl_user(s: &str, found: &mut Found) {
 
 /// JSON Web Tokens (and JWEs): `eyJ` + base64url, dot-separated, at the start of a word.
 fn jwts(s: &str, found: &mut Found) {
+    let mut covered = 0usize;
     for i in occurrences(s.as_bytes(), b"eyJ") {
-        if !at_word_start(s, i) {
+        if i < covered || !at_word_start(s, i) {
             continue;
         }
         let n = run_len(s, i, "-_.");
+        covered = i + n;
         let Some(token) = s.get(i..i + n) else {
             continue;
         };
