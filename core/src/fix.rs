@@ -55,6 +55,9 @@ impl Policy {
                 applied.push(f);
             }
         }
+        // No secret survives into the fixed manifest: not one whose fix did not apply, not
+        // one written as a key.
+        crate::rules::scrub_document(&mut doc, &root);
         Ok(Fixed {
             manifest: to_yaml(&doc),
             applied,

@@ -440,6 +440,17 @@ impl Cx {
     }
 
     fn unknown(&mut self, k: &Key, path: &str, known: &[&str]) {
+        // A key that is a secret (MV-SECRET-001) is neither quoted nor put in the path.
+        if crate::rules::key_is_secret(&k.name) {
+            self.issues.push(SchemaIssue {
+                kind: SchemaIssueKind::UnknownField,
+                path: child(path, crate::rules::REDACTED_KEY),
+                line: k.line,
+                message: "unknown field (its name is a secret, redacted)".to_string(),
+                fix: None,
+            });
+            return;
+        }
         let mut message = format!("unknown field `{}`", k.name);
         if let Some(s) = did_you_mean(&k.name, known.iter().copied()) {
             message.push_str(&format!("; did you mean `{s}`?"));

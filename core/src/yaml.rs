@@ -456,12 +456,15 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                     check_key(&name, line, col)?;
                     let key = Key { name, line, col };
                     if let Some(first) = earlier_key(entries, index, &key) {
+                        // A key that is a secret (MV-SECRET-001) is never quoted.
+                        let shown = if crate::rules::key_is_secret(&key.name) {
+                            "(a secret, redacted)".to_string()
+                        } else {
+                            format!("`{}`", key.name)
+                        };
                         return Err(Error::new(
                             ErrorCode::Structure,
-                            format!(
-                                "duplicate key `{}` (first defined on line {first})",
-                                key.name
-                            ),
+                            format!("duplicate key {shown} (first defined on line {first})"),
                         )
                         .at(line, col)
                         .with_help(

@@ -81,3 +81,208 @@ expiry_days: 30
     );
     assert_eq!(v.decision.as_str(), "reject", "{json}");
 }
+
+/// Every form in which an output could show `secret`, lowercased (outputs are searched
+/// lowercased): as written, trimmed, percent-encoded (every non-alphanumeric byte, or only
+/// what URLs must encode) and percent-decoded.
+fn forms(secret: &str) -> Vec<String> {
+    use percent_encoding::{CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+    const URL: &percent_encoding::AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'<')
+        .add(b'>')
+        .add(b'`')
+        .add(b'#')
+        .add(b'?')
+        .add(b'{')
+        .add(b'}')
+        .add(b'^');
+    let trimmed = secret.trim();
+    let mut out = vec![secret.to_string(), trimmed.to_string()];
+    for set in [NON_ALPHANUMERIC, URL] {
+        out.push(utf8_percent_encode(trimmed, set).to_string());
+    }
+    out.push(percent_decode_str(trimmed).decode_utf8_lossy().into_owned());
+    out.into_iter()
+        .filter(|f| f.chars().count() >= 4)
+        .map(|f| f.to_lowercase())
+        .collect()
+}
+
+fn assert_not_shown(manifest: &str, secret: &str) -> microvet_core::Verdict {
+    let v = Policy::builtin().unwrap().vet(manifest).unwrap();
+    let json = v.to_json().to_lowercase();
+    for f in forms(secret) {
+        assert!(!json.contains(&f), "`{f}` shown:\n{json}");
+    }
+    assert!(
+        v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+        "not found:\n{json}"
+    );
+    v
+}
+
+const BASE: &str = "\
+owner: ops@example.com
+purpose: post notices
+data_access: []
+retention_days: 7
+oauth_scopes: [openid]
+expiry_days: 30
+instrumentation: { audit_log: \"siem://corp/micro-apps\", contact: \"ops@example.com\" }
+";
+
+/// A secret as the app's name: the slug fix (which lowercases the name and turns other
+/// characters into hyphens) does not carry it.
+#[test]
+fn lowercased_forms_are_redacted() {
+    for token in [
+        "AKIAABCDEFGHIJKLMNOP",
+        "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+    ] {
+        let slug = token.to_lowercase().replace('_', "-");
+        for name in [token.to_string(), format!("Sync {token} App")] {
+            let v = assert_not_shown(&format!("name: \"{name}\"\n{BASE}"), token);
+            let json = v.to_json();
+            assert!(!json.contains(&slug), "{json}");
+        }
+    }
+}
+
+/// A padded secret (a trailing space or new line) is redacted trimmed too.
+#[test]
+fn padded_secrets_are_redacted() {
+    let secret = "  S3cr3t-Value-123 \n";
+    let m = format!("name: padded\n{BASE}client:\n  client_secret: \"  S3cr3t-Value-123 \\n\"\n");
+    assert_not_shown(&m, secret);
+    let token = "xoxb-123456789012-abcdefghijAB";
+    assert_not_shown(&format!("name: \" {token}\"\n{BASE}"), token);
+}
+
+/// A secret inside a redirect URI that other rules quote (canonical forms, "browsers
+/// read" text, percent-encoded or not) is never shown in any of those forms.
+#[test]
+fn secrets_quoted_inside_other_messages_are_redacted() {
+    for (uri, secret) in [
+        (
+            "https://apps.example.com/cb?access_token=Zx9Qw3Er7^Ty1Ui5 ",
+            "Zx9Qw3Er7^Ty1Ui5",
+        ),
+        (
+            "https://apps.example.com/c b?password=hunter2hunter2",
+            "hunter2hunter2",
+        ),
+        (
+            "HTTPS://Apps.Example.com\\\\cb/sk_live_AbCdEf0123456789xyz",
+            "sk_live_AbCdEf0123456789xyz",
+        ),
+        (
+            "https://apps.example.com/cb?x=%73k_live_AbCdEf0123456789xyz",
+            "sk_live_AbCdEf0123456789xyz",
+        ),
+    ] {
+        let m = format!(
+            "name: redirects\n{BASE}client:\n  application_type: web\n  redirect_uris: [\"{uri}\"]\n"
+        );
+        assert_not_shown(&m, secret);
+    }
+}
+
+/// A secret written as a mapping key is found, reported at a redacted path, and neither
+/// the unknown-field finding nor its pointer quotes it.
+#[test]
+fn secrets_as_keys_are_found_and_never_echoed() {
+    let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
+    for m in [
+        format!("name: keys\n{BASE}client:\n  {token}: x\n"),
+        format!("name: keys\n{BASE}\"{token}\": 1\n"),
+        format!("name: keys\n{BASE}client:\n  \" {token}\": [1]\n"),
+    ] {
+        let v = assert_not_shown(&m, token);
+        let secret = v
+            .findings
+            .iter()
+            .find(|f| f.rule == "MV-SECRET-001")
+            .unwrap();
+        assert!(secret.path.ends_with("/[REDACTED]"), "{}", secret.path);
+        assert!(
+            v.findings
+                .iter()
+                .any(|f| f.rule != "MV-SECRET-001" && f.path == secret.path),
+            "no unknown-field finding at the redacted path: {}",
+            v.to_json()
+        );
+    }
+}
+
+/// The duplicate-key error does not quote a key that is a secret.
+#[test]
+fn duplicate_secret_keys_are_not_quoted_in_errors() {
+    let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
+    let m = format!("name: keys\n{BASE}client:\n  {token}: 1\n  {token}: 2\n");
+    let e = Policy::builtin().unwrap().vet(&m).unwrap_err();
+    let text = format!("{} {:?} {}", e.render("m.yaml"), e, e.message);
+    assert!(!text.contains(token), "{text}");
+    assert!(e.message.contains("duplicate key"), "{text}");
+}
+
+/// `fix` replaces every secret: a value by a vault reference (or the text around a token
+/// keeps, the token replaced), a secret key goes with its entry.
+#[test]
+fn the_fixed_manifest_keeps_no_secret() {
+    let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
+    let m = format!(
+        "name: fixme\n{BASE}notes: \"deploy with {token} daily\"\nclient:\n  client_secret: \"S3cr3t-Value-123\"\n  password: 12345678\n  {token}: x\n"
+    );
+    let fixed = Policy::builtin().unwrap().fix(&m).unwrap();
+    for s in [token, "S3cr3t-Value-123", "12345678"] {
+        assert!(!fixed.manifest.contains(s), "{}", fixed.manifest);
+    }
+    assert!(
+        fixed
+            .manifest
+            .contains("vault://micro-apps/fixme/client_secret"),
+        "{}",
+        fixed.manifest
+    );
+    assert!(fixed.manifest.contains("deploy with"), "{}", fixed.manifest);
+    let v = Policy::builtin().unwrap().vet(&fixed.manifest).unwrap();
+    assert!(
+        !v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+        "{}",
+        v.to_json()
+    );
+}
+
+/// More literal secrets than redaction is bounded for is a `limit` error (fails closed),
+/// and the error names no secret.
+#[test]
+fn too_many_secrets_is_a_limit_error() {
+    let token = |i: usize| format!("ghp_Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4L{i:06}");
+    let list = |n: usize| -> String { (0..n).map(|i| format!("  - {}\n", token(i))).collect() };
+    let ok = Policy::builtin()
+        .unwrap()
+        .vet(&format!("name: many\n{BASE}notes:\n{}", list(256)))
+        .unwrap();
+    assert_eq!(
+        ok.findings
+            .iter()
+            .filter(|f| f.rule == "MV-SECRET-001")
+            .count(),
+        256
+    );
+    // 257 tokens, as list items or in one string.
+    for m in [
+        format!("name: many\n{BASE}notes:\n{}", list(257)),
+        format!(
+            "name: many\n{BASE}notes: \"{}\"\n",
+            (0..257).map(token).collect::<Vec<_>>().join(" ")
+        ),
+    ] {
+        let e = Policy::builtin().unwrap().vet(&m).unwrap_err();
+        assert_eq!(e.code.as_str(), "limit", "{e:?}");
+        assert!(e.message.contains("256"), "{e:?}");
+        assert!(!format!("{e:?}").contains("ghp_"), "{e:?}");
+    }
+}

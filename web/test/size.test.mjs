@@ -1,4 +1,4 @@
-// Size budget: everything a browser downloads for <microvet-panel> — the panel,
+// Size budget (issue 6): everything a browser downloads for <microvet-panel> — the panel,
 // the package modules it imports, and the component files jco wrote — gzip level 9.
 // The budget lives here; if the build is over it, this test fails with the numbers.
 // `npm run size` prints the same measurement as a table.

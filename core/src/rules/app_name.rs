@@ -47,6 +47,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         None => {
             out.report("/name", None, "the app has no `name`");
         }
+        // A name holding a secret is neither quoted nor turned into a slug (MV-SECRET-001).
+        Some(n) if cx.secrets.iter().any(|h| h.path == n.path) => {
+            out.at(
+                n,
+                "the name holds a secret (redacted) and is not a slug (lowercase letters, digits, hyphens)",
+            );
+        }
         Some(n) if !is_slug(&n.value) => {
             let slug = slugify(&n.value);
             let r = out.at(

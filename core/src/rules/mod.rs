@@ -591,6 +591,8 @@ macro_rules! json {
 }
 pub(crate) use json;
 
+pub(crate) use secret_literal::{REDACTED_KEY, key_is_secret, scrub_document};
+
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
     secret_strings_of(&secret_literal::find(root))
@@ -598,26 +600,22 @@ pub fn secret_strings(root: &Node) -> Vec<String> {
 
 /// [`secret_strings`] of the secrets already found (see [`Ctx::secrets`]).
 pub(crate) fn secret_strings_of(hits: &[secret_literal::SecretHit]) -> Vec<String> {
-    let mut out: Vec<String> = hits
+    let mut out = secret_literal::redaction_forms(hits);
+    // Rules quote values in normal form (MV-SCHEMA-005): that form is redacted too.
+    let normal: Vec<String> = out
         .iter()
-        .flat_map(|h| {
-            std::iter::once(h.secret.clone())
-                .chain(h.parts.iter().cloned())
-                .chain(secret_literal::secret_words(&h.secret))
+        .filter_map(|s| {
+            let n = crate::normalise::normalise(s);
+            (n != s.as_str() && n.chars().count() >= 4).then(|| n.to_ascii_lowercase())
         })
-        // The normal form too: rules quote values in normal form (MV-SCHEMA-005).
-        .flat_map(|s| {
-            let normal = crate::normalise::normalise(&s);
-            let normal = (normal != s.as_str()).then(|| normal.into_owned());
-            std::iter::once(s).chain(normal)
-        })
-        .filter(|s| s.chars().count() >= 4)
         .collect();
-    // Longest first so a secret containing another is replaced whole.
-    crate::engine::stable_sort_by(&mut out, |a, b| {
-        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
-    });
-    out.dedup();
+    if !normal.is_empty() {
+        out.extend(normal);
+        crate::engine::stable_sort_by(&mut out, |a, b| {
+            b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+        });
+        out.dedup();
+    }
     out
 }
 

@@ -87,12 +87,13 @@ mod tests {
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].0, "/client/jwks");
         assert!(!got[0].1.contains("s3cr3t"));
-        // A wrong shape is a schema finding, not silence.
+        // A wrong shape is a schema finding, not silence: `jwks` grants access (it is the
+        // client's credential), so a value that cannot be read blocks (MV-SCHEMA-004).
         let f = vet(&manifest("  jwks: \"not json\"\n"));
-        assert_eq!(of(&f, "MV-SCHEMA-002")[0].0, "/client/jwks");
+        assert_eq!(of(&f, "MV-SCHEMA-004")[0].0, "/client/jwks");
         let f = vet(&manifest("  jwks: [abc]\n"));
-        assert_eq!(of(&f, "MV-SCHEMA-002")[0].0, "/client/jwks");
+        assert_eq!(of(&f, "MV-SCHEMA-004")[0].0, "/client/jwks");
         let f = vet(&manifest("  jwks: {keys: [abc]}\n"));
-        assert_eq!(of(&f, "MV-SCHEMA-002")[0].0, "/client/jwks/keys/0");
+        assert_eq!(of(&f, "MV-SCHEMA-004")[0].0, "/client/jwks/keys/0");
     }
 }

@@ -50,7 +50,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .as_ref()
         // Per-character lowercasing: the words are ASCII, so the context rule of
         // `str::to_lowercase` (final sigma) cannot change a match, and its tables stay out
-        // of the component (issue #6). ASCII characters (the usual ones) are lowercased
+        // of the component. ASCII characters (the usual ones) are lowercased
         // inline, into a string sized once: the same text.
         .map(|p| {
             let mut lower = String::with_capacity(p.value.len());

@@ -11,7 +11,10 @@ pub static RULE: Rule = Rule {
     why: "Some scopes are legitimate but powerful (HR write, payments read). Micro Apps, Macro Risk: block approval for risky scopes unless the app is vetted by security; the verdict adds a `security_review` control.",
     example: "oauth_scopes: [payments.read]",
     fix: "Request the security review, or use a narrower scope.",
-    references: &["policy: scopes.*.review", "Micro Apps, Macro Risk (2026): Consent & scopes"],
+    references: &[
+        "policy: scopes.*.review",
+        "Micro Apps, Macro Risk (2026): Consent & scopes",
+    ],
     check,
 };
 

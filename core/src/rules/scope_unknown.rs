@@ -11,7 +11,10 @@ pub static RULE: Rule = Rule {
     why: "A scope the organisation has not classified cannot be judged: nobody knows what data it grants. Fine-grained scopes only help when they are catalogued (Micro Apps, Macro Risk: least privilege by scope).",
     example: "oauth_scopes: [hr.export]",
     fix: "Use a catalogued scope (the message suggests the closest), or ask the IAM team to catalogue it.",
-    references: &["policy: scopes", "Micro Apps, Macro Risk (2026): least privilege by scope"],
+    references: &[
+        "policy: scopes",
+        "Micro Apps, Macro Risk (2026): least privilege by scope",
+    ],
     check,
 };
 

@@ -2,23 +2,32 @@
 use super::prelude::*;
 use crate::yaml::{Node, Value, escape_token, push_index};
 
+mod scan;
+pub(crate) use scan::is_reference;
+use scan::{KeyClass, scan};
+
 pub static RULE: Rule = Rule {
     id: "MV-SECRET-001",
     name: "literal-secret",
     category: Category::Secrets,
     severity: Severity::Critical,
     summary: "a literal secret is written in the manifest",
-    what: "Every string in the manifest for: values of secret-named keys (`client_secret`, `password`, `api_key`, `token`, `private_key`...) that are not vault references; AWS, GitHub, Slack, Google, Stripe key shapes; PEM private keys; JWTs; URLs with a password; long high-entropy tokens.",
-    why: "Micro Apps, Macro Risk: poor secret management, client secrets and API keys embedded in spreadsheets and documents; enforce secrets in approved vaults. A manifest is copied into tickets, logs and builder UIs: any secret in it is leaked. microvet never repeats the secret in any output.",
+    what: "Every string and every mapping key of the manifest, prose and URLs included: values (strings or numbers) of secret-named keys (`client_secret`, `password`, `api_key`, `token`, `private_key`...) that are not vault references or placeholders; vendor token formats (AWS key IDs and the secret key next to one, GitHub, GitLab, Slack tokens and webhook URLs, Google, Stripe, SendGrid, npm, OpenAI); PEM private keys; JWTs and `Bearer` tokens; `Basic` credentials; URLs with a password; secret `name=value` pairs (query strings, connection strings such as `AccountKey=`); long high-entropy tokens and hex keys outside URLs, digests and identifiers.",
+    why: "\"Micro Apps, Macro Risk\" (2026): poor secret management, with client secrets and API keys embedded in spreadsheets and documents; secrets belong in approved vaults. A manifest is copied into tickets, logs and builder UIs: any secret in it is leaked. microvet never repeats the secret in any output, in any form (trimmed, another case, percent-encoded or decoded, escaped), and a key that is a secret is reported at a redacted path.",
     example: "client:\n  client_secret: s3cr3t-Value-123",
     fix: "Rotate the secret (it is exposed), store it in the vault and reference it, e.g. `vault://micro-apps/<app>/client_secret`.",
     references: &[
-        "Micro Apps, Macro Risk (2026): secrets manager (do not store client secrets in spreadsheets)",
+        "\"Micro Apps, Macro Risk\" (2026): secrets in approved vaults, not in spreadsheets or documents",
         "RFC 9700 §2.5 (client authentication)",
+        "RFC 6750 §2.1 (bearer tokens in the Authorization header); RFC 7617 §2 (Basic credentials)",
+        "RFC 3986 §3.2.1 (a password in the userinfo of a URI is deprecated)",
         "OWASP ASVS V2.10 / V6.4",
     ],
     check,
 };
+
+/// The path segment that replaces a mapping key that is a secret.
+pub(crate) const REDACTED_KEY: &str = "[REDACTED]";
 
 const SECRET_KEYS: &[&str] = &[
     "client_secret",
@@ -26,6 +35,7 @@ const SECRET_KEYS: &[&str] = &[
     "password",
     "passwd",
     "pwd",
+    "passphrase",
     "api_key",
     "apikey",
     "access_key",
@@ -38,6 +48,23 @@ const SECRET_KEYS: &[&str] = &[
     "bearer",
     "credentials",
     "aws_secret_access_key",
+    "connection_string",
+];
+
+/// Keys whose values are identifiers or digests: only vendor formats are looked for there.
+const QUIET_KEYS: &[&str] = &[
+    "id",
+    "kid",
+    "client_id",
+    "sha",
+    "sha256",
+    "digest",
+    "checksum",
+    "hash",
+    "commit",
+    "etag",
+    "fingerprint",
+    "integrity",
 ];
 
 /// A secret found in the manifest: where, what kind, and the exact text (for redaction only).
@@ -45,10 +72,19 @@ pub(crate) struct SecretHit {
     pub path: String,
     pub line: u32,
     pub kind: &'static str,
+    /// The whole string (or key, or number as text) that holds the secret.
     pub secret: String,
-    /// Parts of the secret that outputs may quote in another form (the userinfo of a URL
-    /// as written and as `url` serializes it, e.g. inside a canonical form): redacted too.
+    /// The tokens inside it, and parts that outputs may quote in another form (the
+    /// userinfo of a URL as written and as `url` serializes it): redacted too.
     pub parts: Vec<String>,
+    /// Byte ranges of the tokens in `secret` (for a fix that keeps the text around them).
+    spans: Vec<std::ops::Range<usize>>,
+    /// The whole value is the secret (a secret-named key's value, a number, a key).
+    whole: bool,
+    /// The secret is a mapping key.
+    key: bool,
+    /// How many tokens the scanner found in it (for the engine's limit on secrets).
+    pub tokens: usize,
 }
 
 /// A URL with a password (possibly empty), read as a browser would.
@@ -57,7 +93,6 @@ struct UrlCredentials {
     stripped: Option<String>,
     /// The userinfo as `url` serializes it and as written.
     parts: Vec<String>,
-    empty_password: bool,
 }
 
 /// The credentials of `t` if it is an absolute URL with a password. The host is mapped as
@@ -70,7 +105,6 @@ fn url_credentials(t: &str) -> Option<UrlCredentials> {
         Err(_) => (url::Url::parse(&info.as_ref()?.placeholder).ok()?, false),
     };
     let password = u.password()?;
-    let empty_password = password.is_empty();
     let mut parts = vec![format!("{}:{password}", u.username())];
     let stripped = if exact {
         let mut u = u;
@@ -84,259 +118,166 @@ fn url_credentials(t: &str) -> Option<UrlCredentials> {
     if let Some(i) = info {
         parts.push(i.userinfo);
     }
-    Some(UrlCredentials {
-        stripped,
-        parts,
-        empty_password,
-    })
+    Some(UrlCredentials { stripped, parts })
 }
 
-fn is_reference(v: &str) -> bool {
-    let v = v.trim();
-    v.is_empty()
-        || [
-            "vault://",
-            "vault:",
-            "secret://",
-            "secretref:",
-            "env:",
-            "arn:aws:secretsmanager:",
-            "projects/",
-            "keyvault://",
-            "op://",
-            "sm://",
-            "aws-sm://",
-            "gcp-sm://",
-        ]
-        .iter()
-        .any(|p| v.starts_with(p))
-        || (v.starts_with("${") && v.ends_with('}'))
-        || (v.starts_with("{{") && v.ends_with("}}"))
-        || v.starts_with('<') && v.ends_with('>')
+/// The byte range of the (non-empty) password of a URL written as `scheme://user:pw@host`,
+/// read from the text as written: the authority ends at `/`, `\`, `?` or `#`, the userinfo
+/// at its last `@`, the user name at the first `:`.
+fn url_password(w: &str) -> Option<std::ops::Range<usize>> {
+    let scheme_end = w.find("://")?;
+    let start = scheme_end + 3;
+    let rest = w.get(start..)?;
+    let authority = rest
+        .find(['/', '\\', '?', '#'])
+        .map_or(rest, |end| rest.get(..end).unwrap_or(rest));
+    let at = authority.rfind('@')?;
+    let userinfo = authority.get(..at)?;
+    let colon = userinfo.find(':')?;
+    let from = start + colon + 1;
+    let to = start + at;
+    (to > from).then_some(from..to)
 }
 
-/// Byte offsets of the non-overlapping occurrences of `needle` in `hay`, left to right
-/// (what `str::match_indices` yields), without building a `StrSearcher` per call.
-fn occurrences<'h>(hay: &'h [u8], needle: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
-    let mut from = 0usize;
-    std::iter::from_fn(move || {
-        let (&first, rest) = needle.split_first()?;
-        loop {
-            let at = from + hay.get(from..)?.iter().position(|&b| b == first)?;
-            if hay.get(at + 1..at + needle.len()) == Some(rest) {
-                from = at + needle.len();
-                return Some(at);
-            }
-            from = at + 1;
+/// The kind of secret a string looks like, if any (outside any key's context).
+#[cfg(test)]
+fn shape(s: &str) -> Option<&'static str> {
+    scan(s, KeyClass::Plain).kind
+}
+
+/// A key in snake case, ASCII lowercase: `clientSecret`, `Client-Secret` and
+/// `CLIENT_SECRET` all read `client_secret`.
+fn snake(k: &str) -> String {
+    let mut out = String::with_capacity(k.len() + 4);
+    let mut prev_lower = false;
+    for c in k.chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            out.push('_');
         }
-    })
-}
-
-fn contains(hay: &str, needle: &str) -> bool {
-    occurrences(hay.as_bytes(), needle.as_bytes())
-        .next()
-        .is_some()
-}
-
-fn charset_run(s: &str, prefix: &str, min: usize, extra: &str) -> bool {
-    occurrences(s.as_bytes(), prefix.as_bytes()).any(|i| {
-        s.get(i + prefix.len()..)
-            .map(|rest| {
-                rest.chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || extra.contains(*c))
-                    .count()
-                    >= min
-            })
-            .unwrap_or(false)
-    })
-}
-
-fn shannon_bits(s: &str) -> f64 {
-    let mut counts = [0u32; 128];
-    let mut n = 0u32;
-    for b in s.bytes().filter(u8::is_ascii) {
-        if let Some(c) = counts.get_mut(usize::from(b)) {
-            *c += 1;
-            n += 1;
-        }
-    }
-    if n == 0 {
-        return 0.0;
-    }
-    let n = f64::from(n);
-    counts
-        .iter()
-        .filter(|c| **c > 0)
-        .map(|c| {
-            let p = f64::from(*c) / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
-/// The kind of secret a string looks like, if any.
-///
-/// Every string of the manifest goes through here, so the prefix searches are gated on
-/// a byte every prefix of the family contains (`-` for PEM and Slack, `A` for AWS and
-/// Google, `_` for GitHub and Stripe): a string without it cannot match any of them.
-/// The white-space separated words of a secret value that are secrets of their own (a
-/// token inside `oauth_scopes: "openid ghp_..."`, which the scope rules quote one by one),
-/// with their URL credentials: redacted too.
-pub(crate) fn secret_words(secret: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    if !secret.trim().contains(char::is_whitespace) {
-        return out;
-    }
-    for word in secret.split_whitespace() {
-        if shape(word).is_some() {
-            out.push(word.to_string());
-            if word.contains('@')
-                && let Some(c) = url_credentials(word)
-            {
-                out.extend(c.parts);
-            }
-        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        out.push(match c {
+            '-' | ' ' | '.' => '_',
+            c => c.to_ascii_lowercase(),
+        });
     }
     out
 }
 
-fn shape(s: &str) -> Option<&'static str> {
-    let t = s.trim();
-    let (mut dash, mut upper_a, mut underscore, mut colon) = (false, false, false, false);
-    for b in t.bytes() {
-        match b {
-            b'-' => dash = true,
-            b'A' => upper_a = true,
-            b'_' => underscore = true,
-            b':' => colon = true,
-            _ => {}
-        }
-    }
-    if dash && contains(t, "-----BEGIN") && contains(t, "PRIVATE KEY") {
-        return Some("private key");
-    }
-    if upper_a {
-        for p in ["AKIA", "ASIA"] {
-            if occurrences(t.as_bytes(), p.as_bytes()).any(|i| {
-                t.get(i + 4..i + 20).is_some_and(|r| {
-                    r.chars()
-                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-                })
-            }) {
-                return Some("AWS access key");
-            }
-        }
-    }
-    // Each family's prefixes share a part (`gh`, `xox`, `k_live_`): one search for it
-    // first, and the per-prefix searches only when it is there. `github_pat_` does not
-    // contain `gh`, so it is searched on its own.
-    if underscore
-        && ((contains(t, "gh")
-            && ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
-                .iter()
-                .any(|p| charset_run(t, p, 30, "")))
-            || charset_run(t, "github_pat_", 40, "_"))
-    {
-        return Some("GitHub token");
-    }
-    if dash
-        && contains(t, "xox")
-        && ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
-            .iter()
-            .any(|p| charset_run(t, p, 10, "-"))
-    {
-        return Some("Slack token");
-    }
-    if upper_a && charset_run(t, "AIza", 35, "-_") {
-        return Some("Google API key");
-    }
-    if underscore
-        && contains(t, "k_live_")
-        && ["sk_live_", "rk_live_"]
-            .iter()
-            .any(|p| charset_run(t, p, 16, ""))
-    {
-        return Some("Stripe key");
-    }
-    // An absolute URL needs a `:` after its scheme, so without one it cannot parse; with
-    // one, neither a JWT nor a token below (both `:`-free) can match, and a password needs
-    // an `@`: only then is the URL parsed.
-    if colon {
-        if t.contains('@') && url_credentials(t).is_some_and(|c| !c.empty_password) {
-            return Some("password in URL");
-        }
-        return None;
-    }
-    if t.starts_with("eyJ")
-        && t.split('.').count() == 3
-        && t.split('.').all(|p| {
-            p.len() >= 10
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-    {
-        return Some("JWT");
-    }
-    if t.len() < 32 {
-        return None;
-    }
-    let tokenish = !t.contains(char::is_whitespace)
-        && t.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+/=_-".contains(c));
-    if !tokenish {
-        return None;
-    }
-    let classes = [
-        t.chars().any(|c| c.is_ascii_lowercase()),
-        t.chars().any(|c| c.is_ascii_uppercase()),
-        t.chars().any(|c| c.is_ascii_digit()),
-    ]
-    .iter()
-    .filter(|x| **x)
-    .count();
-    if classes >= 3 && shannon_bits(t) >= 4.0 {
-        return Some("high-entropy token");
-    }
-    None
-}
-
-/// Whether a key names a secret (`client_secret`, `X_TOKEN`...), ASCII case-insensitive.
+/// Whether a key names a secret (`client_secret`, `X_TOKEN`, `clientSecret`, `x-api-key`...).
 fn is_secret_key(k: &str) -> bool {
-    let ends_with = |suffix: &str| {
-        k.len()
-            .checked_sub(suffix.len())
-            .and_then(|cut| k.as_bytes().get(cut..))
-            .is_some_and(|tail| tail.eq_ignore_ascii_case(suffix.as_bytes()))
-    };
-    SECRET_KEYS.iter().any(|s| k.eq_ignore_ascii_case(s))
+    let k = snake(k);
+    let ends_with = |suffix: &str| k.ends_with(suffix);
+    SECRET_KEYS.iter().any(|s| k == *s)
         || ends_with("_secret")
         || ends_with("_password")
         || ends_with("_token")
+        || ends_with("_api_key")
+        || ends_with("_apikey")
+        || ends_with("_private_key")
+        || ends_with("_secret_key")
+}
+
+fn is_quiet_key(k: &str) -> bool {
+    let k = snake(k);
+    QUIET_KEYS.iter().any(|s| k == *s)
+        || ["_id", "_sha256", "_digest", "_hash", "_checksum"]
+            .iter()
+            .any(|s| k.ends_with(s))
+}
+
+/// Whether a mapping key is itself a secret (a token written where a field name goes).
+/// Messages and pointers never quote such a key.
+pub(crate) fn key_is_secret(k: &str) -> bool {
+    scan(k, KeyClass::Plain).kind.is_some()
+}
+
+/// How a key makes its value read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keyed {
+    Secret,
+    Quiet,
+    Plain,
+}
+
+impl Keyed {
+    fn of(k: &str) -> Keyed {
+        if is_secret_key(k) {
+            Keyed::Secret
+        } else if is_quiet_key(k) {
+            Keyed::Quiet
+        } else {
+            Keyed::Plain
+        }
+    }
+}
+
+fn hit_of(path: &str, line: u32, text: &str, keyed: Keyed, key: bool, hits: &mut Vec<SecretHit>) {
+    let class = if keyed == Keyed::Quiet {
+        KeyClass::Quiet
+    } else {
+        KeyClass::Plain
+    };
+    let found = scan(text, class);
+    // A percent-encoded secret (`%73k_live_...`) is a secret too: the decoded text is
+    // scanned as well, and its tokens are redacted.
+    let decoded = if text.contains('%') {
+        let d = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+        (d != text).then(|| {
+            let d = d.into_owned();
+            let f = scan(&d, class);
+            (d, f)
+        })
+    } else {
+        None
+    };
+    let whole = key || (keyed == Keyed::Secret && !is_reference(text));
+    let kind = match found.kind.or(decoded.as_ref().and_then(|(_, f)| f.kind)) {
+        Some(k) => k,
+        None if whole => "secret value",
+        None => return,
+    };
+    let mut parts: Vec<String> = found
+        .spans
+        .iter()
+        .filter_map(|r| text.get(r.clone()))
+        .map(str::to_string)
+        .collect();
+    if let Some((d, f)) = &decoded {
+        parts.extend(
+            f.spans
+                .iter()
+                .filter_map(|r| d.get(r.clone()))
+                .map(str::to_string),
+        );
+    }
+    if text.contains('@')
+        && let Some(c) = url_credentials(text.trim())
+    {
+        parts.extend(c.parts);
+    }
+    hits.push(SecretHit {
+        path: path.to_string(),
+        line,
+        kind,
+        secret: text.to_string(),
+        parts,
+        tokens: found.count + decoded.as_ref().map_or(0, |(_, f)| f.count),
+        spans: found.spans,
+        whole,
+        key,
+    });
 }
 
 /// `path` is the pointer of `node`; it is extended in place for children and restored.
-fn walk(node: &Node, path: &mut String, keyed: bool, hits: &mut Vec<SecretHit>) {
+fn walk(node: &Node, path: &mut String, keyed: Keyed, hits: &mut Vec<SecretHit>) {
     match &node.value {
-        Value::Str(s) => {
-            let kind = if keyed && !is_reference(s) && !s.trim().is_empty() {
-                Some(shape(s).unwrap_or("secret value"))
-            } else {
-                shape(s)
-            };
-            if let Some(kind) = kind {
-                let parts = if s.contains('@') {
-                    url_credentials(s.trim()).map_or_else(Vec::new, |c| c.parts)
-                } else {
-                    Vec::new()
-                };
-                hits.push(SecretHit {
-                    path: path.clone(),
-                    line: node.line,
-                    kind,
-                    secret: s.clone(),
-                    parts,
-                });
-            }
+        Value::Str(s) => hit_of(path, node.line, s, keyed, false, hits),
+        // A number under a secret-named key (`password: 12345678`) is a secret too.
+        Value::Int(n) if keyed == Keyed::Secret => {
+            hit_of(path, node.line, &n.to_string(), keyed, false, hits);
+        }
+        Value::Float(f) if keyed == Keyed::Secret => {
+            hit_of(path, node.line, &f.to_string(), keyed, false, hits);
         }
         Value::Seq(items) => {
             let len = path.len();
@@ -351,8 +292,13 @@ fn walk(node: &Node, path: &mut String, keyed: bool, hits: &mut Vec<SecretHit>) 
             let len = path.len();
             for (k, v) in entries {
                 path.push('/');
-                push_token(path, &k.name);
-                walk(v, path, is_secret_key(&k.name), hits);
+                if key_is_secret(&k.name) {
+                    path.push_str(REDACTED_KEY);
+                    hit_of(path, k.line, &k.name, Keyed::Plain, true, hits);
+                } else {
+                    push_token(path, &k.name);
+                }
+                walk(v, path, Keyed::of(&k.name), hits);
                 path.truncate(len);
             }
         }
@@ -372,8 +318,118 @@ fn push_token(path: &mut String, token: &str) {
 /// Every literal secret of a document, in document order.
 pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
     let mut hits = Vec::new();
-    walk(root, &mut String::with_capacity(64), false, &mut hits);
+    walk(
+        root,
+        &mut String::with_capacity(64),
+        Keyed::Plain,
+        &mut hits,
+    );
     hits
+}
+
+/// Every form in which an output could quote the secrets of `hits`, longest first: each
+/// secret and token as written and trimmed, in lower and upper case, percent-encoded (with
+/// the sets URLs and forms use) and percent-decoded, JSON-, Rust- and JSON-pointer-escaped,
+/// and as IDNA A-labels and U-labels. Forms shorter than 4 characters are left out (they
+/// would scrub ordinary words); matching is ASCII case-insensitive on top of these.
+pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
+    use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, utf8_percent_encode};
+    const FRAGMENT: &AsciiSet = &CONTROLS.add(b' ').add(b'"').add(b'<').add(b'>').add(b'`');
+    const QUERY: &AsciiSet = &FRAGMENT.add(b'#').add(b'\'');
+    const PATH: &AsciiSet = &QUERY.add(b'?').add(b'^').add(b'{').add(b'}');
+    const USERINFO: &AsciiSet = &PATH
+        .add(b'/')
+        .add(b':')
+        .add(b';')
+        .add(b'=')
+        .add(b'@')
+        .add(b'[')
+        .add(b'\\')
+        .add(b']')
+        .add(b'|');
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if s.chars().count() >= 4 {
+            out.push(s);
+        }
+    };
+    for h in hits {
+        for x in std::iter::once(&h.secret).chain(&h.parts) {
+            let decoded = percent_encoding::percent_decode_str(x)
+                .decode_utf8_lossy()
+                .into_owned();
+            let bases = [
+                x.clone(),
+                x.trim().to_string(),
+                decoded.trim().to_string(),
+                decoded,
+            ];
+            for b in bases {
+                for set in [NON_ALPHANUMERIC, USERINFO, PATH, QUERY, FRAGMENT] {
+                    push(utf8_percent_encode(&b, set).to_string());
+                }
+                push(url::form_urlencoded::byte_serialize(b.as_bytes()).collect());
+                let json = serde_json::Value::String(b.clone()).to_string();
+                push(
+                    json.get(1..json.len().saturating_sub(1))
+                        .unwrap_or("")
+                        .to_string(),
+                );
+                push(b.escape_debug().to_string());
+                push(b.escape_default().to_string());
+                push(escape_token(&b));
+                if let Ok(ascii) = crate::idn::to_ascii(&b) {
+                    push(ascii.into_owned());
+                }
+                push(crate::idn::to_unicode(&b));
+                push(b.to_lowercase());
+                push(b.to_uppercase());
+                push(b);
+            }
+        }
+    }
+    // Matching is ASCII case-insensitive: forms that differ only in ASCII case are one.
+    for f in &mut out {
+        f.make_ascii_lowercase();
+    }
+    // Longest first so a secret containing another is replaced whole.
+    crate::engine::stable_sort_by(&mut out, |a, b| {
+        b.len().cmp(&a.len()).then_with(|| a.cmp(b))
+    });
+    out.dedup();
+    out
+}
+
+/// Remove every secret from a document (the JSON form of `root`, after fixes): entries
+/// whose key is a secret go, and every remaining form of a secret of `root` in a string
+/// becomes `[REDACTED]`.
+pub(crate) fn scrub_document(doc: &mut serde_json::Value, root: &Node) {
+    let hits = find(root);
+    if hits.is_empty() {
+        return;
+    }
+    let forms = redaction_forms(&hits);
+    fn go(v: &mut serde_json::Value, forms: &[String]) {
+        match v {
+            serde_json::Value::String(s) => {
+                for f in forms {
+                    if let Some(clean) = crate::engine::replace_ci(s, f) {
+                        *s = clean;
+                    }
+                }
+            }
+            serde_json::Value::Number(n) if forms.contains(&n.to_string()) => {
+                *v = serde_json::Value::String("[REDACTED]".to_string());
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| go(x, forms)),
+            serde_json::Value::Object(o) => {
+                o.retain(|k, _| !key_is_secret(k));
+                o.values_mut().for_each(|x| go(x, forms));
+            }
+            _ => {}
+        }
+    }
+    go(doc, &forms);
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
@@ -384,12 +440,29 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .filter(|n| super::app_name::is_slug(&n.value))
         .map_or("app", |n| n.value.as_str());
     for hit in &cx.secrets {
-        let field = hit.path.rsplit('/').next().unwrap_or("secret").to_string();
-        let field = if field.chars().all(|c| c.is_ascii_digit()) || field.is_empty() {
-            "secret".to_string()
+        let field = hit.path.rsplit('/').next().unwrap_or("secret");
+        let field = if field.is_empty()
+            || field.bytes().all(|c| c.is_ascii_digit())
+            || !field
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            "secret"
         } else {
             field
         };
+        let reference = format!("vault://micro-apps/{app}/{field}");
+        if hit.key {
+            out.report(
+                &hit.path,
+                Some(hit.line),
+                format!(
+                    "a mapping key is a literal {} (redacted); remove the entry, rotate the secret and move it to the vault",
+                    hit.kind
+                ),
+            );
+            continue;
+        }
         let r = out.report(
             &hit.path,
             Some(hit.line),
@@ -404,7 +477,16 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         );
         // A URL with a password keeps its URL: only the credentials go.
-        let stripped = url_credentials(hit.secret.trim()).and_then(|c| c.stripped);
+        let stripped = if hit.whole {
+            None
+        } else {
+            url_credentials(hit.secret.trim()).and_then(|c| c.stripped)
+        };
+        let trimmed = hit.secret.trim();
+        let covers_all = hit
+            .spans
+            .iter()
+            .any(|s| hit.secret.get(s.clone()) == Some(trimmed));
         match stripped {
             Some(clean) => r.fix(
                 "replace",
@@ -412,13 +494,36 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 Some(json!(clean)),
                 "remove the credentials from the URL; authenticate with a vault-held secret",
             ),
-            None => {
-                let reference = format!("vault://micro-apps/{app}/{field}");
+            // A single word (a token, a webhook or other credential URL) goes whole.
+            None if hit.whole
+                || covers_all
+                || hit.spans.is_empty()
+                || !trimmed.contains(char::is_whitespace) =>
+            {
                 r.fix(
                     "replace",
                     &hit.path,
                     Some(json!(reference)),
                     format!("reference the vault (`{reference}`) instead of the literal secret"),
+                );
+            }
+            None => {
+                // A secret inside text: the text stays, each token becomes the reference.
+                let mut spans = hit.spans.clone();
+                spans.sort_by_key(|s| std::cmp::Reverse(s.start));
+                let mut text = hit.secret.clone();
+                let mut last = usize::MAX;
+                for s in spans {
+                    if s.end <= last && text.get(s.clone()).is_some() {
+                        text.replace_range(s.clone(), &reference);
+                        last = s.start;
+                    }
+                }
+                r.fix(
+                    "replace",
+                    &hit.path,
+                    Some(json!(text)),
+                    format!("replace the secret in the text by a vault reference (`{reference}`)"),
                 );
             }
         }
@@ -449,8 +554,8 @@ mod tests {
         ] {
             let github = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
                 .iter()
-                .any(|p| super::charset_run(t, p, 30, ""))
-                || super::charset_run(t, "github_pat_", 40, "_");
+                .any(|p| charset_run(t, p, 30, ""))
+                || charset_run(t, "github_pat_", 40, "_");
             assert_eq!(shape(t) == Some("GitHub token"), github, "{t}");
         }
         assert_eq!(
@@ -463,10 +568,22 @@ mod tests {
         assert_eq!(shape("rk_live_0123456789abcdef"), Some("Stripe key"));
     }
 
+    /// A run of at least `min` token characters (ASCII alphanumerics and `extra`) after an
+    /// occurrence of `prefix` (the search the prefix detectors do, without gates).
+    fn charset_run(s: &str, prefix: &str, min: usize, extra: &str) -> bool {
+        s.match_indices(prefix).any(|(i, _)| {
+            s.get(i + prefix.len()..).is_some_and(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || extra.contains(*c))
+                    .count()
+                    >= min
+            })
+        })
+    }
+
     /// The prefix families, searched without any gate: what `shape` must answer for text
     /// made only of these fragments (no private key, AWS or Google shapes among them).
     fn ungated(t: &str) -> Option<&'static str> {
-        use super::charset_run;
         if ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
             .iter()
             .any(|p| charset_run(t, p, 30, ""))
