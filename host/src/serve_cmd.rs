@@ -64,12 +64,12 @@ pub(crate) struct ServeArgs {
     /// Open connections at most (kept under the open-file limit, which is raised to its
     /// hard limit at start). A new connection over the cap sheds the connection idle the
     /// longest; with none idle it is closed at once.
-    #[arg(long, default_value_t = ConnLimits::default().max_connections, value_name = "N", value_parser = clap::value_parser!(u64).range(1..).map(|n| usize::try_from(n).unwrap_or(usize::MAX)))]
-    max_connections: usize,
+    #[arg(long, default_value_t = ConnLimits::default().max_connections as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
     /// Open connections from one peer address at most (IPv6: one /64). Over it, the peer's
     /// connection idle the longest is shed; with none idle the new one is closed.
-    #[arg(long, default_value_t = ConnLimits::default().max_connections_per_ip, value_name = "N", value_parser = clap::value_parser!(u64).range(1..).map(|n| usize::try_from(n).unwrap_or(usize::MAX)))]
-    max_connections_per_ip: usize,
+    #[arg(long, default_value_t = ConnLimits::default().max_connections_per_ip as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_ip: u64,
     /// Time from the first byte of a request head to its end, in milliseconds; slower
     /// heads get the connection closed without an answer.
     #[arg(long, default_value_t = millis(ConnLimits::default().header_timeout), value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
@@ -164,8 +164,9 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
             Level::Debug => LogLevel::Debug,
         },
         connections: ConnLimits {
-            max_connections: args.max_connections,
-            max_connections_per_ip: args.max_connections_per_ip,
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_ip: usize::try_from(args.max_connections_per_ip)
+                .unwrap_or(usize::MAX),
             header_timeout: Duration::from_millis(args.header_timeout_ms),
             body_timeout: Duration::from_millis(args.body_timeout_ms),
             idle_timeout: Duration::from_millis(args.idle_timeout_ms),

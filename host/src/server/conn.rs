@@ -7,7 +7,9 @@
 //!   the per-peer cap, anyone's for the global one): a real request still gets served while
 //!   an idle flood holds every slot. With no idle connection to shed it is refused (closed
 //!   at once). Shed connections still hold a descriptor until they close, so at most
-//!   [`EVICTION_SLACK`] more may be open for a moment; past that, new ones are refused.
+//!   [`EVICTION_SLACK`] more may be open for a moment; past that, the accept loop waits
+//!   (up to [`ROOM_WAIT`]) for them to close, leaving new connections in the kernel's
+//!   accept queue, and refuses the next one if they do not.
 //! - **Timeouts.** *Idle*: no request in progress and no byte of the next one for
 //!   `idle_timeout` (a fresh connection that sends nothing is idle too) → closed.
 //!   *Header*: from the first byte of a request head to its end, at most `header_timeout`
@@ -47,6 +49,9 @@ use super::App;
 
 /// Shed connections that may still be open above `max_connections` (they are closing).
 pub(crate) const EVICTION_SLACK: usize = 64;
+
+/// How long the accept loop waits for shed connections to close (at [`EVICTION_SLACK`]).
+pub(crate) const ROOM_WAIT: Duration = Duration::from_secs(1);
 
 /// How long a connection the server is closing may take to write its last response.
 pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(5);
@@ -362,11 +367,15 @@ pub(crate) struct Registry {
     inner: Mutex<Inner>,
     /// Notified when the last connection closes (shutdown waits for it).
     empty: Notify,
+    /// Notified when a connection closes (the accept loop waits for room with it).
+    closed: Notify,
 }
 
 enum Admission {
     Admitted(u64, Arc<ConnState>, Option<Shed>),
     Refused(Refused),
+    /// Too many shed connections still closing: wait for them.
+    Wait,
 }
 
 impl Registry {
@@ -376,6 +385,7 @@ impl Registry {
             epoch: Instant::now(),
             inner: Mutex::new(Inner::default()),
             empty: Notify::new(),
+            closed: Notify::new(),
         }
     }
 
@@ -420,8 +430,8 @@ impl Registry {
         let mut inner = self.lock();
         let inner = &mut *inner;
         let mut shed = None;
-        if inner.conns.len() >= self.limits.max_connections.saturating_add(EVICTION_SLACK) {
-            return Admission::Refused(Refused::GlobalCap);
+        if self.full(inner) {
+            return Admission::Wait;
         }
         if inner.peers.get(&peer).copied().unwrap_or(0) >= self.limits.max_connections_per_ip {
             if !Self::evict(inner, Some(peer), Shed::PeerCap) {
@@ -461,6 +471,27 @@ impl Registry {
         Admission::Admitted(id, state, shed)
     }
 
+    /// Open connections (shed ones still closing included) at the hard ceiling.
+    fn full(&self, inner: &Inner) -> bool {
+        inner.conns.len() >= self.limits.max_connections.saturating_add(EVICTION_SLACK)
+    }
+
+    /// Wait up to `timeout` until the open connections are under the hard ceiling.
+    async fn wait_for_room(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let closed = self.closed.notified();
+            tokio::pin!(closed);
+            closed.as_mut().enable();
+            if !self.full(&self.lock()) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, closed).await.is_err() {
+                return false;
+            }
+        }
+    }
+
     fn remove(&self, id: u64) {
         let mut inner = self.lock();
         if let Some(entry) = inner.conns.remove(&id)
@@ -469,6 +500,7 @@ impl Registry {
             inner.live = inner.live.saturating_sub(1);
             inner.forget_one(entry.state.peer);
         }
+        self.closed.notify_waiters();
         if inner.conns.is_empty() {
             self.empty.notify_waiters();
         }
@@ -542,7 +574,15 @@ pub(crate) async fn serve(
                 continue;
             }
         };
-        match app.conns.admit(peer.ip()) {
+        let mut admission = app.conns.admit(peer.ip());
+        if matches!(admission, Admission::Wait) {
+            admission = if app.conns.wait_for_room(ROOM_WAIT).await {
+                app.conns.admit(peer.ip())
+            } else {
+                Admission::Refused(Refused::GlobalCap)
+            };
+        }
+        match admission {
             Admission::Admitted(id, state, shed) => {
                 app.metrics.accepted();
                 if let Some(reason) = shed {
@@ -561,6 +601,11 @@ pub(crate) async fn serve(
             }
             Admission::Refused(reason) => {
                 app.metrics.refused(reason);
+                app.conn_events.notify_one();
+                drop(stream);
+            }
+            Admission::Wait => {
+                app.metrics.refused(Refused::GlobalCap);
                 app.conn_events.notify_one();
                 drop(stream);
             }
@@ -728,6 +773,7 @@ mod tests {
         match a {
             Admission::Admitted(id, s, shed) => (id, s, shed),
             Admission::Refused(r) => panic!("refused: {r:?}"),
+            Admission::Wait => panic!("wait"),
         }
     }
 
@@ -788,8 +834,8 @@ mod tests {
         for _ in 0..=EVICTION_SLACK {
             let (_, _, _) = admitted(r.admit(ip));
         }
-        // 1 live + EVICTION_SLACK evicted, none closed yet: refused.
-        assert!(matches!(r.admit(ip), Admission::Refused(Refused::GlobalCap)));
+        // 1 live + EVICTION_SLACK evicted, none closed yet: wait for them.
+        assert!(matches!(r.admit(ip), Admission::Wait));
         assert_eq!(r.counts().0, EVICTION_SLACK + 1);
     }
 
