@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use microvet::server::{Config, LogFormat, LogLevel};
+use microvet::server::{Config, ConnLimits, LogFormat, LogLevel};
 use microvet::{VetterOptions, WarmPool, decision_log};
 
 use crate::{Ctx, FAILED, INVALID, OK};
@@ -61,10 +61,35 @@ pub(crate) struct ServeArgs {
     /// Least severe log events written.
     #[arg(long, value_enum, default_value_t = Level::Info)]
     log_level: Level,
+    /// Open connections at most (kept under the open-file limit, which is raised to its
+    /// hard limit at start). A new connection over the cap sheds the connection idle the
+    /// longest; with none idle it is closed at once.
+    #[arg(long, default_value_t = ConnLimits::default().max_connections as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+    /// Open connections from one peer address at most (IPv6: one /64). Over it, the peer's
+    /// connection idle the longest is shed; with none idle the new one is closed.
+    #[arg(long, default_value_t = ConnLimits::default().max_connections_per_ip as u64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections_per_ip: u64,
+    /// Time from the first byte of a request head to its end, in milliseconds; slower
+    /// heads get the connection closed without an answer.
+    #[arg(long, default_value_t = millis(ConnLimits::default().header_timeout), value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    header_timeout_ms: u64,
+    /// Time to receive a vet or PKCE request's whole body, in milliseconds (read before a
+    /// concurrency permit is taken); slower bodies get 408 and the connection closed.
+    #[arg(long, default_value_t = millis(ConnLimits::default().body_timeout), value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_ms: u64,
+    /// Time a connection may stay open with no request in progress, in milliseconds
+    /// (also a new connection that sends nothing).
+    #[arg(long, default_value_t = millis(ConnLimits::default().idle_timeout), value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout_ms: u64,
     /// Do not `sync_data` the decision log (only to measure what the sync costs: an
     /// answered vet may then be lost in a power failure).
     #[arg(long, hide = true)]
     decision_log_no_sync: bool,
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +162,14 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
             Level::Warn => LogLevel::Warn,
             Level::Info => LogLevel::Info,
             Level::Debug => LogLevel::Debug,
+        },
+        connections: ConnLimits {
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            max_connections_per_ip: usize::try_from(args.max_connections_per_ip)
+                .unwrap_or(usize::MAX),
+            header_timeout: Duration::from_millis(args.header_timeout_ms),
+            body_timeout: Duration::from_millis(args.body_timeout_ms),
+            idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         },
     };
     microvet::server::run(config)?;

@@ -572,34 +572,16 @@ fn body_over_the_limit_is_413() {
     assert_eq!(server.post("/v1/vet", MANIFEST.as_bytes()).status, 200);
 }
 
-/// Send the headers and half the body of a vet request: it holds a permit until the
-/// rest arrives.
-fn start_slow_request(addr: SocketAddr) -> TcpStream {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let body = MANIFEST.as_bytes();
-    let head = request_text("POST", "/v1/vet", &[], body);
-    let split = head.len() - body.len() + body.len() / 2;
-    stream.write_all(&head[..split]).unwrap();
-    stream.flush().unwrap();
-    stream
+/// Start a vet of [`slow_manifest`] (about 2 s in the component) on another thread: its
+/// body arrives at once, then it holds a concurrency permit while it runs.
+fn start_slow_vet(addr: SocketAddr) -> std::thread::JoinHandle<Resp> {
+    let body = slow_manifest();
+    std::thread::spawn(move || request(addr, "POST", "/v1/vet", &[], body.as_bytes()))
 }
 
-fn finish_slow_request(mut stream: TcpStream) -> Resp {
-    let body = MANIFEST.as_bytes();
-    stream.write_all(&body[body.len() / 2..]).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    read_response(&mut stream).unwrap()
-}
-
-#[test]
-fn saturation_is_503_and_sigterm_drains() {
-    let mut server = Server::start(&["--max-concurrency", "1"]);
-    let slow = start_slow_request(server.addr);
-    // Once the slow request holds the only permit, the next vet is refused at once.
+fn wait_for_permit_held(server: &Server) {
     wait_until(
-        "the slow request to hold the permit",
+        "the slow vet to hold the permit",
         Duration::from_secs(30),
         || {
             server
@@ -608,11 +590,33 @@ fn saturation_is_503_and_sigterm_drains() {
                 .contains("microvet_in_flight_requests 1")
         },
     );
-    let r = server.post("/v1/vet", MANIFEST.as_bytes());
-    assert_eq!(r.status, 503, "{}", r.text());
-    assert_eq!(r.header("retry-after"), Some("1"));
-    assert_eq!(r.json()["error"]["code"], "overloaded");
-    assert_eq!(server.post("/v1/pkce", b"").status, 503);
+}
+
+#[test]
+fn saturation_is_503_and_sigterm_drains() {
+    let mut server = Server::start(&["--max-concurrency", "1", "--time-limit-ms", "30000"]);
+    // While a slow vet holds the only permit, the next vet is refused at once. The slow
+    // vet takes seconds; should it have ended before a probe, the attempt is repeated.
+    let mut refused = 0;
+    let mut checked = false;
+    for _ in 0..5 {
+        let slow = start_slow_vet(server.addr);
+        wait_for_permit_held(&server);
+        let vet = server.post("/v1/vet", MANIFEST.as_bytes());
+        let pkce = server.post("/v1/pkce", b"");
+        let statuses = [vet.status, pkce.status];
+        let slow_done = slow.is_finished();
+        refused += statuses.iter().filter(|s| **s == 503).count();
+        assert_eq!(slow.join().unwrap().status, 200);
+        if statuses == [503, 503] {
+            assert_eq!(vet.header("retry-after"), Some("1"));
+            assert_eq!(vet.json()["error"]["code"], "overloaded");
+            checked = true;
+            break;
+        }
+        assert!(slow_done, "{statuses:?} while the permit was held");
+    }
+    assert!(checked, "the slow vet never outlasted two requests");
     // A wrong method on a limited route is a 405, not an overload (it takes no permit).
     assert_eq!(server.get("/v1/vet").status, 405);
     // Monitoring is not behind the limit.
@@ -621,14 +625,15 @@ fn saturation_is_503_and_sigterm_drains() {
         server
             .get("/metrics")
             .text()
-            .contains("microvet_overload_rejections_total 2")
+            .contains(&format!("microvet_overload_rejections_total {refused}"))
     );
     // SIGTERM: no new connections, but the request in flight completes.
+    let slow = start_slow_vet(server.addr);
+    wait_for_permit_held(&server);
     server.signal("TERM");
-    std::thread::sleep(Duration::from_millis(300));
-    let r = finish_slow_request(slow);
+    let r = slow.join().unwrap();
     assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.text(), vetter().vet(MANIFEST).unwrap().json);
+    assert_eq!(r.text(), vetter().vet(&slow_manifest()).unwrap().json);
     let status = server.wait(Duration::from_secs(30));
     assert!(status.success(), "{status:?}\n{}", server.logs());
     assert!(server.logs().contains("shutting down"), "{}", server.logs());

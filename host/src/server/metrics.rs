@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::conn::{Refused, Shed};
 use crate::{Decision, HostError, InputKind, LimitExceeded, PoolStats};
 
 /// Upper bounds of the latency histogram buckets, in seconds.
@@ -57,6 +58,44 @@ pub(crate) struct Metrics {
     overloaded: AtomicU64,
     reload_ok: AtomicU64,
     reload_failed: AtomicU64,
+    conn_accepted: AtomicU64,
+    /// By [`Refused::ALL`] index.
+    conn_refused: [AtomicU64; Refused::ALL.len()],
+    /// By [`Shed::ALL`] index.
+    conn_shed: [AtomicU64; Shed::ALL.len()],
+    accept_errors: AtomicU64,
+}
+
+/// The connection counters at one moment (for the rate-limited log line).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ConnSnapshot {
+    pub(crate) refused_global: u64,
+    pub(crate) refused_peer: u64,
+    pub(crate) shed_global: u64,
+    pub(crate) shed_peer: u64,
+    pub(crate) shed_fd: u64,
+    pub(crate) header_timeouts: u64,
+    pub(crate) body_timeouts: u64,
+    pub(crate) accept_errors: u64,
+}
+
+impl ConnSnapshot {
+    pub(crate) fn since(&self, earlier: &ConnSnapshot) -> ConnSnapshot {
+        ConnSnapshot {
+            refused_global: self.refused_global.saturating_sub(earlier.refused_global),
+            refused_peer: self.refused_peer.saturating_sub(earlier.refused_peer),
+            shed_global: self.shed_global.saturating_sub(earlier.shed_global),
+            shed_peer: self.shed_peer.saturating_sub(earlier.shed_peer),
+            shed_fd: self.shed_fd.saturating_sub(earlier.shed_fd),
+            header_timeouts: self.header_timeouts.saturating_sub(earlier.header_timeouts),
+            body_timeouts: self.body_timeouts.saturating_sub(earlier.body_timeouts),
+            accept_errors: self.accept_errors.saturating_sub(earlier.accept_errors),
+        }
+    }
+
+    pub(crate) fn any(&self) -> bool {
+        *self != ConnSnapshot::default()
+    }
 }
 
 /// Point-in-time values the server adds when rendering.
@@ -67,6 +106,10 @@ pub(crate) struct Gauges {
     pub(crate) pool: Option<PoolStats>,
     pub(crate) log: Option<(u64, u64, u64, u64)>,
     pub(crate) uptime: Duration,
+    /// (open, active) connections.
+    pub(crate) connections: (usize, usize),
+    pub(crate) max_connections: usize,
+    pub(crate) max_connections_per_ip: usize,
 }
 
 fn decision_index(d: Decision) -> usize {
@@ -125,6 +168,57 @@ impl Metrics {
             self.reload_ok.fetch_add(1, Ordering::Relaxed);
         } else {
             self.reload_failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn accepted(&self) {
+        self.conn_accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn refused(&self, reason: Refused) {
+        if let Some(c) = self.conn_refused.get(reason as usize) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn shed(&self, reason: Shed) {
+        if let Some(c) = Shed::ALL
+            .iter()
+            .position(|s| *s == reason)
+            .and_then(|i| self.conn_shed.get(i))
+        {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn accept_error(&self) {
+        self.accept_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn shed_count(&self, reason: Shed) -> u64 {
+        Shed::ALL
+            .iter()
+            .position(|s| *s == reason)
+            .and_then(|i| self.conn_shed.get(i))
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    fn refused_count(&self, reason: Refused) -> u64 {
+        self.conn_refused
+            .get(reason as usize)
+            .map_or(0, |c| c.load(Ordering::Relaxed))
+    }
+
+    pub(crate) fn conn_snapshot(&self) -> ConnSnapshot {
+        ConnSnapshot {
+            refused_global: self.refused_count(Refused::GlobalCap),
+            refused_peer: self.refused_count(Refused::PeerCap),
+            shed_global: self.shed_count(Shed::GlobalCap),
+            shed_peer: self.shed_count(Shed::PeerCap),
+            shed_fd: self.shed_count(Shed::FdLimit),
+            header_timeouts: self.shed_count(Shed::HeaderTimeout),
+            body_timeouts: self.shed_count(Shed::BodyTimeout),
+            accept_errors: self.accept_errors.load(Ordering::Relaxed),
         }
     }
 
@@ -323,6 +417,70 @@ impl Metrics {
                 failures,
             );
         }
+        gauge(
+            w,
+            "microvet_connections_open",
+            "Open client connections.",
+            g.connections.0 as f64,
+        );
+        gauge(
+            w,
+            "microvet_connections_active",
+            "Open connections with a request in progress or arriving (the others are idle).",
+            g.connections.1 as f64,
+        );
+        gauge(
+            w,
+            "microvet_max_connections",
+            "The cap on open connections (under the open-file limit).",
+            g.max_connections as f64,
+        );
+        gauge(
+            w,
+            "microvet_max_connections_per_ip",
+            "The cap on open connections from one peer address (IPv6: one /64).",
+            g.max_connections_per_ip as f64,
+        );
+        counter(
+            w,
+            "microvet_connections_accepted_total",
+            "Connections accepted (within the caps).",
+            self.conn_accepted.load(Ordering::Relaxed),
+        );
+        header(
+            w,
+            "microvet_connections_refused_total",
+            "counter",
+            "Connections closed at once because a cap was reached and no idle connection could be shed.",
+        );
+        for reason in Refused::ALL {
+            let _ = writeln!(
+                w,
+                "microvet_connections_refused_total{{reason=\"{}\"}} {}",
+                reason.label(),
+                self.refused_count(reason)
+            );
+        }
+        header(
+            w,
+            "microvet_connections_shed_total",
+            "counter",
+            "Connections the server closed: idle ones shed at a cap or when out of descriptors, and timeouts (idle, request head, body: 408).",
+        );
+        for reason in Shed::ALL {
+            let _ = writeln!(
+                w,
+                "microvet_connections_shed_total{{reason=\"{}\"}} {}",
+                reason.label(),
+                self.shed_count(reason)
+            );
+        }
+        counter(
+            w,
+            "microvet_accept_errors_total",
+            "Failed accepts other than a reset by the peer (e.g. out of descriptors).",
+            self.accept_errors.load(Ordering::Relaxed),
+        );
         gauge(
             w,
             "microvet_uptime_seconds",

@@ -16,11 +16,14 @@
 //! limits of the vetter: a small manifest with a warm instance ready runs right on the async
 //! worker (two thread hand-offs cost more than such a vet), everything else on tokio's
 //! blocking pool (bounded by `vet_threads`). Requests
-//! to `/v1/vet*` and `/v1/pkce` hold a concurrency permit (a `try_acquire`: no queue);
-//! without one they get `503` with `Retry-After`. Bodies over the limit get `413`.
+//! to `/v1/vet*` and `/v1/pkce` read their whole body first (bounded in size: `413`, and
+//! in time: `408`), then hold a concurrency permit (a `try_acquire`: no queue); without one
+//! they get `503` with `Retry-After`. A slow client never holds a permit. Connections are
+//! capped, timed out and shed as [`conn`] describes.
 //! With a decision log, the verdict's line is written and synced before the response is
 //! sent (see [`crate::decision_log`]).
 
+mod conn;
 mod metrics;
 mod policies;
 mod web;
@@ -41,6 +44,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, oneshot};
+
+pub use conn::ConnLimits;
 
 use crate::decision_log::{DecisionLog, LogError, Record};
 use crate::{HostError, InputKind, PoolStats, Vetter, VetterOptions};
@@ -100,6 +105,8 @@ pub struct Config {
     pub reload_interval: Option<Duration>,
     pub log_format: LogFormat,
     pub log_level: LogLevel,
+    /// Connection caps and timeouts (header, body, idle).
+    pub connections: ConnLimits,
 }
 
 impl Default for Config {
@@ -122,6 +129,7 @@ impl Default for Config {
             reload_interval: Some(Duration::from_secs(1)),
             log_format: LogFormat::Json,
             log_level: LogLevel::Info,
+            connections: ConnLimits::default(),
         }
     }
 }
@@ -154,12 +162,30 @@ fn io_error(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeE
 
 /// Set up logging, the runtime and the component, then serve until SIGTERM or SIGINT
 /// (in-flight requests finish first). Prints `microvet: listening on http://ADDR` on
-/// standard output once the socket is bound.
+/// standard output once the socket is bound. Raises the process's soft open-file limit
+/// to its hard limit and keeps `max_connections` under it (with headroom).
 ///
 /// # Errors
 /// See [`ServeError`].
-pub fn run(config: Config) -> Result<(), ServeError> {
+pub fn run(mut config: Config) -> Result<(), ServeError> {
     init_tracing(config.log_format, config.log_level);
+    if let Some(nofile) = conn::raise_nofile_limit() {
+        let budget = conn::fd_budget(nofile);
+        if config.connections.max_connections > budget {
+            tracing::warn!(
+                max_connections = config.connections.max_connections,
+                open_file_limit = nofile,
+                using = budget,
+                "max_connections is above what the open-file limit leaves room for; lowered"
+            );
+            config.connections.max_connections = budget;
+        }
+        tracing::info!(
+            open_file_limit = nofile,
+            max_connections = config.connections.max_connections,
+            "open-file limit"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.worker_threads.max(1))
         .max_blocking_threads(config.vet_threads.max(1))
@@ -168,19 +194,33 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         .build()
         .map_err(io_error("cannot start the async runtime"))?;
     let app = setup(&config)?;
-    let listener = std::net::TcpListener::bind(config.listen)
-        .map_err(io_error(format!("cannot listen on {}", config.listen)))?;
-    listener
-        .set_nonblocking(true)
-        .map_err(io_error("cannot set up the listener"))?;
+    let _context = runtime.enter();
+    let listener = bind(config.listen)?;
     let addr = listener
         .local_addr()
         .map_err(io_error("cannot read the listening address"))?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)
-            .map_err(io_error("cannot set up the listener"))?;
-        serve(app, listener, addr, config.reload_interval).await
-    })
+    runtime.block_on(serve(app, listener, addr, config.reload_interval))
+}
+
+/// The accept queue of the listening socket (the kernel caps it at `somaxconn`): room
+/// for a burst of connections while the accept loop sheds or refuses them.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// Bind the listening socket (inside the runtime's context).
+fn bind(listen: SocketAddr) -> Result<tokio::net::TcpListener, ServeError> {
+    let context = format!("cannot listen on {listen}");
+    let socket = if listen.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()
+    } else {
+        tokio::net::TcpSocket::new_v6()
+    }
+    .map_err(io_error(context.clone()))?;
+    #[cfg(unix)]
+    socket
+        .set_reuseaddr(true)
+        .map_err(io_error(context.clone()))?;
+    socket.bind(listen).map_err(io_error(context.clone()))?;
+    socket.listen(LISTEN_BACKLOG).map_err(io_error(context))
 }
 
 fn init_tracing(format: LogFormat, level: LogLevel) {
@@ -217,9 +257,14 @@ struct App {
     rules: Vec<serde_json::Value>,
     log: Option<DecisionLog>,
     metrics: Metrics,
+    /// The open connections (caps, shedding).
+    conns: conn::Registry,
+    /// Wakes the rate-limited connection report.
+    conn_events: tokio::sync::Notify,
     permits: Semaphore,
     max_concurrency: usize,
     max_body_bytes: usize,
+    body_timeout: Duration,
     web_root: Option<PathBuf>,
     request_prefix: String,
     requests: AtomicU64,
@@ -315,6 +360,11 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         time_limit_ms = base.time_limit().map(|t| t.as_millis()),
         memory_limit = base.memory_limit(),
         max_concurrency = config.max_concurrency,
+        max_connections = config.connections.max_connections,
+        max_connections_per_ip = config.connections.max_connections_per_ip,
+        header_timeout_ms = config.connections.header_timeout.as_millis(),
+        body_timeout_ms = config.connections.body_timeout.as_millis(),
+        idle_timeout_ms = config.connections.idle_timeout.as_millis(),
         vet_threads = config.vet_threads,
         web_root = ?web_root,
         setup_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -328,9 +378,12 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         rules,
         log,
         metrics: Metrics::default(),
+        conns: conn::Registry::new(config.connections),
+        conn_events: tokio::sync::Notify::new(),
         permits: Semaphore::new(config.max_concurrency),
         max_concurrency: config.max_concurrency,
         max_body_bytes: config.max_body_bytes,
+        body_timeout: config.connections.body_timeout,
         web_root,
         request_prefix,
         requests: AtomicU64::new(0),
@@ -370,11 +423,7 @@ async fn serve(
     addr: SocketAddr,
     reload_interval: Option<Duration>,
 ) -> Result<(), ServeError> {
-    use axum::serve::ListenerExt as _;
     let reloader = tokio::spawn(reload_loop(Arc::clone(&app), reload_interval));
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
     tracing::info!(%addr, "listening");
     {
         use std::io::Write as _;
@@ -382,16 +431,20 @@ async fn serve(
         let _ = writeln!(out, "microvet: listening on http://{addr}");
         let _ = out.flush();
     }
-    let result = axum::serve(listener, router(Arc::clone(&app)))
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    conn::serve(
+        Arc::clone(&app),
+        listener,
+        router(Arc::clone(&app)),
+        shutdown_signal(),
+    )
+    .await;
     reloader.abort();
     tracing::info!(
         requests = app.requests.load(Ordering::Relaxed),
         decision_log = app.log.is_some(),
         "stopped"
     );
-    result.map_err(io_error("the server failed"))
+    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -570,14 +623,18 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(Arc::clone(&id)));
     let mut response = if limited(route, &method) {
-        // Bounded concurrency: take a permit or answer 503 at once (no queue).
-        match app.permits.try_acquire() {
-            Ok(permit) => {
-                let response = next.run(req).await;
-                drop(permit);
-                response
-            }
-            Err(_) => overloaded(&app),
+        // The whole body first (bounded in size and time), so a slow client holds no
+        // permit; then bounded concurrency: a permit or 503 at once (no queue).
+        match read_body(&app, req).await {
+            Ok(req) => match app.permits.try_acquire() {
+                Ok(permit) => {
+                    let response = next.run(req).await;
+                    drop(permit);
+                    response
+                }
+                Err(_) => overloaded(&app),
+            },
+            Err(response) => response,
         }
     } else {
         next.run(req).await
@@ -597,6 +654,58 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
         "request"
     );
     response
+}
+
+/// Read the whole body of `req` within the body timeout and the size limit; the request
+/// with the body in memory, or the error response (413, 408 with `Connection: close`,
+/// 400).
+async fn read_body(app: &App, req: Request) -> Result<Request, Response> {
+    use http_body_util::BodyExt as _;
+    let (parts, body) = req.into_parts();
+    let limit = app.max_body_bytes;
+    if axum::body::HttpBody::size_hint(&body).lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(body_too_large(limit));
+    }
+    let read = http_body_util::Limited::new(body, limit).collect();
+    match tokio::time::timeout(app.body_timeout, read).await {
+        Ok(Ok(collected)) => Ok(Request::from_parts(
+            parts,
+            axum::body::Body::from(collected.to_bytes()),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(body_too_large(limit)),
+        Ok(Err(e)) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            format!("cannot read the request body: {e}"),
+            None,
+        )),
+        Err(_) => {
+            app.metrics.shed(conn::Shed::BodyTimeout);
+            app.conn_events.notify_one();
+            let mut response = error(
+                StatusCode::REQUEST_TIMEOUT,
+                "body-timeout",
+                format!(
+                    "the request body did not arrive within {} ms",
+                    app.body_timeout.as_millis()
+                ),
+                Some("send the whole body at once, right after the headers"),
+            );
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            Err(response)
+        }
+    }
+}
+
+fn body_too_large(limit: usize) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+        format!("the request body is larger than the limit of {limit} bytes"),
+        Some("a manifest is a few kilobytes; the component itself refuses more than 1 MiB"),
+    )
 }
 
 /// The 503 of a request that found no concurrency permit free.
@@ -1038,6 +1147,9 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             )
         }),
         uptime: app.started.elapsed(),
+        connections: app.conns.counts(),
+        max_connections: app.conns.limits().max_connections,
+        max_connections_per_ip: app.conns.limits().max_connections_per_ip,
     };
     (
         StatusCode::OK,
