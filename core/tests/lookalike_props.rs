@@ -271,3 +271,54 @@ proptest! {
         }
     }
 }
+
+/// The manifest with the line of `field` moved behind a YAML merge key
+/// (`<<: { field: … }`), which YAML 1.1 loaders (PyYAML, js-yaml) merge into the mapping.
+fn behind_merge_key(text: &str, field: &str) -> String {
+    let prefix = format!("{field}: ");
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.strip_prefix(&prefix) {
+            Some(rest) => out.push_str(&format!("<<: {{ {field}: {rest} }}")),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// A denied value (disguised or not) moved behind a merge key is refused outright or
+    /// blocked: never approved because another reader would merge what microvet skipped.
+    #[test]
+    fn a_denied_value_behind_a_merge_key_is_never_approved(
+        case in 0..CASES.len(),
+        d in disguise(),
+        plain in any::<bool>(),
+    ) {
+        let policy = policy();
+        let (slot, denied, _, _) = CASES[case];
+        let field = match slot {
+            Slot::Scope => "oauth_scopes",
+            Slot::Sink => "external_sinks",
+            Slot::Owner => "owner",
+            Slot::Vendor => "third_party_deps",
+            Slot::DcrScope => return Ok(()),
+        };
+        let value = if plain { denied.to_string() } else { apply(denied, &d) };
+        let (kind, text) = input(slot, &value);
+        let text = behind_merge_key(&text, field);
+        prop_assert!(text.contains("<<: {"), "{text}");
+        match policy.vet_kind(kind, &text) {
+            Err(e) => prop_assert!(e.message.contains("merge key"), "{e:?}"),
+            Ok(v) => prop_assert!(
+                blocked(v.decision),
+                "{slot:?} {value:?} behind `<<` was {:?}: {:?}",
+                v.decision,
+                v.findings
+            ),
+        }
+    }
+}

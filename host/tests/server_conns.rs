@@ -239,7 +239,9 @@ fn start_slow_body(from: &str, addr: SocketAddr) -> TcpStream {
 
 fn finish_slow_body(mut stream: TcpStream) -> Resp {
     let body = MANIFEST.as_bytes();
-    stream.write_all(&body[body.len() - body.len() / 2..]).unwrap();
+    stream
+        .write_all(&body[body.len() - body.len() / 2..])
+        .unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
