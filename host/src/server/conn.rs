@@ -794,7 +794,10 @@ mod tests {
         // A head arriving is not idle either: with a, b and d all busy, nothing to shed.
         b.bytes_read();
         d.begin();
-        assert!(matches!(r.admit(ip), Admission::Refused(Refused::GlobalCap)));
+        assert!(matches!(
+            r.admit(ip),
+            Admission::Refused(Refused::GlobalCap)
+        ));
         assert_eq!(a.shed.load(Ordering::Acquire), 0);
         assert_eq!(b.shed.load(Ordering::Acquire), 0);
         // Once a response is done, its connection is idle again and can be shed.
