@@ -270,7 +270,7 @@ fn a_slow_body_gets_408_holds_no_permit_and_slow_heads_and_idle_connections_are_
         "--header-timeout-ms",
         "1000",
         "--idle-timeout-ms",
-        "3000",
+        "4000",
     ]);
 
     // Bodies are read before the permit: slow ones do not block a real vet.
@@ -305,7 +305,7 @@ fn a_slow_body_gets_408_holds_no_permit_and_slow_heads_and_idle_connections_are_
     loris.write_all(b"POST /v1/vet HTTP/1.1\r\n").unwrap();
     let mut closed = false;
     let mut answer = Vec::new();
-    while started.elapsed() < Duration::from_secs(8) {
+    while started.elapsed() < Duration::from_secs(6) {
         if loris.write_all(b"X-Slow: a\r\n").is_err() {
             closed = true;
             break;
@@ -321,12 +321,12 @@ fn a_slow_body_gets_408_holds_no_permit_and_slow_heads_and_idle_connections_are_
     assert!(closed, "the slow head was not cut off");
     assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
     assert!(
-        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        waited >= Duration::from_millis(900) && waited < Duration::from_millis(3000),
         "{waited:?}"
     );
     // The idle connection outlived the header timeout; the idle timeout closes it.
     assert!(!closed_within(&mut idle, Duration::from_millis(200)).0);
-    assert!(closed_within(&mut idle, Duration::from_secs(6)).0);
+    assert!(closed_within(&mut idle, Duration::from_secs(8)).0);
 
     assert_eq!(
         server.metric("microvet_connections_shed_total{reason=\"header_timeout\"}"),
