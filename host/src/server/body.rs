@@ -227,6 +227,56 @@ pub(super) fn check_json_object(text: &str, what: &str) -> Result<(), Response> 
     }
 }
 
+/// A valid JSON text with every surrogate-pair escape (`\uD83D\uDE00`) written as the
+/// character it stands for. The component reads JSON as YAML 1.2, whose `\u` escapes are
+/// code points: a surrogate is not one, so it would refuse a valid JSON object. Nothing else
+/// changes (same lines, same other bytes); `text` must already be valid JSON, where a
+/// backslash only ever starts an escape inside a string.
+pub(super) fn join_surrogate_escapes(text: &str) -> std::borrow::Cow<'_, str> {
+    fn hex4(s: &str, at: usize) -> Option<u32> {
+        let digits = s.get(at..at + 4)?;
+        u32::from_str_radix(digits, 16).ok()
+    }
+    if !text.contains("\\u") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    while let Some(offset) = bytes
+        .get(i..)
+        .and_then(|b| b.iter().position(|&c| c == b'\\'))
+    {
+        let at = i + offset;
+        // `\uXXXX\uYYYY`: a high then a low surrogate.
+        let pair = (bytes.get(at + 1) == Some(&b'u'))
+            .then(|| hex4(text, at + 2))
+            .flatten()
+            .filter(|hi| (0xD800..0xDC00).contains(hi))
+            .and_then(|hi| {
+                (text.get(at + 6..at + 8) == Some("\\u"))
+                    .then(|| hex4(text, at + 8))
+                    .flatten()
+                    .filter(|lo| (0xDC00..0xE000).contains(lo))
+                    .map(|lo| 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
+            })
+            .and_then(char::from_u32);
+        match pair {
+            Some(c) => {
+                out.push_str(text.get(rest..at).unwrap_or_default());
+                out.push(c);
+                i = at + 12;
+                rest = i;
+            }
+            // Any other escape is two characters or more; skip the escaped one.
+            None => i = at + 2,
+        }
+    }
+    out.push_str(text.get(rest..).unwrap_or_default());
+    std::borrow::Cow::Owned(out)
+}
+
 fn bad_json(e: &serde_json::Error) -> Response {
     error(
         StatusCode::BAD_REQUEST,
@@ -523,6 +573,27 @@ mod tests {
             ok(&[("content-encoding", "Identity")], Accepts::Json),
             Some(BodyType::Json)
         );
+    }
+
+    #[test]
+    fn surrogate_pairs_are_joined_and_nothing_else_changes() {
+        // A pair is joined; an escaped backslash before `u` is not an escape; other
+        // escapes stay as they are.
+        let text = r#"{"a\uD83D\uDE00": "x\\uD83D\\uDE00", "b": "\u00e9\n\uD83D\uDE00!"}"#;
+        assert_eq!(
+            join_surrogate_escapes(text),
+            r#"{"a😀": "x\\uD83D\\uDE00", "b": "\u00e9\n😀!"}"#
+        );
+        let plain = r#"{"a": "\u00e9 \\ \""}"#;
+        assert_eq!(join_surrogate_escapes(plain), plain);
+        // The same JSON value either way.
+        for t in [text, plain] {
+            let a: serde_json::Value = serde_json::from_str(t).unwrap_or_default();
+            let joined = join_surrogate_escapes(t);
+            let b: serde_json::Value = serde_json::from_str(&joined).unwrap_or_default();
+            assert!(a.is_object());
+            assert_eq!(a, b);
+        }
     }
 
     #[test]

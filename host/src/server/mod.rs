@@ -944,7 +944,7 @@ async fn vet(
             }
         }
     };
-    let text = match String::from_utf8(Vec::from(body)) {
+    let mut text = match String::from_utf8(Vec::from(body)) {
         Ok(t) => t,
         Err(e) => {
             return error(
@@ -961,6 +961,13 @@ async fn vet(
     if body_type == body::BodyType::Json {
         if let Err(response) = body::check_json_object(&text, what) {
             return response;
+        }
+        let joined = match body::join_surrogate_escapes(&text) {
+            std::borrow::Cow::Owned(joined) => Some(joined),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        if let Some(joined) = joined {
+            text = joined;
         }
     }
     // The vet hands the verdict to the decision log writer, whose acknowledgement (after
