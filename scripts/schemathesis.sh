@@ -66,7 +66,7 @@ fi
 # `--checks all` fails the run on any finding (exit code 1).
 (
   cd "$work"
-  "$venv/bin/st" run "http://$addr/openapi.json" \
+  "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "http://$addr/openapi.json" \
     --checks all \
     --seed "${ST_SEED:-20260101}" \
     --max-examples "${ST_MAX_EXAMPLES:-60}" \

@@ -378,6 +378,18 @@ fn a_vet_needs_a_body() {
             assert_eq!(r.code(), "empty-body");
         }
     }
+    // A YAML document that is empty or null is no manifest either.
+    for path in ["/v1/vet", "/v1/vet/dcr"] {
+        for (ty, body) in [
+            (Some("application/yaml"), "null\n"),
+            (None, "~"),
+            (Some("text/plain"), "# nothing yet\n---\n"),
+        ] {
+            let r = server.post(path, ty, body.as_bytes());
+            assert_eq!(r.status, 422, "{path} {ty:?} {body:?}: {}", r.text());
+            assert_eq!(r.code(), "empty-document");
+        }
+    }
     // No decision was made.
     let m = server.call("GET", "/metrics", &[], b"").text();
     for line in m

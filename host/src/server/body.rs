@@ -178,6 +178,52 @@ pub(super) fn is_blank(body: &[u8]) -> bool {
     body.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Whether a YAML text is an empty or null document once comments, directives and
+/// document markers are set aside (`null`, `~`, `--- # nothing`): there is nothing to vet,
+/// and the component would vet it as an empty manifest. Stops at the second line with
+/// content, so a real manifest costs a line or two.
+pub(super) fn is_null_document(text: &str) -> bool {
+    let mut content: Option<&str> = None;
+    for line in text.lines() {
+        let mut line = line.trim();
+        if line.starts_with('%') {
+            continue;
+        }
+        for marker in ["---", "..."] {
+            if let Some(rest) = line.strip_prefix(marker) {
+                if rest.is_empty() || rest.starts_with([' ', '\t']) {
+                    line = rest.trim_start();
+                }
+            }
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let line = match line.find(" #").or_else(|| line.find("\t#")) {
+            Some(at) => line.get(..at).unwrap_or_default().trim_end(),
+            None => line,
+        };
+        if line.is_empty() {
+            continue;
+        }
+        if content.is_some() {
+            return false;
+        }
+        content = Some(line);
+    }
+    content.is_none_or(|v| matches!(v, "~" | "null" | "Null" | "NULL"))
+}
+
+/// The 422 of a document that is empty or `null`.
+pub(super) fn null_document(what: &str) -> Response {
+    error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "empty-document",
+        "the document is empty (`null`), not a mapping".to_owned(),
+        Some(&format!("send {what} as a YAML mapping or a JSON object")),
+    )
+}
+
 /// The name of a JSON value's type, for messages.
 fn json_kind(v: &serde_json::Value) -> &'static str {
     match v {
@@ -593,6 +639,29 @@ mod tests {
             let b: serde_json::Value = serde_json::from_str(&joined).unwrap_or_default();
             assert!(a.is_object());
             assert_eq!(a, b);
+        }
+    }
+
+    #[test]
+    fn null_documents() {
+        for text in [
+            "null",
+            "~\n",
+            "--- # none\n...\n",
+            "%YAML 1.2\n---\nNULL # x\n",
+            "# only a comment\n",
+        ] {
+            assert!(is_null_document(text), "{text:?}");
+        }
+        for text in [
+            "name: x\n",
+            "null: x\n",
+            "--- null\nname: x\n",
+            "[]",
+            "nul",
+            "'null'",
+        ] {
+            assert!(!is_null_document(text), "{text:?}");
         }
     }
 

@@ -969,6 +969,8 @@ async fn vet(
         if let Some(joined) = joined {
             text = joined;
         }
+    } else if body::is_null_document(&text) {
+        return body::null_document(what);
     }
     // The vet hands the verdict to the decision log writer, whose acknowledgement (after
     // `sync_data`) carries the outcome back: one wake-up of this task per request, not one
