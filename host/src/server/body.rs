@@ -12,6 +12,10 @@
 //! `Content-Encoding` may be absent or `identity`; anything else (`gzip`, ...) is 415: the
 //! body would otherwise be vetted as the compressed bytes.
 
+// The error of these helpers is the finished error response, returned on the error path
+// only; boxing it would add an allocation per refused request and gain nothing.
+#![allow(clippy::result_large_err)]
+
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -190,10 +194,10 @@ pub(super) fn is_null_document(text: &str) -> bool {
             continue;
         }
         for marker in ["---", "..."] {
-            if let Some(rest) = line.strip_prefix(marker) {
-                if rest.is_empty() || rest.starts_with([' ', '\t']) {
-                    line = rest.trim_start();
-                }
+            if let Some(rest) = line.strip_prefix(marker)
+                && (rest.is_empty() || rest.starts_with([' ', '\t']))
+            {
+                line = rest.trim_start();
             }
         }
         if line.starts_with('#') {

@@ -4,6 +4,10 @@
 //! no-store`: verifiers, `state` and `nonce` are secrets, and nothing of a request body is
 //! logged.
 
+// The error of these helpers is the finished error response, returned on the error path
+// only; boxing it would add an allocation per refused request and gain nothing.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
