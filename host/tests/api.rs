@@ -738,6 +738,16 @@ fn overload_is_logged_once_per_interval_with_a_count() {
     }
     let refused = std::thread::scope(|s| {
         let heavy = s.spawn(|| server.post("/v1/vet", None, slow.as_bytes()));
+        wait_until(
+            "the large vet to hold the permit",
+            Duration::from_secs(30),
+            || {
+                server
+                    .call("GET", "/metrics", &[], b"")
+                    .text()
+                    .contains("microvet_in_flight_requests 1")
+            },
+        );
         let mut refused = 0u64;
         let start = Instant::now();
         while !heavy.is_finished() && start.elapsed() < Duration::from_secs(60) {
