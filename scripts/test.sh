@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of microvet: Rust (core, host, CLI), Node (package, parity, PKCE interop)
-# and the browser (Chromium via playwright-core). Installs what is missing on a fresh
-# machine: the wasm target, npm packages (from package-lock.json), Debian's chromium.
+# Runs every test of microvet: Rust (core, host, CLI), the HTTP API against its OpenAPI
+# document (schemathesis), Node (package, parity, PKCE interop) and the browser (Chromium
+# via playwright-core). Installs what is missing on a fresh machine: the wasm target, npm
+# packages (from package-lock.json), Debian's chromium, a Python venv under target/py with
+# the pinned schemathesis and openapi-spec-validator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -21,6 +23,9 @@ step "component for the web package (the same bytes the host embeds)"
 cargo build --release --locked -p microvet
 mkdir -p web/dist
 ./target/release/microvet component --out web/dist/microvet.wasm
+
+step "HTTP API contract (OpenAPI 3.1 validation, schemathesis --checks all)"
+MICROVET_BIN="$root/target/release/microvet" ./scripts/schemathesis.sh
 
 step "chromium for browser tests"
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then

@@ -6,6 +6,9 @@
 //! | `POST /v1/vet[?policy=NAME]` | vet a manifest (YAML or JSON body) → the canonical verdict JSON |
 //! | `POST /v1/vet/dcr[?policy=NAME]` | vet a raw RFC 7591 registration request |
 //! | `POST /v1/pkce` | `{length?, count?}` → fresh PKCE S256 pairs |
+//! | `POST /v1/pkce/challenge` | `{verifier}` → its S256 challenge |
+//! | `POST /v1/pkce/verify` | `{verifier, challenge}` → whether they match (constant time) |
+//! | `POST /v1/pkce/authorize-url` | an authorization request URL with PKCE, `state`, `nonce` |
 //! | `GET /v1/policies` | the named policies and their sha256 |
 //! | `GET /v1/rules`, `GET /v1/rules/{id}` | the rule catalogue, one rule |
 //! | `GET /healthz`, `GET /metrics` | liveness, Prometheus metrics |
@@ -16,32 +19,37 @@
 //! limits of the vetter: a small manifest with a warm instance ready runs right on the async
 //! worker (two thread hand-offs cost more than such a vet), everything else on tokio's
 //! blocking pool (bounded by `vet_threads`). Requests
-//! to `/v1/vet*` and `/v1/pkce` read their whole body first (bounded in size: `413`, and
+//! to `/v1/vet*` and `/v1/pkce*` read their whole body first (bounded in size: `413`, and
 //! in time: `408`), then hold a concurrency permit (a `try_acquire`: no queue); without one
-//! they get `503` with `Retry-After`. A slow client never holds a permit. Connections are
-//! capped, timed out and shed as [`conn`] describes.
+//! they get `503` with `Retry-After` (logged once per second with a count, not once per
+//! request). A slow client never holds a permit. Connections are capped, timed out and shed
+//! as [`conn`] describes. A `Content-Type` or `Content-Encoding` a route does not understand
+//! gets `415` (see [`body`]); another method than a route's gets `405` with `Allow`. Every
+//! error is `{"error": {code, message, help?, path?}}`.
 //! With a decision log, the verdict's line is written and synced before the response is
 //! sent (see [`crate::decision_log`]).
 
+mod body;
 mod conn;
 mod metrics;
+mod pkce;
 mod policies;
 mod web;
 
 use std::net::SocketAddr;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Extension, MatchedPath, Path, Query, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, oneshot};
 
@@ -263,6 +271,7 @@ struct App {
     conn_events: tokio::sync::Notify,
     permits: Semaphore,
     max_concurrency: usize,
+    overload_log: Arc<OverloadLog>,
     max_body_bytes: usize,
     body_timeout: Duration,
     web_root: Option<PathBuf>,
@@ -382,6 +391,7 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         conn_events: tokio::sync::Notify::new(),
         permits: Semaphore::new(config.max_concurrency),
         max_concurrency: config.max_concurrency,
+        overload_log: Arc::default(),
         max_body_bytes: config.max_body_bytes,
         body_timeout: config.connections.body_timeout,
         web_root,
@@ -396,25 +406,54 @@ fn router(app: Arc<App>) -> Router {
     // and its future for each layer a request passes. The permit of the limited routes is
     // taken in `observe`; the body limit is stacked into the same layer (a tuple) for the
     // routes that read a body.
+    // Every method router has the JSON 405 as its fallback (axum adds `Allow`).
     let observed = from_fn_with_state(Arc::clone(&app), observe);
-    let [vet_path, dcr_path, pkce_path] = LIMITED_ROUTES;
+    let [
+        vet_path,
+        dcr_path,
+        pkce_path,
+        challenge_path,
+        verify_path,
+        authorize_path,
+    ] = LIMITED_ROUTES;
     let limited = Router::new()
-        .route(vet_path, post(vet_manifest))
-        .route(dcr_path, post(vet_dcr))
-        .route(pkce_path, post(pkce))
+        .route(vet_path, only(post(vet_manifest)))
+        .route(dcr_path, only(post(vet_dcr)))
+        .route(pkce_path, only(post(pkce::generate)))
+        .route(challenge_path, only(post(pkce::challenge)))
+        .route(verify_path, only(post(pkce::verify)))
+        .route(authorize_path, only(post(pkce::authorize_url)))
         .layer((observed.clone(), DefaultBodyLimit::max(app.max_body_bytes)));
     let open = Router::new()
-        .route("/v1/policies", get(list_policies))
-        .route("/v1/rules", get(all_rules))
-        .route("/v1/rules/{id}", get(rule))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi))
-        .route("/", get(static_file))
-        .route("/{*path}", get(static_file))
+        .route("/v1/policies", only(get(list_policies)))
+        .route("/v1/rules", only(get(all_rules)))
+        .route("/v1/rules/{id}", only(get(rule)))
+        .route("/healthz", only(get(healthz)))
+        .route("/metrics", only(get(metrics)))
+        .route("/openapi.json", only(get(openapi)))
+        .route("/", only(get(static_file)))
+        .route("/{*path}", only(get(static_file)))
         .fallback(not_found)
         .layer(observed);
     limited.merge(open).with_state(app)
+}
+
+/// A route's methods, and the JSON `405` for any other (axum sets `Allow` on it).
+fn only(methods: MethodRouter<Arc<App>>) -> MethodRouter<Arc<App>> {
+    methods.fallback(method_not_allowed)
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        format!(
+            "`{}` is not allowed on `{}`",
+            body::clip(method.as_str()),
+            body::clip(uri.path())
+        ),
+        Some("the `Allow` header lists the methods of this route; see GET /openapi.json"),
+    )
 }
 
 async fn serve(
@@ -589,6 +628,9 @@ fn route_label(path: Option<&str>) -> &'static str {
         Some("/v1/vet") => "/v1/vet",
         Some("/v1/vet/dcr") => "/v1/vet/dcr",
         Some("/v1/pkce") => "/v1/pkce",
+        Some("/v1/pkce/challenge") => "/v1/pkce/challenge",
+        Some("/v1/pkce/verify") => "/v1/pkce/verify",
+        Some("/v1/pkce/authorize-url") => "/v1/pkce/authorize-url",
         Some("/v1/policies") => "/v1/policies",
         Some("/v1/rules") => "/v1/rules",
         Some("/v1/rules/{id}") => "/v1/rules/{id}",
@@ -602,7 +644,14 @@ fn route_label(path: Option<&str>) -> &'static str {
 
 /// The routes of the `limited` router in [`router`]: one list for the router and for
 /// [`limited`], so a route cannot be added to one and not the other.
-const LIMITED_ROUTES: [&str; 3] = ["/v1/vet", "/v1/vet/dcr", "/v1/pkce"];
+const LIMITED_ROUTES: [&str; 6] = [
+    "/v1/vet",
+    "/v1/vet/dcr",
+    "/v1/pkce",
+    "/v1/pkce/challenge",
+    "/v1/pkce/verify",
+    "/v1/pkce/authorize-url",
+];
 
 /// Requests that hold a concurrency permit: a POST to one of [`LIMITED_ROUTES`]. Other
 /// methods on those routes get their 405 without one.
@@ -645,6 +694,10 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     let elapsed = start.elapsed();
     let status = response.status().as_u16();
     app.metrics.observe_request(route, status, elapsed);
+    // An overload 503 is counted in the once-a-second line of `OverloadLog` instead.
+    if response.extensions().get::<Overloaded>().is_some() {
+        return response;
+    }
     tracing::info!(
         request_id = %id,
         method = %method,
@@ -699,6 +752,64 @@ async fn read_body(app: &App, req: Request) -> Result<Request, Response> {
     }
 }
 
+/// Marks the 503 of an overload: it gets no request line of its own (under overload that
+/// would be a line per refused request, tens of thousands a second).
+#[derive(Clone, Copy)]
+struct Overloaded;
+
+/// How often the number of refused requests is logged while the server is overloaded.
+const OVERLOAD_LOG_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The log of overload refusals: one line when refusing starts, then one line per
+/// [`OVERLOAD_LOG_INTERVAL`] with the number refused in it, until an interval has none.
+#[derive(Default)]
+struct OverloadLog {
+    refused: AtomicU64,
+    /// Whether a task is counting (at most one at a time).
+    counting: AtomicBool,
+}
+
+impl OverloadLog {
+    fn refuse(self: &Arc<Self>, max_concurrency: usize) {
+        self.refused.fetch_add(1, Ordering::AcqRel);
+        if !self.counting.swap(true, Ordering::AcqRel) {
+            tracing::warn!(
+                max_concurrency,
+                interval_ms = OVERLOAD_LOG_INTERVAL.as_millis() as u64,
+                "at the concurrency limit: refusing requests with 503 (counted once per interval)"
+            );
+            let log = Arc::clone(self);
+            drop(tokio::spawn(
+                async move { log.count(max_concurrency).await },
+            ));
+        }
+    }
+
+    async fn count(&self, max_concurrency: usize) {
+        loop {
+            tokio::time::sleep(OVERLOAD_LOG_INTERVAL).await;
+            let refused = self.refused.swap(0, Ordering::AcqRel);
+            if refused > 0 {
+                tracing::warn!(
+                    refused,
+                    max_concurrency,
+                    interval_ms = OVERLOAD_LOG_INTERVAL.as_millis() as u64,
+                    "overloaded: requests refused with 503"
+                );
+                continue;
+            }
+            self.counting.store(false, Ordering::Release);
+            // A refusal between the swap and the store started no task: count it here,
+            // unless a new task already does.
+            if self.refused.load(Ordering::Acquire) == 0
+                || self.counting.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+        }
+    }
+}
+
 fn body_too_large(limit: usize) -> Response {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -711,6 +822,7 @@ fn body_too_large(limit: usize) -> Response {
 /// The 503 of a request that found no concurrency permit free.
 fn overloaded(app: &App) -> Response {
     app.metrics.overloaded();
+    app.overload_log.refuse(app.max_concurrency);
     let mut response = error(
         StatusCode::SERVICE_UNAVAILABLE,
         "overloaded",
@@ -723,6 +835,7 @@ fn overloaded(app: &App) -> Response {
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response.extensions_mut().insert(Overloaded);
     response
 }
 
@@ -747,15 +860,40 @@ struct ErrorDetail<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
 }
 
 /// `{"error": {code, message, help?}}`.
 fn error(status: StatusCode, code: &str, message: String, help: Option<&str>) -> Response {
+    error_with(status, code, &message, help, None)
+}
+
+/// `{"error": {code, message, help?, path}}`: an error at a field of a JSON request
+/// (`path` is its RFC 6901 pointer).
+fn error_at(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    help: Option<&str>,
+    path: &str,
+) -> Response {
+    error_with(status, code, &message, help, Some(path))
+}
+
+fn error_with(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    help: Option<&str>,
+    path: Option<&str>,
+) -> Response {
     let body = ErrorBody {
         error: ErrorDetail {
             code,
-            message: &message,
+            message,
             help,
+            path,
         },
     };
     // Serializing these structs cannot fail (string fields only); the fallback is there
@@ -833,19 +971,21 @@ struct VetQuery {
 async fn vet_manifest(
     State(app): State<Arc<App>>,
     Extension(id): Extension<RequestId>,
+    headers: HeaderMap,
     query: Result<Query<VetQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    vet(app, id, InputKind::Manifest, query, body).await
+    vet(app, id, InputKind::Manifest, &headers, query, body).await
 }
 
 async fn vet_dcr(
     State(app): State<Arc<App>>,
     Extension(id): Extension<RequestId>,
+    headers: HeaderMap,
     query: Result<Query<VetQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    vet(app, id, InputKind::Dcr, query, body).await
+    vet(app, id, InputKind::Dcr, &headers, query, body).await
 }
 
 /// Bodies up to this size may be vetted on the async worker that received them (see
@@ -865,13 +1005,27 @@ async fn vet(
     app: Arc<App>,
     RequestId(id): RequestId,
     kind: InputKind,
+    headers: &HeaderMap,
     query: Result<Query<VetQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let body_type = match body::body_type(headers, body::Accepts::Document) {
+        Ok(t) => t,
+        Err(response) => return response,
+    };
     let body = match body {
         Ok(b) => b,
         Err(rejection) => return body_rejection(&rejection, app.max_body_bytes),
     };
+    let what = match kind {
+        InputKind::Manifest => "the manifest",
+        InputKind::Dcr => "the registration request",
+    };
+    // Nothing to vet: the component would vet it as an empty manifest and approve nothing
+    // the client meant to send.
+    if body::is_blank(&body) {
+        return body::empty_body(what);
+    }
     let name = match query {
         Ok(Query(q)) => q.policy.unwrap_or_else(|| DEFAULT.to_owned()),
         Err(e) => {
@@ -898,7 +1052,7 @@ async fn vet(
             }
         }
     };
-    let text = match String::from_utf8(Vec::from(body)) {
+    let mut text = match String::from_utf8(Vec::from(body)) {
         Ok(t) => t,
         Err(e) => {
             return error(
@@ -912,6 +1066,20 @@ async fn vet(
             );
         }
     };
+    if body_type == body::BodyType::Json {
+        if let Err(response) = body::check_json_object(&text, what) {
+            return response;
+        }
+        let joined = match body::join_surrogate_escapes(&text) {
+            std::borrow::Cow::Owned(joined) => Some(joined),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
+        if let Some(joined) = joined {
+            text = joined;
+        }
+    } else if body::is_null_document(&text) {
+        return body::null_document(what);
+    }
     // The vet hands the verdict to the decision log writer, whose acknowledgement (after
     // `sync_data`) carries the outcome back: one wake-up of this task per request, not one
     // for the vet and another for the log.
@@ -989,61 +1157,6 @@ async fn vet(
         outcome.json,
     )
         .into_response()
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PkceRequest {
-    length: Option<u32>,
-    count: Option<u32>,
-}
-
-async fn pkce(
-    State(app): State<Arc<App>>,
-    Extension(RequestId(id)): Extension<RequestId>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let body = match body {
-        Ok(b) => b,
-        Err(rejection) => return body_rejection(&rejection, app.max_body_bytes),
-    };
-    let request: PkceRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        PkceRequest::default()
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(r) => r,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "bad-request",
-                    format!("the body is not a PKCE request: {e}"),
-                    Some(r#"send {"length": 43..128, "count": n} (both optional)"#),
-                );
-            }
-        }
-    };
-    let vetter = app.base.clone();
-    let (length, count) = (request.length.unwrap_or(64), request.count.unwrap_or(1));
-    let pairs =
-        tokio::task::spawn_blocking(move || vetter.pkce_generate_batch(length, count)).await;
-    match pairs {
-        Ok(Ok(pairs)) => (
-            StatusCode::OK,
-            [
-                (header::CONTENT_TYPE, "application/json"),
-                (header::CACHE_CONTROL, "no-store"),
-            ],
-            serde_json::json!({ "pairs": pairs }).to_string(),
-        )
-            .into_response(),
-        Ok(Err(e)) => host_error(&app, &id, e),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "trap",
-            format!("the PKCE task failed: {e}"),
-            None,
-        ),
-    }
 }
 
 async fn list_policies(State(app): State<Arc<App>>) -> Response {
