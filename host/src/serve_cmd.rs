@@ -182,7 +182,7 @@ pub(crate) fn log(command: LogCommand, out: &mut dyn Write) -> anyhow::Result<u8
             let v = match decision_log::verify_files(&files) {
                 Ok(v) => v,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    eprintln!("error: cannot read the {e}");
                     return Ok(INVALID);
                 }
             };
