@@ -1078,7 +1078,11 @@ impl Verifier {
         let seq = entry.seq;
         // Where the files join.
         if first_in_file && file > 0 {
-            let before = self.files.get(file - 1).map(|f| base_name(f)).unwrap_or_default();
+            let before = self
+                .files
+                .get(file - 1)
+                .map(|f| base_name(f))
+                .unwrap_or_default();
             match &entry.prev_file {
                 Some(name) if *name == before => {}
                 Some(name) => self.problem(
@@ -1201,7 +1205,14 @@ impl Verifier {
         self.max_seq = self.max_seq.max(seq);
     }
 
-    fn remember(&mut self, seq: u64, file: usize, line: usize, index: usize, sha256: Option<String>) {
+    fn remember(
+        &mut self,
+        seq: u64,
+        file: usize,
+        line: usize,
+        index: usize,
+        sha256: Option<String>,
+    ) {
         self.seen.insert(
             seq,
             Seen {
@@ -1285,8 +1296,7 @@ impl Verifier {
         }
         let files = &self.files;
         let index = |name: &str| files.iter().position(|f| f == name).unwrap_or(0);
-        self.problems
-            .sort_by_key(|p| (index(&p.file), p.line));
+        self.problems.sort_by_key(|p| (index(&p.file), p.line));
         self.problems.dedup();
         Verification {
             files: self.files.len(),
@@ -1577,7 +1587,10 @@ mod tests {
             log.append_blocking(record(i)).unwrap();
         }
         let rotated = log.rotate().unwrap().unwrap();
-        assert!(log.rotate().unwrap().is_none(), "an empty file is not rotated");
+        assert!(
+            log.rotate().unwrap().is_none(),
+            "an empty file is not rotated"
+        );
         assert!(log.stats().rotations.load(Ordering::Relaxed) >= 2);
         log.close();
         // A crash right after a rotation: the empty file continues the rotated one.

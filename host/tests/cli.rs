@@ -397,7 +397,11 @@ fn pair_starting_with(prefix: &str, in_challenge: bool) -> (String, String) {
     for _ in 0..200 {
         let batch = microvet_core::pkce::generate_batch(43, 10_000, &mut OsEntropy).unwrap();
         if let Some(p) = batch.into_iter().find(|p| {
-            let value = if in_challenge { &p.challenge } else { &p.verifier };
+            let value = if in_challenge {
+                &p.challenge
+            } else {
+                &p.verifier
+            };
             value.starts_with(prefix)
         }) {
             return (p.verifier, p.challenge);
@@ -470,12 +474,21 @@ fn files_named_like_options_are_files() {
     assert!(stdout(&out).contains("is valid"));
     // `-h` / `--help` as a file name: a file (missing here: exit 2), never help and 0.
     for value in ["-h", "--help"] {
-        for cmd in [&["check"][..], &["fix"], &["policy", "check"], &["log", "verify"]] {
+        for cmd in [
+            &["check"][..],
+            &["fix"],
+            &["policy", "check"],
+            &["log", "verify"],
+        ] {
             let mut args = cmd.to_vec();
             args.push(value);
             let out = run_at(dir.path(), &args);
             assert_eq!(code(&out), 2, "{args:?}: {}", stdout(&out));
-            assert!(stderr(&out).contains("cannot read"), "{args:?}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains("cannot read"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
         }
     }
     // `-` alone is standard input.

@@ -796,7 +796,10 @@ fn a_deleted_default_policy_stays_in_force_and_says_so() {
     assert_eq!(state["source"], "file", "{state}");
     assert_eq!(state["in_force_since"], since.as_str(), "{state}");
     let message = state["last_error"]["message"].as_str().unwrap();
-    assert!(message.contains("default.yaml") && message.contains("gone"), "{state}");
+    assert!(
+        message.contains("default.yaml") && message.contains("gone"),
+        "{state}"
+    );
     assert!(state["last_error"]["at"].as_str().unwrap() >= since.as_str());
     assert_eq!(server.get("/v1/policies").json()["all_ok"], false);
     let health = server.get("/healthz").json();
@@ -993,8 +996,7 @@ fn decision_log_rotates_by_size_and_on_sigusr1_and_verifies_as_a_set() {
     assert!(text.starts_with("ok: 13 entries, last seq 13"), "{text}");
     // The first line of each new file names the file before it and links to its head.
     for pair in set.windows(2) {
-        let first: serde_json::Value =
-            serde_json::from_str(&lines(&pair[1])[0]).unwrap();
+        let first: serde_json::Value = serde_json::from_str(&lines(&pair[1])[0]).unwrap();
         let name = pair[0].file_name().unwrap().to_str().unwrap();
         assert_eq!(first["prev_file"], name);
         let last = lines(&pair[0]).last().unwrap().clone();
@@ -1012,7 +1014,10 @@ fn decision_log_rotates_by_size_and_on_sigusr1_and_verifies_as_a_set() {
     reordered.swap(0, 1);
     let (code, text) = verify(&reordered);
     assert_eq!(code, Some(1), "{text}");
-    assert!(text.contains(&format!("{}: line 1: ", reordered[1].display())), "{text}");
+    assert!(
+        text.contains(&format!("{}: line 1: ", reordered[1].display())),
+        "{text}"
+    );
     // A truncated middle file (its last line cut off).
     let middle = &set[1];
     let kept = lines(middle);

@@ -493,14 +493,15 @@ async fn rotate_loop(app: Arc<App>) {
     }
     #[cfg(unix)]
     {
-        let mut usr1 =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot listen for SIGUSR1; the decision log rotates by size only");
-                    return;
-                }
-            };
+        let mut usr1 = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::user_defined1(),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGUSR1; the decision log rotates by size only");
+                return;
+            }
+        };
         while usr1.recv().await.is_some() {
             let worker = Arc::clone(&app);
             let rotated =
