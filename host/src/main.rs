@@ -402,7 +402,7 @@ fn read_text(path: &Path, input: Input) -> anyhow::Result<(String, String)> {
     };
     let Some(bytes) = bytes else {
         eprintln!(
-            "error[limit]: `{name}` is over the input limit of {} bytes ({} MiB) for {}; nothing was read past the limit\n  help: {} is a few kilobytes; check that the right file was given",
+            "error[limit]: `{name}` is over the input limit of {} bytes ({} MiB) for {}; reading stopped there\n  help: {} is a few kilobytes; check that the right file was given",
             limit,
             limit >> 20,
             input.what(),
