@@ -144,6 +144,10 @@ pub struct Entry {
     /// Lowercase hex sha256 of the previous line (without its `\n`); [`GENESIS`] for the
     /// first.
     pub prev: String,
+    /// The first line of a file started by a rotation: the file name of the rotated file
+    /// (whose last line `prev` is the sha256 of). Absent on every other line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_file: Option<String>,
 }
 
 /// Where an append landed.
@@ -183,6 +187,18 @@ pub struct OpenReport {
     /// Bytes of a torn last line (a crash mid-write) that were cut off so the chain can
     /// continue; such a line was never acknowledged.
     pub torn_bytes_removed: u64,
+    /// The file is empty and continues this rotated file (its chain, its last seq).
+    pub continues: Option<PathBuf>,
+}
+
+/// How a [`DecisionLog`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogOptions {
+    /// `sync_data` after every batch (keep it on; off only to measure its cost).
+    pub sync: bool,
+    /// Rotate the file once it holds this many bytes (before the next batch; 0: never).
+    /// See [`DecisionLog::rotate`].
+    pub max_bytes: u64,
 }
 
 /// Counters of a [`DecisionLog`].
@@ -196,13 +212,18 @@ pub struct LogStats {
     pub write_nanos: AtomicU64,
     /// Failed batches.
     pub failures: AtomicU64,
+    /// Rotations done.
+    pub rotations: AtomicU64,
+    /// Rotations that failed (the current file is kept and written on).
+    pub rotation_failures: AtomicU64,
 }
 
 type Ack = Box<dyn FnOnce(Result<Appended, LogError>) + Send>;
+type RotateAck = Box<dyn FnOnce(Result<Option<PathBuf>, LogError>) + Send>;
 
-struct Msg {
-    record: Record,
-    ack: Ack,
+enum Msg {
+    Append { record: Record, ack: Ack },
+    Rotate(RotateAck),
 }
 
 /// An open decision log with its writer thread. Appends from any thread; dropping it
@@ -233,6 +254,20 @@ impl DecisionLog {
     /// [`LogError::Io`] when the file cannot be opened or read; [`LogError::Corrupt`] when
     /// its last line is not a valid entry or does not link to the line before it.
     pub fn open(path: &Path, sync: bool) -> Result<(DecisionLog, OpenReport), LogError> {
+        DecisionLog::open_with(path, LogOptions { sync, max_bytes: 0 })
+    }
+
+    /// [`DecisionLog::open`] with rotation. An empty (or missing) file continues the
+    /// chain of the newest rotated file next to it (`FILE.<seq>`), if any: a crash
+    /// between a rotation and the first line of the new file loses no link.
+    ///
+    /// # Errors
+    /// As [`DecisionLog::open`]; also when the newest rotated file cannot be read or does
+    /// not end in a valid entry.
+    pub fn open_with(
+        path: &Path,
+        options: LogOptions,
+    ) -> Result<(DecisionLog, OpenReport), LogError> {
         let io_err = |source| LogError::Io {
             path: path.to_path_buf(),
             source,
@@ -243,8 +278,33 @@ impl DecisionLog {
             .create(true)
             .open(path)
             .map_err(io_err)?;
-        let report = continue_chain(&mut file, path)?;
+        let mut report = continue_chain(&mut file, path)?;
         let len = file.metadata().map_err(io_err)?.len();
+        let mut prev_file = None;
+        if len > 0 {
+            remove_stale_link(path, &file);
+        }
+        if len == 0
+            && let Some(rotated) = newest_rotated(path).map_err(io_err)?
+        {
+            let mut old = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&rotated)
+                .map_err(|source| LogError::Io {
+                    path: rotated.clone(),
+                    source,
+                })?;
+            let r = continue_chain(&mut old, &rotated)?;
+            report.last_seq = r.last_seq;
+            report.head = r.head;
+            prev_file = rotated
+                .file_name()
+                .and_then(|f| f.to_str())
+                .map(str::to_owned);
+            report.continues = Some(rotated);
+        }
+        let sync = options.sync;
         let (tx, rx) = mpsc::channel::<Msg>();
         let stats = Arc::new(LogStats::default());
         let writer = Writer {
@@ -253,6 +313,8 @@ impl DecisionLog {
             len,
             seq: report.last_seq,
             prev: report.head.clone(),
+            prev_file,
+            max_bytes: options.max_bytes,
             sync,
             poisoned: AtomicBool::new(false),
             stats: Arc::clone(&stats),
@@ -289,18 +351,41 @@ impl DecisionLog {
         record: Record,
         ack: impl FnOnce(Result<Appended, LogError>) + Send + 'static,
     ) {
-        let msg = Msg {
+        let msg = Msg::Append {
             record,
             ack: Box::new(ack),
         };
-        match &self.tx {
-            Some(tx) => {
-                if let Err(mpsc::SendError(msg)) = tx.send(msg) {
-                    (msg.ack)(Err(LogError::Unavailable));
-                }
-            }
-            None => (msg.ack)(Err(LogError::Unavailable)),
+        let unsent = match &self.tx {
+            Some(tx) => tx.send(msg).err().map(|mpsc::SendError(m)| m),
+            None => Some(msg),
+        };
+        if let Some(Msg::Append { ack, .. }) = unsent {
+            ack(Err(LogError::Unavailable));
         }
+    }
+
+    /// Rotate now (after the lines queued before): the file is renamed `FILE.<seq of its
+    /// last line>` (12 digits; never overwriting) and a new `FILE` is started whose first
+    /// line carries on the chain (`prev` is the rotated file's head) and names the
+    /// rotated file (`prev_file`). Returns the rotated file, or `None` when the file is
+    /// empty (nothing to rotate).
+    ///
+    /// # Errors
+    /// When the file cannot be renamed or the new one created (the current file is kept
+    /// and written on).
+    pub fn rotate(&self) -> Result<Option<PathBuf>, LogError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let msg = Msg::Rotate(Box::new(move |r| {
+            let _ = tx.send(r);
+        }));
+        let unsent = match &self.tx {
+            Some(tx) => tx.send(msg).err().map(|mpsc::SendError(m)| m),
+            None => Some(msg),
+        };
+        if let Some(Msg::Rotate(ack)) = unsent {
+            ack(Err(LogError::Unavailable));
+        }
+        rx.recv().unwrap_or(Err(LogError::Unavailable))
     }
 
     /// Append and wait until the line is on disk.
@@ -340,27 +425,121 @@ struct Writer {
     len: u64,
     seq: u64,
     prev: String,
+    /// The rotated file the current file continues (named by its first line).
+    prev_file: Option<String>,
+    max_bytes: u64,
     sync: bool,
     poisoned: AtomicBool,
     stats: Arc<LogStats>,
+}
+
+struct Queued {
+    record: Record,
+    ack: Ack,
 }
 
 impl Writer {
     fn run(mut self, rx: &mpsc::Receiver<Msg>) {
         let mut buf: Vec<u8> = Vec::with_capacity(64 << 10);
         while let Ok(first) = rx.recv() {
-            let mut batch = vec![first];
-            while batch.len() < MAX_BATCH {
+            let mut batch = Vec::new();
+            let mut rotate = None;
+            match first {
+                Msg::Append { record, ack } => batch.push(Queued { record, ack }),
+                Msg::Rotate(ack) => rotate = Some(ack),
+            }
+            while rotate.is_none() && batch.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(msg) => batch.push(msg),
+                    Ok(Msg::Append { record, ack }) => batch.push(Queued { record, ack }),
+                    Ok(Msg::Rotate(ack)) => rotate = Some(ack),
                     Err(_) => break,
                 }
             }
-            self.write_batch(batch, &mut buf);
+            if !batch.is_empty() {
+                if self.max_bytes > 0 && self.len >= self.max_bytes {
+                    // A failed rotation is counted; the current file is written on.
+                    let _ = self.rotate();
+                }
+                self.write_batch(batch, &mut buf);
+            }
+            if let Some(ack) = rotate {
+                ack(self.rotate());
+            }
         }
     }
 
-    fn write_batch(&mut self, batch: Vec<Msg>, buf: &mut Vec<u8>) {
+    /// See [`DecisionLog::rotate`].
+    fn rotate(&mut self) -> Result<Option<PathBuf>, LogError> {
+        if self.poisoned.load(Ordering::Relaxed) {
+            return Err(LogError::Unavailable);
+        }
+        if self.len == 0 {
+            return Ok(None);
+        }
+        let result = self.rotate_file();
+        let counter = match &result {
+            Ok(_) => &self.stats.rotations,
+            Err(_) => &self.stats.rotation_failures,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        result.map(Some)
+    }
+
+    fn rotate_file(&mut self) -> Result<PathBuf, LogError> {
+        let io_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LogError::Io { path, source }
+        };
+        let name = self
+            .path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .ok_or_else(|| LogError::Corrupt {
+                path: self.path.clone(),
+                message: "the file name is not UTF-8; it cannot be rotated".to_owned(),
+            })?;
+        let rotated_name = format!("{name}.{:012}", self.seq);
+        let rotated = self.path.with_file_name(&rotated_name);
+        // Never overwrite: a hard link fails if the name is taken. `FILE` is then
+        // replaced by a new empty file, created aside and renamed over it.
+        std::fs::hard_link(&self.path, &rotated).map_err(io_err(&rotated))?;
+        let tmp = self.path.with_file_name(format!(".{name}.new"));
+        let fresh = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&tmp)
+            .and_then(|f| {
+                f.set_len(0)?;
+                std::fs::rename(&tmp, &self.path)?;
+                Ok(f)
+            });
+        let fresh = match fresh {
+            Ok(f) => f,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(&rotated);
+                return Err(io_err(&self.path)(e));
+            }
+        };
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            // The renames are durable once the directory is synced.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.file = fresh;
+        self.len = 0;
+        self.prev_file = Some(rotated_name);
+        Ok(rotated)
+    }
+
+    fn write_batch(&mut self, batch: Vec<Queued>, buf: &mut Vec<u8>) {
         if self.poisoned.load(Ordering::Relaxed) {
             for msg in batch {
                 (msg.ack)(Err(LogError::Unavailable));
@@ -387,6 +566,11 @@ impl Writer {
                 rules: &r.rules,
                 engine: &r.engine,
                 prev: &self.prev,
+                prev_file: if self.seq == seq0 + 1 && self.len == 0 {
+                    self.prev_file.as_deref()
+                } else {
+                    None
+                },
             };
             let start = buf.len();
             // Serializing plain strings and numbers into a Vec cannot fail.
@@ -465,6 +649,8 @@ struct EntryRef<'a> {
     rules: &'a [String],
     engine: &'a str,
     prev: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_file: Option<&'a str>,
 }
 
 /// Find the last complete line of `file`, cut off a torn tail, and check that the last
@@ -484,6 +670,7 @@ fn continue_chain(file: &mut File, path: &Path) -> Result<OpenReport, LogError> 
             last_seq: 0,
             head: GENESIS.to_owned(),
             torn_bytes_removed: 0,
+            continues: None,
         });
     }
     // Read a tail big enough to hold the last two complete lines (doubling as needed).
@@ -507,6 +694,7 @@ fn continue_chain(file: &mut File, path: &Path) -> Result<OpenReport, LogError> 
         last_seq: 0,
         head: GENESIS.to_owned(),
         torn_bytes_removed: 0,
+        continues: None,
     };
     if torn > 0 {
         // A torn last line was never acknowledged (acks follow `sync_data`): cut it off.
@@ -539,9 +727,9 @@ fn continue_chain(file: &mut File, path: &Path) -> Result<OpenReport, LogError> 
                     .to_owned(),
             ));
         }
-        None if entry.seq != 1 || entry.prev != GENESIS => {
+        None if entry.prev_file.is_none() && (entry.seq != 1 || entry.prev != GENESIS) => {
             return Err(corrupt(
-                "the only line is not a first entry (seq 1, `prev` of 64 zeros)".to_owned(),
+                "the only line is not a first entry (seq 1, `prev` of 64 zeros) nor the first line after a rotation (`prev_file`)".to_owned(),
             ));
         }
         _ => {}
@@ -549,6 +737,57 @@ fn continue_chain(file: &mut File, path: &Path) -> Result<OpenReport, LogError> 
     report.last_seq = entry.seq;
     report.head = sha256_hex(last);
     Ok(report)
+}
+
+/// A crash between the two steps of a rotation (the hard link `FILE.<seq>` made, `FILE`
+/// not yet replaced) leaves the newest rotated name on the file being written: that name
+/// is removed (the file itself stays `FILE`), so no two files of the set hold the same
+/// lines.
+fn remove_stale_link(path: &Path, file: &File) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let Ok(Some(rotated)) = newest_rotated(path) else {
+            return;
+        };
+        if let (Ok(a), Ok(b)) = (file.metadata(), std::fs::metadata(&rotated))
+            && a.dev() == b.dev()
+            && a.ino() == b.ino()
+        {
+            let _ = std::fs::remove_file(&rotated);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, file);
+}
+
+/// The newest rotated file of `path` (`FILE.<12 digits>`, the highest number), if any.
+fn newest_rotated(path: &Path) -> io::Result<Option<PathBuf>> {
+    let Some(name) = path.file_name().and_then(|f| f.to_str()) else {
+        return Ok(None);
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = format!("{name}.");
+    let mut best: Option<(u64, PathBuf)> = None;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(seq) = file_name
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .filter(|d| d.len() >= 12 && d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if best.as_ref().is_none_or(|(b, _)| seq > *b) {
+            best = Some((seq, entry.path()));
+        }
+    }
+    Ok(best.map(|(_, p)| p))
 }
 
 fn parse_entry(line: &[u8]) -> Result<Entry, String> {
@@ -566,9 +805,12 @@ fn parse_entry(line: &[u8]) -> Result<Entry, String> {
 
 /// Lowercase hex sha256.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
     let mut out = String::with_capacity(64);
-    for b in digest.iter() {
+    for b in digest {
         for nibble in [b >> 4, b & 0xf] {
             out.push(char::from(
                 HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
@@ -619,9 +861,23 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 // verify
 // ---------------------------------------------------------------------------------------
 
-/// One problem found by [`verify`].
+/// The longest line `log verify` reads (a line is a few hundred bytes): a longer line is
+/// reported as a problem (naming its file and line) and skipped without being held in
+/// memory.
+pub const MAX_LINE_BYTES: usize = 64 << 10;
+
+/// Lines read ahead of the line being checked, to tell a moved line from a dropped one
+/// (and the checked lines remembered, to name the line a repeated `seq` copies).
+const WINDOW: usize = 4096;
+
+/// Problems kept in a [`Verification`] (the rest are counted).
+pub const MAX_PROBLEMS: usize = 1000;
+
+/// One problem found by [`verify`] or [`verify_files`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file's name as given (empty for [`verify`] of bytes).
+    pub file: String,
     /// 1-based line number in the file.
     pub line: usize,
     pub message: String,
@@ -629,96 +885,254 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        if self.file.is_empty() {
+            write!(f, "line {}: {}", self.line, self.message)
+        } else {
+            write!(f, "{}: line {}: {}", self.file, self.line, self.message)
+        }
     }
 }
 
-/// The result of [`verify`].
+/// The result of [`verify`] or [`verify_files`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
-    /// Complete lines in the file.
+    /// Files read.
+    pub files: usize,
+    /// Complete lines, in every file.
     pub lines: usize,
-    /// Tampering (edited, dropped, inserted, reordered lines) or invalid lines.
+    /// Tampering (edited, dropped, inserted, reordered lines or files) or invalid lines:
+    /// the first [`MAX_PROBLEMS`], in file and line order.
     pub problems: Vec<Problem>,
-    /// A torn last line (no final `\n`): `(line number, bytes)`. A crash in the middle of
-    /// a write leaves one; it was never acknowledged, so it is not tampering.
+    /// Every problem found (more than `problems.len()` when some were left out).
+    pub problem_count: usize,
+    /// A torn last line (no final `\n`) in the last file: `(line number, bytes)`. A crash
+    /// in the middle of a write leaves one; it was never acknowledged, so it is not
+    /// tampering. (A torn line at the end of an earlier file is a problem: that file was
+    /// truncated.)
     pub torn: Option<(usize, usize)>,
     /// The sha256 of the last complete line ([`GENESIS`] for an empty log): compare it
     /// with the head kept elsewhere to detect a rewritten tail.
     pub head: String,
     /// The `seq` of the last complete line.
     pub last_seq: u64,
+    /// The first file continues a rotated file that was not given: `(its name, the
+    /// seq of its last line)`. The lines before were not checked.
+    pub continues: Option<(String, u64)>,
 }
 
 impl Verification {
     /// No problem (a torn last line is not one).
     pub fn is_ok(&self) -> bool {
-        self.problems.is_empty()
+        self.problem_count == 0
     }
 }
 
-/// Check a whole decision log (the file's bytes): every line an entry, `seq` counting
-/// 1, 2, 3… and every `prev` the sha256 of the line before. See the module docs.
-pub fn verify(bytes: &[u8]) -> Verification {
-    let (complete, torn_part) = match bytes.iter().rposition(|&b| b == b'\n') {
-        Some(i) => (
-            bytes.get(..i).unwrap_or_default(),
-            bytes.get(i + 1..).unwrap_or_default(),
-        ),
-        None => (&[] as &[u8], bytes),
-    };
-    let lines: Vec<&[u8]> = if bytes.contains(&b'\n') {
-        complete.split(|&b| b == b'\n').collect()
-    } else {
-        Vec::new()
-    };
-    // Parse every line first: telling a moved line from a dropped one looks ahead.
-    let parsed: Vec<Result<Entry, String>> = lines.iter().map(|l| parse_entry(l)).collect();
-    let seqs: Vec<Option<u64>> = parsed
-        .iter()
-        .map(|p| p.as_ref().ok().map(|e| e.seq))
-        .collect();
-    let mut problems = Vec::new();
-    // seq → (line number, sha256) of its first line.
-    let mut seen: HashMap<u64, (usize, String)> = HashMap::new();
-    // Seqs whose line is unreadable: the `prev` after them cannot be checked.
-    let mut unknown: HashSet<u64> = HashSet::new();
-    // Seqs already reported as coming late (by the line that came too early).
-    let mut late: HashSet<u64> = HashSet::new();
-    let mut max_seq: u64 = 0;
-    for (i, (line, entry)) in lines.iter().zip(&parsed).enumerate() {
-        let n = i + 1;
+/// One line, parsed, waiting in the look-ahead window.
+struct Pending {
+    file: usize,
+    line: usize,
+    /// Index of the line over every file (to tell adjacent lines).
+    index: usize,
+    first_in_file: bool,
+    /// `Err`: not an entry (or too long).
+    entry: Result<LinkFields, String>,
+    sha256: String,
+}
+
+/// The fields of an entry the chain checks need.
+struct LinkFields {
+    seq: u64,
+    prev: String,
+    prev_file: Option<String>,
+}
+
+/// A checked line, remembered by its `seq`.
+struct Seen {
+    file: usize,
+    line: usize,
+    index: usize,
+    /// `None` for an unreadable line (the `prev` after it cannot be checked).
+    sha256: Option<String>,
+}
+
+/// A streaming check of a decision log over one or more files (a rotated set, in order):
+/// constant memory whatever the size of the log.
+struct Verifier {
+    files: Vec<String>,
+    window: std::collections::VecDeque<Pending>,
+    seen: HashMap<u64, Seen>,
+    seen_order: std::collections::VecDeque<u64>,
+    late: HashSet<u64>,
+    max_seq: u64,
+    problems: Vec<Problem>,
+    problem_count: usize,
+    lines: usize,
+    head: String,
+    last_seq: u64,
+    torn: Option<(usize, usize)>,
+    continues: Option<(String, u64)>,
+    started: bool,
+}
+
+impl Verifier {
+    fn new() -> Verifier {
+        Verifier {
+            files: Vec::new(),
+            window: std::collections::VecDeque::with_capacity(WINDOW + 1),
+            seen: HashMap::new(),
+            seen_order: std::collections::VecDeque::new(),
+            late: HashSet::new(),
+            max_seq: 0,
+            problems: Vec::new(),
+            problem_count: 0,
+            lines: 0,
+            head: GENESIS.to_owned(),
+            last_seq: 0,
+            torn: None,
+            continues: None,
+            started: false,
+        }
+    }
+
+    fn problem(&mut self, file: usize, line: usize, message: String) {
+        self.problem_count += 1;
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem {
+                file: self.files.get(file).cloned().unwrap_or_default(),
+                line,
+                message,
+            });
+        }
+    }
+
+    /// `line N` in the same file, `` `file` line N `` in another.
+    fn at(&self, file: usize, line: usize, from_file: usize) -> String {
+        if file == from_file {
+            format!("line {line}")
+        } else {
+            format!(
+                "`{}` line {line}",
+                self.files.get(file).map(String::as_str).unwrap_or_default()
+            )
+        }
+    }
+
+    /// A complete line of the current file: its bytes (without its `\n`), or `Err(its
+    /// length)` when it is over [`MAX_LINE_BYTES`] (not held in memory); and its sha256.
+    fn line(&mut self, bytes: Result<&[u8], usize>, sha256: String, line: usize) {
+        let entry = match bytes {
+            Ok(bytes) => parse_entry(bytes).map(|e| LinkFields {
+                seq: e.seq,
+                prev: e.prev,
+                prev_file: e.prev_file,
+            }),
+            Err(len) => Err(format!(
+                "the line is {len} bytes long, over the limit of {MAX_LINE_BYTES} bytes"
+            )),
+        };
+        self.lines += 1;
+        self.head.clone_from(&sha256);
+        if let Ok(e) = &entry {
+            self.last_seq = e.seq;
+        }
+        self.push(line, entry, sha256);
+    }
+
+    fn push(&mut self, line: usize, entry: Result<LinkFields, String>, sha256: String) {
+        let file = self.files.len().saturating_sub(1);
+        self.window.push_back(Pending {
+            file,
+            line,
+            index: self.lines,
+            first_in_file: line == 1,
+            entry,
+            sha256,
+        });
+        if self.window.len() > WINDOW
+            && let Some(p) = self.window.pop_front()
+        {
+            self.check(p);
+        }
+    }
+
+    fn check(&mut self, p: Pending) {
+        let Pending {
+            file,
+            line: n,
+            index,
+            first_in_file,
+            entry,
+            sha256,
+        } = p;
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                problems.push(Problem {
-                    line: n,
-                    message: format!("not a decision log entry: {e}"),
-                });
+                self.problem(file, n, format!("not a decision log entry: {e}"));
                 // Assume it took the next seq, so the lines after it still line up.
-                max_seq += 1;
-                unknown.insert(max_seq);
-                continue;
+                self.max_seq = self.max_seq.saturating_add(1);
+                self.remember(self.max_seq, file, n, index, None);
+                self.started = true;
+                return;
             }
         };
         let seq = entry.seq;
-        let expected = max_seq + 1;
+        // Where the files join.
+        if first_in_file && file > 0 {
+            let before = self
+                .files
+                .get(file - 1)
+                .map(|f| base_name(f))
+                .unwrap_or_default();
+            match &entry.prev_file {
+                Some(name) if *name == before => {}
+                Some(name) => self.problem(
+                    file,
+                    n,
+                    format!(
+                        "this file continues `{name}`, but the file given before it is `{before}`: a file is missing or the files are out of order"
+                    ),
+                ),
+                None => self.problem(
+                    file,
+                    n,
+                    format!(
+                        "this file does not continue a rotated file, but `{before}` was given before it: the files are out of order or not one log"
+                    ),
+                ),
+            }
+        } else if !first_in_file && entry.prev_file.is_some() {
+            self.problem(
+                file,
+                n,
+                "names a previous file (`prev_file`) but is not the first line of a file"
+                    .to_owned(),
+            );
+        }
+        if !self.started {
+            self.started = true;
+            if let (Some(name), true) = (&entry.prev_file, seq > 1) {
+                // The first file given continues an earlier one: start the chain there.
+                self.continues = Some((name.clone(), seq - 1));
+                self.max_seq = seq - 1;
+                self.remember(seq - 1, usize::MAX, 0, 0, Some(entry.prev.clone()));
+            }
+        }
+        let expected = self.max_seq.saturating_add(1);
         if seq > expected {
             // Missing seqs that show up later mean the lines were moved, not dropped.
-            let later = seqs
-                .iter()
-                .enumerate()
-                .skip(i + 1)
-                .find(|(_, s)| s.is_some_and(|s| s >= expected && s < seq));
+            let later = self.window.iter().find_map(|q| match &q.entry {
+                Ok(e) if e.seq >= expected && e.seq < seq => Some((q.file, q.line, e.seq)),
+                _ => None,
+            });
             let message = match later {
-                Some((j, Some(s))) => {
-                    late.insert(*s);
+                Some((f, l, s)) => {
+                    self.late.insert(s);
                     format!(
-                        "out of order: seq {seq} comes before seq {s} (line {})",
-                        j + 1
+                        "out of order: seq {seq} comes before seq {s} ({})",
+                        self.at(f, l, file)
                     )
                 }
-                _ => {
+                None => {
                     let missing = seq - expected;
                     format!(
                         "seq {seq} where {expected} was expected: {missing} line{} dropped before this line",
@@ -726,66 +1140,217 @@ pub fn verify(bytes: &[u8]) -> Verification {
                     )
                 }
             };
-            problems.push(Problem { line: n, message });
+            self.problem(file, n, message);
         } else if seq < expected {
-            match seen.get(&seq) {
-                Some((j, _)) if *j + 1 == n => problems.push(Problem {
-                    line: n,
-                    message: format!("seq {seq} repeats the seq of line {j}: a line was inserted"),
-                }),
-                Some((j, _)) => problems.push(Problem {
-                    line: n,
-                    message: format!(
-                        "seq {seq} was already used by line {j}: a line was inserted or copied"
-                    ),
-                }),
-                None if late.contains(&seq) => {}
-                None => problems.push(Problem {
-                    line: n,
-                    message: format!("out of order: seq {seq} comes after seq {max_seq}"),
-                }),
+            let earlier = self.seen.get(&seq).map(|s| (s.file, s.line, s.index));
+            match earlier {
+                Some((f, l, i)) if i + 1 == index => {
+                    let at = self.at(f, l, file);
+                    self.problem(
+                        file,
+                        n,
+                        format!("seq {seq} repeats the seq of {at}: a line was inserted"),
+                    );
+                }
+                Some((f, l, _)) => {
+                    let at = self.at(f, l, file);
+                    self.problem(
+                        file,
+                        n,
+                        format!(
+                            "seq {seq} was already used by {at}: a line was inserted or copied"
+                        ),
+                    );
+                }
+                None if self.late.remove(&seq) => {}
+                None => {
+                    let max = self.max_seq;
+                    self.problem(
+                        file,
+                        n,
+                        format!("out of order: seq {seq} comes after seq {max}"),
+                    );
+                }
             }
         }
         // The link: `prev` must be the hash of the line holding seq - 1.
         if seq == 1 {
             if entry.prev != GENESIS {
-                problems.push(Problem {
-                    line: n,
-                    message: "the first entry's `prev` is not 64 zeros".to_owned(),
-                });
+                self.problem(
+                    file,
+                    n,
+                    "the first entry's `prev` is not 64 zeros".to_owned(),
+                );
             }
-        } else if !unknown.contains(&(seq - 1))
-            && let Some((j, hash)) = seen.get(&(seq - 1))
+        } else if let Some(before_seq) = seq.checked_sub(1)
+            && !self.seen.contains_key(&seq)
+            && let Some(before) = self.seen.get(&before_seq)
+            && let Some(hash) = &before.sha256
             && *hash != entry.prev
-            && !seen.contains_key(&seq)
+            && before.file != usize::MAX
         {
-            problems.push(Problem {
-                line: *j,
-                message: format!(
-                    "changed: its sha256 is not the `prev` recorded by line {n} (line {j} was edited, or line {n}'s `prev` was)"
+            let (f, l) = (before.file, before.line);
+            let here = self.at(file, n, f);
+            self.problem(
+                f,
+                l,
+                format!(
+                    "changed: its sha256 is not the `prev` recorded by {here} (line {l} was edited, or the `prev` of {here} was)"
                 ),
-            });
+            );
         }
-        seen.entry(seq).or_insert_with(|| (n, sha256_hex(line)));
-        max_seq = max_seq.max(seq);
+        if !self.seen.contains_key(&seq) {
+            self.remember(seq, file, n, index, Some(sha256));
+        }
+        self.max_seq = self.max_seq.max(seq);
     }
-    let last_seq = parsed
-        .iter()
-        .rev()
-        .find_map(|p| p.as_ref().ok().map(|e| e.seq))
-        .unwrap_or(0);
-    problems.sort_by_key(|p| p.line);
-    problems.dedup();
-    Verification {
-        lines: lines.len(),
-        problems,
-        torn: (!torn_part.is_empty()).then_some((lines.len() + 1, torn_part.len())),
-        head: lines
-            .last()
-            .map(|l| sha256_hex(l))
-            .unwrap_or_else(|| GENESIS.to_owned()),
-        last_seq,
+
+    fn remember(
+        &mut self,
+        seq: u64,
+        file: usize,
+        line: usize,
+        index: usize,
+        sha256: Option<String>,
+    ) {
+        self.seen.insert(
+            seq,
+            Seen {
+                file,
+                line,
+                index,
+                sha256,
+            },
+        );
+        self.seen_order.push_back(seq);
+        while self.seen_order.len() > WINDOW {
+            if let Some(old) = self.seen_order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
     }
+
+    /// Read one file (a reader) to its end.
+    fn read(&mut self, name: &str, mut reader: impl io::BufRead) -> io::Result<()> {
+        // The torn tail of the file before is known once another file follows it.
+        if let Some((line, bytes)) = self.torn.take() {
+            let file = self.files.len().saturating_sub(1);
+            self.problem(
+                file,
+                line,
+                format!(
+                    "the file ends in an incomplete line ({bytes} bytes, no final newline), but another file follows it: it was truncated"
+                ),
+            );
+        }
+        self.files.push(name.to_owned());
+        let mut buf: Vec<u8> = Vec::with_capacity(1024);
+        let mut n = 0usize;
+        loop {
+            buf.clear();
+            let mut len = 0usize;
+            let mut too_long = false;
+            let mut hasher = Sha256::new();
+            let complete = loop {
+                let chunk = reader.fill_buf()?;
+                if chunk.is_empty() {
+                    break false;
+                }
+                let (take, done) = match chunk.iter().position(|&b| b == b'\n') {
+                    Some(i) => (i, true),
+                    None => (chunk.len(), false),
+                };
+                len = len.saturating_add(take);
+                let part = chunk.get(..take).unwrap_or_default();
+                hasher.update(part);
+                if len > MAX_LINE_BYTES {
+                    too_long = true;
+                    buf.clear();
+                } else {
+                    buf.extend_from_slice(part);
+                }
+                reader.consume(if done { take + 1 } else { take });
+                if done {
+                    break true;
+                }
+            };
+            if !complete {
+                if len > 0 {
+                    self.torn = Some((n + 1, len));
+                }
+                return Ok(());
+            }
+            n += 1;
+            let sha256 = hex(&hasher.finalize());
+            if too_long {
+                self.line(Err(len), sha256, n);
+            } else {
+                self.line(Ok(&buf), sha256, n);
+            }
+        }
+    }
+
+    fn finish(mut self) -> Verification {
+        while let Some(p) = self.window.pop_front() {
+            self.check(p);
+        }
+        let files = &self.files;
+        let index = |name: &str| files.iter().position(|f| f == name).unwrap_or(0);
+        self.problems.sort_by_key(|p| (index(&p.file), p.line));
+        self.problems.dedup();
+        Verification {
+            files: self.files.len(),
+            lines: self.lines,
+            problems: self.problems,
+            problem_count: self.problem_count,
+            torn: self.torn,
+            head: self.head,
+            last_seq: self.last_seq,
+            continues: self.continues,
+        }
+    }
+}
+
+/// The file name of a path as given (the last component).
+fn base_name(path: &str) -> String {
+    Path::new(path)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or(path)
+        .to_owned()
+}
+
+/// Check a whole decision log held in memory (one file's bytes). See the module docs.
+pub fn verify(bytes: &[u8]) -> Verification {
+    let mut v = Verifier::new();
+    // Reading from a slice cannot fail.
+    let _ = v.read("", bytes);
+    v.finish()
+}
+
+/// Check a decision log of one or more files, streamed (constant memory): a rotated set
+/// in order, oldest first, the file being written last. Every line an entry, `seq`
+/// counting up by one across the files, every `prev` the sha256 of the line before
+/// (across files too), and the first line of every file after the first naming the file
+/// before it (`prev_file`).
+///
+/// # Errors
+/// [`LogError::Io`] when a file cannot be opened or read.
+pub fn verify_files(paths: &[PathBuf]) -> Result<Verification, LogError> {
+    let mut v = Verifier::new();
+    for path in paths {
+        let io_err = |source| LogError::Io {
+            path: path.clone(),
+            source,
+        };
+        let file = File::open(path).map_err(io_err)?;
+        v.read(
+            &path.display().to_string(),
+            io::BufReader::with_capacity(256 << 10, file),
+        )
+        .map_err(io_err)?;
+    }
+    Ok(v.finish())
 }
 
 #[cfg(test)]
@@ -994,5 +1559,95 @@ mod tests {
         let v = verify(&std::fs::read(&path).unwrap());
         assert!(v.is_ok(), "{:?}", v.problems);
         assert_eq!(v.lines, 400);
+    }
+
+    fn rotated_files(dir: &Path) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let n = p.file_name().unwrap().to_str().unwrap();
+                n.starts_with("log.jsonl.") && !n.ends_with(".new")
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn rotation_carries_the_chain_across_files_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let options = LogOptions {
+            sync: false,
+            max_bytes: 1000,
+        };
+        let (log, _) = DecisionLog::open_with(&path, options).unwrap();
+        for i in 0..10 {
+            log.append_blocking(record(i)).unwrap();
+        }
+        let rotated = log.rotate().unwrap().unwrap();
+        assert!(
+            log.rotate().unwrap().is_none(),
+            "an empty file is not rotated"
+        );
+        assert!(log.stats().rotations.load(Ordering::Relaxed) >= 2);
+        log.close();
+        // A crash right after a rotation: the empty file continues the rotated one.
+        let (log, report) = DecisionLog::open_with(&path, options).unwrap();
+        assert_eq!(report.continues.as_deref(), Some(rotated.as_path()));
+        assert_eq!(report.last_seq, 10);
+        assert_eq!(log.append_blocking(record(10)).unwrap().seq, 11);
+        log.close();
+        let mut files = rotated_files(dir.path());
+        assert!(files.len() >= 3, "{files:?}");
+        assert_eq!(files.last(), Some(&rotated));
+        assert!(rotated.to_str().unwrap().ends_with(".000000000010"));
+        files.push(path.clone());
+        let v = verify_files(&files).unwrap();
+        assert!(v.is_ok(), "{:?}", v.problems);
+        assert_eq!((v.lines, v.last_seq, v.files), (11, 11, files.len()));
+        let first: Entry = serde_json::from_str(&lines(&path)[0]).unwrap();
+        assert_eq!(
+            first.prev_file.as_deref(),
+            rotated.file_name().unwrap().to_str()
+        );
+        // Only the last file: the earlier chain is not checked, and that is said.
+        let v = verify_files(&files[files.len() - 1..]).unwrap();
+        assert!(v.is_ok(), "{:?}", v.problems);
+        assert_eq!(v.continues.as_ref().map(|c| c.1), Some(10));
+        // A middle file missing.
+        let mut gap = files.clone();
+        gap.remove(1);
+        let v = verify_files(&gap).unwrap();
+        assert!(!v.is_ok());
+        assert_eq!(v.problems[0].file, gap[1].display().to_string());
+        assert_eq!(v.problems[0].line, 1);
+    }
+
+    #[test]
+    fn verify_streams_with_bounded_problems_and_lines() {
+        let (_dir, path) = write_log(3);
+        let mut bytes = std::fs::read(&path).unwrap();
+        for _ in 0..(MAX_PROBLEMS * 3) {
+            bytes.extend_from_slice(b"{}\n");
+        }
+        let v = verify(&bytes);
+        assert_eq!(v.problems.len(), MAX_PROBLEMS);
+        assert_eq!(v.problem_count, MAX_PROBLEMS * 3);
+        assert_eq!(v.problems[0].line, 4);
+        // A line over the limit is a problem naming it; the next lines still line up.
+        let mut l = lines(&path);
+        l[1] = "y".repeat(MAX_LINE_BYTES + 1);
+        let v = verify(&join(&l));
+        assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+        assert_eq!(v.problems[0].line, 2);
+        assert!(v.problems[0].message.contains("over the limit"));
+        // A long torn tail is reported by its length.
+        let mut torn = std::fs::read(&path).unwrap();
+        torn.extend(std::iter::repeat_n(b'z', MAX_LINE_BYTES * 2));
+        let v = verify(&torn);
+        assert!(v.is_ok());
+        assert_eq!(v.torn, Some((4, MAX_LINE_BYTES * 2)));
     }
 }

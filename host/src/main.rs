@@ -48,6 +48,7 @@ enum Command {
     /// Print the documentation of a rule.
     Explain {
         /// Rule ID, e.g. `MV-OAUTH-003`.
+        #[arg(allow_hyphen_values = true)]
         id: String,
     },
     /// Apply every machine-applicable fix of the verdict and write the fixed manifest
@@ -69,13 +70,22 @@ enum Command {
     },
 }
 
+/// Commands whose positional values may begin with `-` (a PKCE value, a file named
+/// `-x.yaml`) have no `-h`/`--help` flag: `-h…` is taken as the value, never as a request
+/// for help that exits 0 (the code for "approved" or "match"). `microvet help COMMAND`
+/// prints their help.
 #[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
 struct CheckArgs {
-    /// Manifests to vet (YAML or JSON); `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
+    /// A manifest to vet (YAML or JSON); `-` reads standard input. Its name may begin with
+    /// `-`.
+    #[arg(value_name = "FILE", allow_hyphen_values = true)]
+    file: PathBuf,
+    /// More manifests (put `--` before them if a name begins with `-`).
+    #[arg(value_name = "FILE")]
+    more: Vec<PathBuf>,
     /// Policy file (default: the built-in policy).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     policy: Option<PathBuf>,
     /// Output format: a readable verdict, or the canonical verdict JSON (one per line).
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
@@ -94,15 +104,16 @@ enum CheckFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(disable_help_flag = true)]
 struct FixArgs {
     /// The manifest to fix (YAML or JSON); `-` reads standard input.
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", allow_hyphen_values = true)]
     file: PathBuf,
     /// Policy file (default: the built-in policy).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     policy: Option<PathBuf>,
     /// Write the fixed manifest here (default: standard output).
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, short, value_name = "FILE", allow_hyphen_values = true)]
     output: Option<PathBuf>,
     /// Rewrite FILE in place.
     #[arg(long, conflicts_with = "output")]
@@ -133,15 +144,20 @@ enum PkceFormat {
 #[derive(Debug, Subcommand)]
 enum PkceCommand {
     /// Print the S256 challenge of a code verifier.
+    #[command(disable_help_flag = true)]
     Challenge {
-        /// The code verifier.
+        /// The code verifier (may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
         verifier: String,
     },
     /// Check a challenge against a verifier: exit 0 on match, 1 on mismatch, 2 if malformed.
+    #[command(disable_help_flag = true)]
     Verify {
-        /// The code verifier.
+        /// The code verifier (may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
         verifier: String,
-        /// The S256 code challenge.
+        /// The S256 code challenge (may begin with `-`).
+        #[arg(allow_hyphen_values = true)]
         challenge: String,
     },
     /// Build an authorization-code request URL with PKCE S256, `state` and `nonce`.
@@ -177,8 +193,10 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
     /// Validate a policy file: exit 0 if valid, 2 if not.
+    #[command(disable_help_flag = true)]
     Check {
         /// The policy file (YAML or JSON); `-` reads standard input.
+        #[arg(allow_hyphen_values = true)]
         file: PathBuf,
     },
 }
@@ -325,18 +343,72 @@ fn report_plain(e: &HostError) -> anyhow::Error {
     anyhow::Error::new(Reported(INVALID))
 }
 
-/// Read a file (or stdin for `-`) as UTF-8 text.
-fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
+/// The input limit of a manifest or DCR request (the component's own limit).
+const MANIFEST_MAX_BYTES: usize = 1 << 20;
+/// The input limit of a policy (the component's own limit).
+const POLICY_MAX_BYTES: usize = 4 << 20;
+
+/// What is being read (for the input limit and its error).
+#[derive(Clone, Copy)]
+enum Input {
+    Manifest,
+    Policy,
+}
+
+impl Input {
+    fn limit(self) -> usize {
+        match self {
+            Input::Manifest => MANIFEST_MAX_BYTES,
+            Input::Policy => POLICY_MAX_BYTES,
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Input::Manifest => "a manifest",
+            Input::Policy => "a policy",
+        }
+    }
+}
+
+/// Read at most `limit + 1` bytes of `r`: `None` if there are more than `limit`.
+fn read_bounded(r: impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    r.take(cap).read_to_end(&mut buf)?;
+    Ok((buf.len() <= limit).then_some(buf))
+}
+
+/// Read a file (or stdin for `-`) as UTF-8 text, at most the input limit of `input`: a
+/// larger input is refused (exit 2) after reading one byte more than the limit.
+fn read_text(path: &Path, input: Input) -> anyhow::Result<(String, String)> {
+    let limit = input.limit();
     let (name, bytes) = if path == Path::new("-") {
-        let mut buf = Vec::new();
-        io::stdin()
-            .read_to_end(&mut buf)
-            .context("cannot read standard input")?;
-        ("<stdin>".to_owned(), buf)
+        let bytes =
+            read_bounded(io::stdin().lock(), limit).context("cannot read standard input")?;
+        ("<stdin>".to_owned(), bytes)
     } else {
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read `{name}`"))?;
+        let file = std::fs::File::open(path).with_context(|| {
+            let hint = if matches!(name.as_str(), "-h" | "--help") {
+                " (for help: `microvet help COMMAND`)"
+            } else {
+                ""
+            };
+            format!("cannot read `{name}`{hint}")
+        })?;
+        let bytes = read_bounded(file, limit).with_context(|| format!("cannot read `{name}`"))?;
         (name, bytes)
+    };
+    let Some(bytes) = bytes else {
+        eprintln!(
+            "error[limit]: `{name}` is over the input limit of {} bytes ({} MiB) for {}; reading stopped there\n  help: {} is a few kilobytes; check that the right file was given",
+            limit,
+            limit >> 20,
+            input.what(),
+            input.what()
+        );
+        return Err(anyhow::Error::new(Reported(INVALID)));
     };
     match String::from_utf8(bytes) {
         Ok(text) => Ok((name, text)),
@@ -357,7 +429,7 @@ fn read_text(path: &Path) -> anyhow::Result<(String, String)> {
 fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let (policy, policy_name) = match &args.policy {
         Some(path) => {
-            let (name, text) = read_text(path)?;
+            let (name, text) = read_text(path, Input::Policy)?;
             (PolicySource::Text(text), name)
         }
         None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
@@ -366,8 +438,9 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
     let color = Color::detect();
     let mut code = OK;
     let mut sarif_files: Vec<(String, serde_json::Value)> = Vec::new();
-    for (i, path) in args.files.iter().enumerate() {
-        let (name, text) = match read_text(path) {
+    let files = std::iter::once(&args.file).chain(&args.more);
+    for (i, path) in files.enumerate() {
+        let (name, text) = match read_text(path, Input::Manifest) {
             Ok(x) => x,
             Err(e) => match e.downcast_ref::<Reported>() {
                 Some(_) => {
@@ -421,13 +494,13 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
 fn fix(ctx: &Ctx, args: FixArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let (policy, policy_name) = match &args.policy {
         Some(path) => {
-            let (name, text) = read_text(path)?;
+            let (name, text) = read_text(path, Input::Policy)?;
             (PolicySource::Text(text), name)
         }
         None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
     };
     let vetter = ctx.vetter(policy, &policy_name)?;
-    let (name, text) = read_text(&args.file)?;
+    let (name, text) = read_text(&args.file, Input::Manifest)?;
     let fixed = match vetter.fix(&text) {
         Ok(f) => f,
         Err(e) => {
@@ -763,7 +836,7 @@ fn explain(ctx: &Ctx, id: &str, out: &mut dyn Write) -> anyhow::Result<u8> {
 // ---------------------------------------------------------------------------------------
 
 fn policy_check(ctx: &Ctx, file: &Path, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let (name, text) = read_text(file)?;
+    let (name, text) = read_text(file, Input::Policy)?;
     let vetter = ctx.vetter(PolicySource::Text(text), &name)?;
     writeln!(
         out,

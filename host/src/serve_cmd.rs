@@ -23,6 +23,10 @@ pub(crate) struct ServeArgs {
     /// Append one hash-chained JSON line per vet to FILE (synced before the response).
     #[arg(long, value_name = "FILE")]
     decision_log: Option<PathBuf>,
+    /// Rotate the decision log once it holds BYTES (0: never; SIGUSR1 rotates at any
+    /// time): FILE is renamed `FILE.<last seq>` and a new FILE carries on the chain.
+    #[arg(long, default_value_t = 0, value_name = "BYTES")]
+    decision_log_max_bytes: u64,
     /// Requests served at once; more get 503 with Retry-After.
     #[arg(long, default_value_t = 256, value_name = "N")]
     max_concurrency: usize,
@@ -134,6 +138,7 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
         policies_dir: args.policies,
         decision_log: args.decision_log,
         decision_log_sync: !args.decision_log_no_sync,
+        decision_log_max_bytes: args.decision_log_max_bytes,
         max_concurrency: concurrency,
         max_body_bytes: args.max_body_bytes,
         vetter: VetterOptions {
@@ -178,12 +183,19 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum LogCommand {
-    /// Check a decision log's hash chain: exit 0 if intact (a torn last line from a crash
-    /// is reported but accepted), 1 if a line was edited, dropped, inserted or reordered
-    /// ("line N: ..."), 2 if the file cannot be read.
+    /// Check a decision log's hash chain, streamed (constant memory): exit 0 if intact (a
+    /// torn last line from a crash is reported but accepted), 1 if a line was edited,
+    /// dropped, inserted or reordered, or a file of a rotated set is missing, out of order
+    /// or truncated ("FILE: line N: ..."), 2 if a file cannot be read.
+    #[command(disable_help_flag = true)]
     Verify {
-        /// The decision log (JSON lines).
+        /// The decision log (JSON lines); for a rotated set, every file in order, oldest
+        /// first (`FILE.000000001234 ... FILE`).
+        #[arg(allow_hyphen_values = true, value_name = "FILE")]
         file: PathBuf,
+        /// The later files of a rotated set, in order.
+        #[arg(value_name = "FILE")]
+        more: Vec<PathBuf>,
         /// The sha256 the last line must have (the head kept elsewhere, e.g. by the log
         /// pipeline): catches a rewritten tail, which the chain alone cannot.
         #[arg(long, value_name = "SHA256")]
@@ -193,23 +205,44 @@ pub(crate) enum LogCommand {
 
 pub(crate) fn log(command: LogCommand, out: &mut dyn Write) -> anyhow::Result<u8> {
     match command {
-        LogCommand::Verify { file, expect_head } => {
-            let bytes = match std::fs::read(&file) {
-                Ok(b) => b,
+        LogCommand::Verify {
+            file,
+            more,
+            expect_head,
+        } => {
+            let mut files = vec![file];
+            files.extend(more);
+            let v = match decision_log::verify_files(&files) {
+                Ok(v) => v,
                 Err(e) => {
-                    eprintln!("error: cannot read `{}`: {e}", file.display());
+                    eprintln!("error: cannot read the {e}");
                     return Ok(INVALID);
                 }
             };
-            let v = decision_log::verify(&bytes);
             let mut problems: Vec<String> = v.problems.iter().map(ToString::to_string).collect();
+            let left_out = v.problem_count.saturating_sub(v.problems.len());
+            if left_out > 0 {
+                problems.push(format!(
+                    "... and {left_out} more problem{} (the first {} are listed)",
+                    if left_out == 1 { "" } else { "s" },
+                    v.problems.len()
+                ));
+            }
+            let mut count = v.problem_count;
             if let Some(head) = expect_head
                 && !head.eq_ignore_ascii_case(&v.head)
             {
+                count += 1;
                 problems.push(format!(
                     "line {}: the last line's sha256 is {}, not the expected head {head}: the tail was rewritten, or lines were dropped from the end",
                     v.lines, v.head
                 ));
+            }
+            if let Some((name, seq)) = &v.continues {
+                writeln!(
+                    out,
+                    "note: the first file continues `{name}` (up to seq {seq}), which was not given: the lines before were not checked"
+                )?;
             }
             for p in &problems {
                 writeln!(out, "{p}")?;
@@ -237,9 +270,8 @@ pub(crate) fn log(command: LogCommand, out: &mut dyn Write) -> anyhow::Result<u8
             } else {
                 writeln!(
                     out,
-                    "broken: {} problem{} in {} lines",
-                    problems.len(),
-                    if problems.len() == 1 { "" } else { "s" },
+                    "broken: {count} problem{} in {} lines",
+                    if count == 1 { "" } else { "s" },
                     v.lines
                 )?;
                 Ok(FAILED)

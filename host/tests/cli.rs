@@ -372,3 +372,205 @@ fn explain_prints_the_rule_doc_from_the_component() {
     );
     assert!(doc.contains("## References") && doc.contains("RFC 9700"));
 }
+
+/// `microvet` run in `cwd` (for files named like options).
+fn run_at(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .env("MICROVET_CACHE_DIR", warm_cache())
+        .output()
+        .expect("run microvet")
+}
+
+/// The OS random source, for real generated PKCE pairs.
+struct OsEntropy;
+
+impl microvet_core::pkce::Entropy for OsEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        getrandom::fill(buf).expect("OS random source");
+    }
+}
+
+/// Generated pairs until one's verifier (or challenge) begins with `prefix`.
+fn pair_starting_with(prefix: &str, in_challenge: bool) -> (String, String) {
+    for _ in 0..200 {
+        let batch = microvet_core::pkce::generate_batch(43, 10_000, &mut OsEntropy).unwrap();
+        if let Some(p) = batch.into_iter().find(|p| {
+            let value = if in_challenge {
+                &p.challenge
+            } else {
+                &p.verifier
+            };
+            value.starts_with(prefix)
+        }) {
+            return (p.verifier, p.challenge);
+        }
+    }
+    panic!("no generated pair with `{prefix}`");
+}
+
+#[test]
+fn pkce_values_beginning_with_a_dash_are_values() {
+    let other = stdout(&run(&["pkce", "challenge", &"a".repeat(43)]))
+        .trim()
+        .to_owned();
+    for prefix in ["-h", "--", "-V", "-"] {
+        for in_challenge in [false, true] {
+            let (verifier, challenge) = pair_starting_with(prefix, in_challenge);
+            let ok = run(&["pkce", "verify", &verifier, &challenge]);
+            assert_eq!(
+                (code(&ok), stdout(&ok).trim()),
+                (0, "match"),
+                "{verifier} {challenge}: {}",
+                stderr(&ok)
+            );
+            // A mismatch is 1, never the help text and 0.
+            let bad = run(&["pkce", "verify", &verifier, &other]);
+            assert_eq!(code(&bad), 1, "{verifier}: {}", stderr(&bad));
+            assert_eq!(stdout(&bad).trim(), "mismatch");
+            let (_, wrong_challenge) = pair_starting_with(prefix, true);
+            if wrong_challenge != challenge {
+                let bad = run(&["pkce", "verify", &verifier, &wrong_challenge]);
+                assert_eq!(code(&bad), 1, "{wrong_challenge}: {}", stderr(&bad));
+            }
+            let ch = run(&["pkce", "challenge", &verifier, "--format", "json"]);
+            assert_eq!(code(&ch), 0, "{verifier}: {}", stderr(&ch));
+            assert!(stdout(&ch).contains(&challenge), "{}", stdout(&ch));
+        }
+    }
+    // `-h` and `--help` as values are malformed values (exit 2), not a request for help
+    // that exits 0 ("match").
+    for value in ["-h", "--help", "-hq", "-V"] {
+        let out = run(&["pkce", "verify", value, RFC_CHALLENGE]);
+        assert_eq!(code(&out), 2, "{value}: {}", stdout(&out));
+        assert!(!stdout(&out).contains("Usage"), "{}", stdout(&out));
+        let out = run(&["pkce", "verify", RFC_VERIFIER, value]);
+        assert_eq!(code(&out), 2, "{value}: {}", stdout(&out));
+    }
+    // Help is still there.
+    let help = run(&["help", "pkce", "verify"]);
+    assert_eq!(code(&help), 0);
+    assert!(stdout(&help).contains("CHALLENGE"), "{}", stdout(&help));
+}
+
+#[test]
+fn files_named_like_options_are_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = std::fs::read_to_string(corpus("seed-example")).expect("read");
+    std::fs::write(dir.path().join("-x.yaml"), &manifest).expect("write");
+    let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/default.yaml");
+    std::fs::copy(&policy, dir.path().join("-p.yaml")).expect("copy");
+    let direct = run(&["check", "--format", "json", &corpus("seed-example")]);
+    let out = run_at(dir.path(), &["check", "-x.yaml", "--format", "json"]);
+    assert_eq!(code(&out), code(&direct), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&direct));
+    let out = run_at(dir.path(), &["check", "--policy", "-p.yaml", "-x.yaml"]);
+    assert!(stdout(&out).contains("-x.yaml"), "{}", stderr(&out));
+    let out = run_at(dir.path(), &["fix", "-x.yaml"]);
+    assert!(stdout(&out).contains("owner"), "{}", stderr(&out));
+    let out = run_at(dir.path(), &["policy", "check", "-p.yaml"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("is valid"));
+    // `-h` / `--help` as a file name: a file (missing here: exit 2), never help and 0.
+    for value in ["-h", "--help"] {
+        for cmd in [
+            &["check"][..],
+            &["fix"],
+            &["policy", "check"],
+            &["log", "verify"],
+        ] {
+            let mut args = cmd.to_vec();
+            args.push(value);
+            let out = run_at(dir.path(), &args);
+            assert_eq!(code(&out), 2, "{args:?}: {}", stdout(&out));
+            assert!(
+                stderr(&out).contains("cannot read"),
+                "{args:?}: {}",
+                stderr(&out)
+            );
+        }
+    }
+    // `-` alone is standard input.
+    let mut child = Command::new(BIN)
+        .args(["check", "-", "--format", "json"])
+        .env("MICROVET_CACHE_DIR", warm_cache())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(manifest.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(stdout(&out), stdout(&direct));
+}
+
+/// Feed `total` bytes of `a: b` lines on stdin; returns the output and how many bytes the
+/// CLI took before it closed its end.
+fn feed_stdin(args: &[&str], total: usize) -> (Output, usize) {
+    use std::io::Write as _;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("MICROVET_CACHE_DIR", warm_cache())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = "k: vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv\n"
+            .repeat(1024);
+        let mut sent = 0;
+        while sent < total {
+            match stdin.write(chunk.as_bytes()) {
+                Ok(n) => sent += n,
+                Err(_) => break,
+            }
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    (out, writer.join().unwrap())
+}
+
+#[test]
+fn stdin_is_read_up_to_the_input_limit_only() {
+    let total = 64 << 20;
+    for args in [&["check", "-"][..], &["fix", "-"], &["check", "--dcr", "-"]] {
+        let (out, sent) = feed_stdin(args, total);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("input limit of 1048576 bytes") && err.contains("<stdin>"),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("memory"), "{err}");
+        // The limit plus what the pipe holds, not the 64 MiB sent.
+        assert!(sent < 8 << 20, "{args:?}: {sent} bytes taken");
+    }
+    let (out, sent) = feed_stdin(&["policy", "check", "-"], total);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("input limit of 4194304 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(sent < 12 << 20, "{sent} bytes taken");
+    // A file over the limit: the same error, naming the file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let big = dir.path().join("big.yaml");
+    std::fs::write(&big, "k: v\n".repeat(300_000)).expect("write");
+    let out = run(&["check", big.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("big.yaml` is over the input limit of 1048576 bytes"),
+        "{}",
+        stderr(&out)
+    );
+}

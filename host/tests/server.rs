@@ -743,12 +743,94 @@ fn policies_reload_on_change_and_refuse_bad_ones() {
     wait_until("the fixed policy", Duration::from_secs(20), || {
         policy_sha(&server, "team").as_deref() == Some(sha2.as_str())
     });
-    // Removed.
+    // Removed: the version in force stays (only a restart drops it), and says so.
     std::fs::remove_file(dir.path().join("team.yaml")).unwrap();
-    wait_until("the removal", Duration::from_secs(20), || {
-        policy_sha(&server, "team").is_none()
+    wait_until("the removal noticed", Duration::from_secs(20), || {
+        policy_state(&server, "team")["state"] == "stale"
     });
+    assert_eq!(policy_sha(&server, "team").as_deref(), Some(sha2.as_str()));
     assert!(policy_sha(&server, "default").is_some());
+}
+
+fn policy_state(server: &Server, name: &str) -> serde_json::Value {
+    let v = server.get("/v1/policies").json();
+    v["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn a_deleted_default_policy_stays_in_force_and_says_so() {
+    let dir = policies_dir(&[("default.yaml", STRICT)]);
+    let server = Server::start(&[
+        "--policies",
+        dir.path().to_str().unwrap(),
+        "--reload-interval-ms",
+        "0",
+    ]);
+    let sha = sha256_hex(STRICT.as_bytes());
+    let before = server.post("/v1/vet", MANIFEST.as_bytes()).json();
+    assert_eq!(before["policy_sha256"], sha.as_str());
+    let builtin = vetter().vet(MANIFEST).unwrap().verdict;
+    assert_ne!(
+        before["decision"],
+        builtin.decision.as_str(),
+        "the test needs a policy that decides otherwise than the built-in one"
+    );
+    let state = policy_state(&server, "default");
+    assert_eq!(state["state"], "ok", "{state}");
+    assert!(state["last_error"].is_null(), "{state}");
+    let since = state["in_force_since"].as_str().unwrap().to_owned();
+
+    std::fs::remove_file(dir.path().join("default.yaml")).unwrap();
+    server.signal("HUP");
+    wait_until("the reload on SIGHUP", Duration::from_secs(20), || {
+        policy_state(&server, "default")["state"] == "stale"
+    });
+    // The same policy decides.
+    let after = server.post("/v1/vet", MANIFEST.as_bytes()).json();
+    assert_eq!(after["decision"], before["decision"]);
+    assert_eq!(after["policy_sha256"], sha.as_str());
+    // ... and the state says why, in /v1/policies, /healthz and the log.
+    let state = policy_state(&server, "default");
+    assert_eq!(state["sha256"], sha.as_str(), "{state}");
+    assert_eq!(state["source"], "file", "{state}");
+    assert_eq!(state["in_force_since"], since.as_str(), "{state}");
+    let message = state["last_error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("default.yaml") && message.contains("gone"),
+        "{state}"
+    );
+    assert!(state["last_error"]["at"].as_str().unwrap() >= since.as_str());
+    assert_eq!(server.get("/v1/policies").json()["all_ok"], false);
+    let health = server.get("/healthz").json();
+    assert_eq!(health["policies_ok"], false, "{health}");
+    let listed = health["policy_states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "default")
+        .cloned()
+        .unwrap();
+    assert_eq!(listed, state);
+    let logs = server.logs();
+    assert!(
+        logs.contains("policy refused") && logs.contains("gone"),
+        "{logs}"
+    );
+
+    // Back again: in force as the file is, no error.
+    std::fs::write(dir.path().join("default.yaml"), STRICT).unwrap();
+    server.signal("HUP");
+    wait_until("the file back", Duration::from_secs(20), || {
+        policy_state(&server, "default")["state"] == "ok"
+    });
+    assert!(policy_state(&server, "default")["last_error"].is_null());
+    assert_eq!(server.get("/healthz").json()["policies_ok"], true);
 }
 
 #[test]
@@ -867,6 +949,112 @@ fn log_verify_catches_edits_drops_inserts_and_reorders() {
         stdout(&out).starts_with("ok: 7 entries, last seq 7"),
         "{}",
         stdout(&out)
+    );
+}
+
+#[test]
+fn decision_log_rotates_by_size_and_on_sigusr1_and_verifies_as_a_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = Server::start(&[
+        "--decision-log",
+        log.to_str().unwrap(),
+        "--decision-log-max-bytes",
+        "2000",
+    ]);
+    for _ in 0..12 {
+        assert_eq!(server.post("/v1/vet", MANIFEST.as_bytes()).status, 200);
+    }
+    server.signal("USR1");
+    wait_until("the rotation on SIGUSR1", Duration::from_secs(20), || {
+        server.logs().contains("SIGUSR1: decision log rotated")
+    });
+    assert_eq!(server.post("/v1/vet", MANIFEST.as_bytes()).status, 200);
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    // Oldest first; the file being written last.
+    let mut rotated: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("decisions.jsonl.")
+        })
+        .collect();
+    rotated.sort();
+    assert!(rotated.len() >= 2, "{rotated:?}");
+    let mut set = rotated.clone();
+    set.push(log.clone());
+    let verify = |files: &[PathBuf]| {
+        let out = Command::new(BIN)
+            .args(["log", "verify"])
+            .args(files)
+            .output()
+            .unwrap();
+        (out.status.code(), stdout(&out))
+    };
+    let (code, text) = verify(&set);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.starts_with("ok: 13 entries, last seq 13"), "{text}");
+    // The first line of each new file names the file before it and links to its head.
+    for pair in set.windows(2) {
+        let first: serde_json::Value = serde_json::from_str(&lines(&pair[1])[0]).unwrap();
+        let name = pair[0].file_name().unwrap().to_str().unwrap();
+        assert_eq!(first["prev_file"], name);
+        let last = lines(&pair[0]).last().unwrap().clone();
+        assert_eq!(first["prev"], sha256_hex(last.as_bytes()));
+    }
+    // A gap: a middle file left out.
+    let mut gap = set.clone();
+    gap.remove(1);
+    let (code, text) = verify(&gap);
+    assert_eq!(code, Some(1), "{text}");
+    let second = gap[1].display().to_string();
+    assert!(text.contains(&format!("{second}: line 1: ")), "{text}");
+    // Reordered files.
+    let mut reordered = set.clone();
+    reordered.swap(0, 1);
+    let (code, text) = verify(&reordered);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{}: line 1: ", reordered[1].display())),
+        "{text}"
+    );
+    // A truncated middle file (its last line cut off).
+    let middle = &set[1];
+    let kept = lines(middle);
+    write_lines(middle, &kept[..kept.len() - 1]);
+    let (code, text) = verify(&set);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&format!("{}: line 1: ", set[2].display())) && text.contains("dropped"),
+        "{text}"
+    );
+    write_lines(middle, &kept);
+    // Torn in the middle: the file was cut mid-line.
+    let bytes = std::fs::read(middle).unwrap();
+    std::fs::write(middle, &bytes[..bytes.len() - 10]).unwrap();
+    let (code, text) = verify(&set);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("truncated"), "{text}");
+}
+
+#[test]
+fn log_verify_bounds_the_line_length_and_names_the_line() {
+    let (dir, log) = server_log(3);
+    let mut ls = lines(&log);
+    ls.insert(1, "x".repeat(200_000));
+    let long = dir.path().join("long.jsonl");
+    write_lines(&long, &ls);
+    let out = log_verify(&long);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("line 2: ") && text.contains("over the limit of 65536 bytes"),
+        "{text}"
     );
 }
 

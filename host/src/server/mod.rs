@@ -96,6 +96,9 @@ pub struct Config {
     pub decision_log: Option<PathBuf>,
     /// `sync_data` after every decision log batch (default on; off only to measure).
     pub decision_log_sync: bool,
+    /// Rotate the decision log once it holds this many bytes (0, the default: never;
+    /// SIGUSR1 rotates at any time).
+    pub decision_log_max_bytes: u64,
     /// Requests allowed to hold a permit at once; more get 503.
     pub max_concurrency: usize,
     /// Largest request body, in bytes; more gets 413.
@@ -125,6 +128,7 @@ impl Default for Config {
             policies_dir: None,
             decision_log: None,
             decision_log_sync: true,
+            decision_log_max_bytes: 0,
             max_concurrency: 256,
             max_body_bytes: 1 << 20,
             vetter: VetterOptions {
@@ -335,7 +339,20 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
 
     let log = match &config.decision_log {
         Some(path) => {
-            let (log, report) = DecisionLog::open(path, config.decision_log_sync)?;
+            let (log, report) = DecisionLog::open_with(
+                path,
+                crate::decision_log::LogOptions {
+                    sync: config.decision_log_sync,
+                    max_bytes: config.decision_log_max_bytes,
+                },
+            )?;
+            if let Some(rotated) = &report.continues {
+                tracing::info!(
+                    file = %path.display(),
+                    continues = %rotated.display(),
+                    "decision log: the file is empty; it continues the chain of the rotated file"
+                );
+            }
             if report.torn_bytes_removed > 0 {
                 tracing::warn!(
                     file = %path.display(),
@@ -463,6 +480,7 @@ async fn serve(
     reload_interval: Option<Duration>,
 ) -> Result<(), ServeError> {
     let reloader = tokio::spawn(reload_loop(Arc::clone(&app), reload_interval));
+    let rotator = tokio::spawn(rotate_loop(Arc::clone(&app)));
     tracing::info!(%addr, "listening");
     {
         use std::io::Write as _;
@@ -478,6 +496,7 @@ async fn serve(
     )
     .await;
     reloader.abort();
+    rotator.abort();
     tracing::info!(
         requests = app.requests.load(Ordering::Relaxed),
         decision_log = app.log.is_some(),
@@ -559,6 +578,44 @@ async fn reload_loop(app: Arc<App>, interval: Option<Duration>) {
     }
 }
 
+/// Rotate the decision log on SIGUSR1.
+async fn rotate_loop(app: Arc<App>) {
+    if app.log.is_none() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        let mut usr1 = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::user_defined1(),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGUSR1; the decision log rotates by size only");
+                return;
+            }
+        };
+        while usr1.recv().await.is_some() {
+            let worker = Arc::clone(&app);
+            let rotated =
+                tokio::task::spawn_blocking(move || worker.log.as_ref().map(DecisionLog::rotate))
+                    .await;
+            match rotated {
+                Ok(Some(Ok(Some(file)))) => {
+                    tracing::info!(rotated = %file.display(), "SIGUSR1: decision log rotated");
+                }
+                Ok(Some(Ok(None))) => {
+                    tracing::info!("SIGUSR1: the decision log is empty; nothing to rotate");
+                }
+                Ok(Some(Err(e))) => {
+                    tracing::error!(error = %e, "SIGUSR1: decision log rotation failed; the current file is written on");
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "SIGUSR1: decision log rotation failed"),
+            }
+        }
+    }
+}
+
 /// Reload the policies if the directory changed (or `forced`, on SIGHUP).
 async fn reload(app: &Arc<App>, forced: bool) {
     let Some(dir) = app.policies_dir.clone() else {
@@ -595,14 +652,13 @@ async fn reload(app: &Arc<App>, forced: bool) {
     for (name, sha) in &report.loaded {
         tracing::info!(policy = %name, sha256 = %sha, "policy loaded");
     }
-    for name in &report.removed {
-        tracing::info!(policy = %name, "policy removed (its file is gone)");
-    }
     for (name, file, error) in &report.refused {
+        let kept = set.get(name).map(|p| p.vetter.policy_sha256().to_owned());
         tracing::error!(
             policy = %name,
             file = %file.display(),
             error = %error,
+            in_force_sha256 = kept.as_deref().unwrap_or("none"),
             "policy refused; the previous version (if any) stays in force"
         );
     }
@@ -1159,34 +1215,96 @@ async fn vet(
         .into_response()
 }
 
-async fn list_policies(State(app): State<Arc<App>>) -> Response {
-    let set = app.policies.current();
-    let policies: Vec<serde_json::Value> = set
+/// The state of one policy in `GET /v1/policies` and `GET /healthz`.
+#[derive(Serialize)]
+struct PolicyState<'a> {
+    name: &'a str,
+    /// `ok`: in force as its file is now; `stale`: in force, but the last reload of its
+    /// file failed (see `last_error`); `refused`: not in force (never loaded).
+    state: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    policy_name: Option<&'a str>,
+    /// The sha256 of the policy text in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sha256: Option<&'a str>,
+    /// `file` or `builtin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_force_since: Option<String>,
+    last_error: Option<PolicyErrorState<'a>>,
+}
+
+#[derive(Serialize)]
+struct PolicyErrorState<'a> {
+    message: &'a str,
+    at: String,
+}
+
+fn policy_states(set: &PolicySet) -> Vec<PolicyState<'_>> {
+    let mut out: Vec<PolicyState<'_>> = set
         .policies
         .iter()
-        .map(|(name, p)| {
-            let mut v = serde_json::json!({
-                "name": name,
-                "policy_name": p.vetter.policy_name(),
-                "sha256": p.vetter.policy_sha256(),
-                "source": if p.file.is_some() { "file" } else { "builtin" },
-            });
-            if let (Some(file), Some(obj)) = (
-                p.file
-                    .as_deref()
-                    .and_then(FsPath::file_name)
-                    .and_then(|f| f.to_str()),
-                v.as_object_mut(),
-            ) {
-                obj.insert("file".to_owned(), file.into());
-            }
-            v
+        .map(|(name, p)| PolicyState {
+            name,
+            state: if p.error.is_some() { "stale" } else { "ok" },
+            policy_name: Some(p.vetter.policy_name()),
+            sha256: Some(p.vetter.policy_sha256()),
+            source: Some(if p.file.is_some() { "file" } else { "builtin" }),
+            file: p
+                .file
+                .as_deref()
+                .and_then(FsPath::file_name)
+                .and_then(|f| f.to_str()),
+            in_force_since: Some(crate::decision_log::rfc3339_millis(p.since)),
+            last_error: p.error.as_ref().map(|e| PolicyErrorState {
+                message: &e.message,
+                at: crate::decision_log::rfc3339_millis(e.at),
+            }),
         })
         .collect();
-    json_response(
-        StatusCode::OK,
-        serde_json::json!({ "default": DEFAULT, "policies": policies }).to_string(),
-    )
+    out.extend(set.refused.iter().map(|(name, (file, e))| PolicyState {
+        name,
+        state: "refused",
+        policy_name: None,
+        sha256: None,
+        source: None,
+        file: file.file_name().and_then(|f| f.to_str()),
+        in_force_since: None,
+        last_error: Some(PolicyErrorState {
+            message: &e.message,
+            at: crate::decision_log::rfc3339_millis(e.at),
+        }),
+    }));
+    out
+}
+
+#[derive(Serialize)]
+struct PolicyList<'a> {
+    default: &'a str,
+    /// Every policy in force is as its file is now, and no file is refused.
+    all_ok: bool,
+    policies: Vec<PolicyState<'a>>,
+}
+
+async fn list_policies(State(app): State<Arc<App>>) -> Response {
+    let set = app.policies.current();
+    let list = PolicyList {
+        default: DEFAULT,
+        all_ok: set.all_ok(),
+        policies: policy_states(&set),
+    };
+    match serde_json::to_string(&list) {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot serialize the policy list: {e}"),
+            None,
+        ),
+    }
 }
 
 async fn all_rules(State(app): State<Arc<App>>) -> Response {
@@ -1220,15 +1338,22 @@ struct Health<'a> {
     engine: &'a str,
     component_sha256: &'a str,
     policies: usize,
+    /// Every policy in force is as its file is now, and no file is refused.
+    policies_ok: bool,
+    /// Each policy's state (as in `GET /v1/policies`).
+    policy_states: Vec<PolicyState<'a>>,
     decision_log: bool,
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let set = app.policies.current();
     let health = Health {
         status: "ok",
         engine: app.base.engine(),
         component_sha256: crate::COMPONENT_SHA256,
-        policies: app.policies.current().policies.len(),
+        policies: set.policies.len(),
+        policies_ok: set.all_ok(),
+        policy_states: policy_states(&set),
         decision_log: app.log.is_some(),
     };
     match serde_json::to_string(&health) {

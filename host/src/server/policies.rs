@@ -1,7 +1,11 @@
 //! Named policies: the built-in `default` plus every `*.yaml` / `*.yml` file of the
 //! policies directory (named by its file stem), reloaded when a file changes or on
-//! `SIGHUP`. A policy that does not parse is refused with a logged error and the old
-//! version of it (if any) stays in force.
+//! `SIGHUP`. A policy that does not parse, cannot be read, or whose file is gone is
+//! refused with a logged error and the old version of it (if any) stays in force: a
+//! reload never swaps a policy for a different one the operator did not write (a deleted
+//! `default.yaml` does not fall back to the built-in `default`). Each policy carries its
+//! state (in force since, last reload error and when) for `GET /v1/policies` and
+//! `GET /healthz`; only a restart drops a policy whose file is gone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,18 +18,32 @@ use crate::{PolicySource, Vetter};
 /// The name of the built-in policy.
 pub(crate) const DEFAULT: &str = "default";
 
+/// A reload that did not put a policy's file in force.
+#[derive(Clone, Debug)]
+pub(crate) struct ReloadError {
+    pub(crate) message: String,
+    pub(crate) at: SystemTime,
+}
+
 /// One named policy.
 #[derive(Clone)]
 pub(crate) struct Named {
     pub(crate) vetter: Vetter,
     /// `None` for the built-in policy.
     pub(crate) file: Option<PathBuf>,
+    /// When this version was put in force.
+    pub(crate) since: SystemTime,
+    /// The last reload that refused the policy's file (this version stayed in force);
+    /// `None` once the file loads again.
+    pub(crate) error: Option<ReloadError>,
 }
 
 /// The policies in force (replaced as a whole on reload).
 #[derive(Clone, Default)]
 pub(crate) struct PolicySet {
     pub(crate) policies: BTreeMap<String, Named>,
+    /// Policy files refused with no earlier version to keep (name → file, error).
+    pub(crate) refused: BTreeMap<String, (PathBuf, ReloadError)>,
 }
 
 impl PolicySet {
@@ -35,6 +53,12 @@ impl PolicySet {
 
     pub(crate) fn names(&self) -> Vec<String> {
         self.policies.keys().cloned().collect()
+    }
+
+    /// Every policy in force was loaded from its file as it is now, and no file is
+    /// refused.
+    pub(crate) fn all_ok(&self) -> bool {
+        self.refused.is_empty() && self.policies.values().all(|p| p.error.is_none())
     }
 
     pub(crate) fn shas(&self) -> Vec<(String, String)> {
@@ -100,9 +124,8 @@ pub(crate) fn fingerprint(dir: &Path) -> Fingerprint {
 pub(crate) struct LoadReport {
     /// (name, sha256) of policies added or changed.
     pub(crate) loaded: Vec<(String, String)>,
-    /// Names removed (their file is gone).
-    pub(crate) removed: Vec<String>,
-    /// (name, file, error) of refused policies (the old version stays, if any).
+    /// (name, file, error) of refused policies (the old version stays, if any), a file
+    /// that is gone included.
     pub(crate) refused: Vec<(String, PathBuf, String)>,
 }
 
@@ -113,6 +136,7 @@ pub(crate) fn load(
     dir: Option<&Path>,
     current: &PolicySet,
 ) -> Result<(PolicySet, LoadReport), String> {
+    let now = SystemTime::now();
     let mut next = PolicySet::default();
     let mut report = LoadReport::default();
     let files = match dir {
@@ -124,43 +148,32 @@ pub(crate) fn load(
         })?,
         None => BTreeMap::new(),
     };
-    if !files.contains_key(DEFAULT) {
-        next.policies.insert(
-            DEFAULT.to_owned(),
-            Named {
-                vetter: base.clone(),
-                file: None,
-            },
-        );
-    }
-    for (name, path) in files {
-        let old = current.get(&name);
-        let text = match std::fs::read(&path) {
+    for (name, path) in &files {
+        let old = current.get(name);
+        let text = match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => text,
                 Err(e) => {
-                    refuse(
-                        &mut next,
-                        &mut report,
-                        &name,
-                        &path,
-                        old,
-                        format!(
-                            "not valid UTF-8 (byte offset {})",
-                            e.utf8_error().valid_up_to()
-                        ),
+                    let message = format!(
+                        "not valid UTF-8 (byte offset {})",
+                        e.utf8_error().valid_up_to()
                     );
+                    refuse(&mut next, &mut report, name, path, old, message, now);
                     continue;
                 }
             },
             Err(e) => {
-                refuse(&mut next, &mut report, &name, &path, old, e.to_string());
+                let message = format!("cannot read the file: {e}");
+                refuse(&mut next, &mut report, name, path, old, message, now);
                 continue;
             }
         };
         let sha = sha256_hex(text.as_bytes());
-        if let Some(old) = old.filter(|o| o.vetter.policy_sha256() == sha) {
-            next.policies.insert(name, old.clone());
+        if let Some(old) = old.filter(|o| o.file.is_some() && o.vetter.policy_sha256() == sha) {
+            // Unchanged (or back to the text in force after a refusal): no error.
+            let mut kept = old.clone();
+            kept.error = None;
+            next.policies.insert(name.clone(), kept);
             continue;
         }
         match base.with_policy(PolicySource::Text(text)) {
@@ -169,10 +182,12 @@ pub(crate) fn load(
                     .loaded
                     .push((name.clone(), vetter.policy_sha256().to_owned()));
                 next.policies.insert(
-                    name,
+                    name.clone(),
                     Named {
                         vetter,
-                        file: Some(path),
+                        file: Some(path.clone()),
+                        since: now,
+                        error: None,
                     },
                 );
             }
@@ -181,24 +196,39 @@ pub(crate) fn load(
                     Some(v) => v.render(&path.display().to_string()),
                     None => e.to_string(),
                 };
-                refuse(&mut next, &mut report, &name, &path, old, message);
+                refuse(&mut next, &mut report, name, path, old, message, now);
             }
         }
     }
+    // A policy loaded from a file that is gone stays in force, and says so.
+    for (name, old) in &current.policies {
+        if next.policies.contains_key(name) {
+            continue;
+        }
+        if let Some(file) = &old.file {
+            let message = format!(
+                "the file `{}` is gone; the version in force stays until the file is back or the server restarts",
+                file.display()
+            );
+            refuse(&mut next, &mut report, name, file, Some(old), message, now);
+        }
+    }
     if !next.policies.contains_key(DEFAULT) {
-        // A `default.yaml` that was refused, with no earlier version: the built-in one.
+        // No `default.yaml` ever loaded (none, or refused at its first load): the
+        // built-in one, as in force before.
+        let kept = current
+            .get(DEFAULT)
+            .filter(|d| d.file.is_none())
+            .map(|d| d.since);
         next.policies.insert(
             DEFAULT.to_owned(),
             Named {
                 vetter: base.clone(),
                 file: None,
+                since: kept.unwrap_or(now),
+                error: None,
             },
         );
-    }
-    for name in current.policies.keys() {
-        if !next.policies.contains_key(name) {
-            report.removed.push(name.clone());
-        }
     }
     Ok((next, report))
 }
@@ -210,12 +240,22 @@ fn refuse(
     path: &Path,
     old: Option<&Named>,
     message: String,
+    at: SystemTime,
 ) {
     report
         .refused
-        .push((name.to_owned(), path.to_path_buf(), message));
-    if let Some(old) = old {
-        next.policies.insert(name.to_owned(), old.clone());
+        .push((name.to_owned(), path.to_path_buf(), message.clone()));
+    let error = ReloadError { message, at };
+    match old {
+        Some(old) => {
+            let mut kept = old.clone();
+            kept.error = Some(error);
+            next.policies.insert(name.to_owned(), kept);
+        }
+        None => {
+            next.refused
+                .insert(name.to_owned(), (path.to_path_buf(), error));
+        }
     }
 }
 
