@@ -17,7 +17,6 @@
 //! `yaml-rust2` is a maintained, pure-Rust (no C, no unsafe in our use), YAML 1.2 parser.
 
 use crate::error::{Error, ErrorCode, Result};
-use std::collections::BTreeMap;
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -201,44 +200,66 @@ enum Frame {
         anchor: usize,
         start: usize,
         entries: Vec<(Key, Node)>,
-        /// The line of every key by name, once the mapping is past [`SCAN_KEYS`] entries.
-        index: Option<BTreeMap<String, u32>>,
         pending_key: Option<Key>,
     },
 }
 
-/// Up to this many entries, a duplicate key is found by a scan of the entries (no
-/// allocation); past it, through an ordered index, so a mapping of n keys costs
-/// O(n log n), not O(n²).
+/// Up to this many entries, a duplicate key is found as it is read, by a scan of the
+/// entries before it; past it, once the mapping is complete, by sorting the keys (the
+/// engine's one sort), so a mapping of n keys costs O(n log n), not O(n²).
 const SCAN_KEYS: usize = 16;
 
-/// The line of an earlier key named `name`, if any; records `key` in the index.
-fn earlier_key(
-    entries: &[(Key, Node)],
-    index: &mut Option<BTreeMap<String, u32>>,
-    key: &Key,
-) -> Option<u32> {
-    if let Some(index) = index {
-        return match index.entry(key.name.clone()) {
-            std::collections::btree_map::Entry::Occupied(e) => Some(*e.get()),
-            std::collections::btree_map::Entry::Vacant(e) => {
-                e.insert(key.line);
-                None
-            }
-        };
-    }
-    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == key.name) {
-        return Some(first.line);
-    }
+/// The line of an earlier key of the same name, while the mapping is small enough to scan.
+fn earlier_key(entries: &[(Key, Node)], key: &Key) -> Option<u32> {
     if entries.len() >= SCAN_KEYS {
-        let mut all = BTreeMap::new();
-        for (k, _) in entries {
-            all.entry(k.name.clone()).or_insert(k.line);
-        }
-        all.insert(key.name.clone(), key.line);
-        *index = Some(all);
+        return None;
     }
-    None
+    entries
+        .iter()
+        .find(|(k, _)| k.name == key.name)
+        .map(|(k, _)| k.line)
+}
+
+/// In a complete mapping of more than [`SCAN_KEYS`] entries: the first repeated key in
+/// document order and the line of its first occurrence.
+pub(crate) fn later_duplicate(entries: &[(Key, Node)]) -> Option<(&Key, u32)> {
+    if entries.len() <= SCAN_KEYS {
+        return None;
+    }
+    let name = |i: &usize| entries.get(*i).map(|(k, _)| k.name.as_str());
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    // Stable: equal names stay in document order.
+    crate::engine::stable_sort_by(&mut order, |a, b| name(a).cmp(&name(b)));
+    let mut best: Option<(usize, usize)> = None; // (repeat, first)
+    let mut first = order.first().copied().unwrap_or(0);
+    for pair in order.windows(2) {
+        let &[a, b] = pair else { continue };
+        if name(&a) == name(&b) {
+            if best.is_none_or(|(r, _)| b < r) {
+                best = Some((b, first));
+            }
+        } else {
+            first = b;
+        }
+    }
+    let (repeat, first) = best?;
+    let line = entries.get(first)?.0.line;
+    entries.get(repeat).map(|(k, _)| (k, line))
+}
+
+fn duplicate_error(key: &Key, first: u32) -> Error {
+    // A key that is a secret (MV-SECRET-001) is never quoted.
+    let shown = if crate::rules::key_is_secret(&key.name) {
+        "(a secret, redacted)".to_string()
+    } else {
+        format!("`{}`", key.name)
+    };
+    Error::new(
+        ErrorCode::Structure,
+        format!("duplicate key {shown} (first defined on line {first})"),
+    )
+    .at(key.line, key.col)
+    .with_help("keep one of the two entries; YAML parsers disagree on which one wins")
 }
 
 /// Refuse a merge key (`<<`), plain or quoted: YAML 1.1 loaders (PyYAML, js-yaml, most
@@ -392,7 +413,6 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                         anchor,
                         start,
                         entries: Vec::new(),
-                        index: None,
                         pending_key: None,
                     }
                 });
@@ -418,6 +438,9 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                     entries,
                     ..
                 }) => {
+                    if let Some((key, first)) = later_duplicate(&entries) {
+                        return Err(duplicate_error(key, first));
+                    }
                     node.value = Value::Map(entries);
                     Some((node, anchor, nodes - start))
                 }
@@ -440,7 +463,6 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
                 entries,
-                index,
                 pending_key,
                 ..
             }) => match pending_key.take() {
@@ -455,21 +477,8 @@ fn parse_full(text: &str, limits: Limits) -> Result<Node> {
                     })?;
                     check_key(&name, line, col)?;
                     let key = Key { name, line, col };
-                    if let Some(first) = earlier_key(entries, index, &key) {
-                        // A key that is a secret (MV-SECRET-001) is never quoted.
-                        let shown = if crate::rules::key_is_secret(&key.name) {
-                            "(a secret, redacted)".to_string()
-                        } else {
-                            format!("`{}`", key.name)
-                        };
-                        return Err(Error::new(
-                            ErrorCode::Structure,
-                            format!("duplicate key {shown} (first defined on line {first})"),
-                        )
-                        .at(line, col)
-                        .with_help(
-                            "keep one of the two entries; YAML parsers disagree on which one wins",
-                        ));
+                    if let Some(first) = earlier_key(entries, &key) {
+                        return Err(duplicate_error(&key, first));
                     }
                     *pending_key = Some(key);
                 }

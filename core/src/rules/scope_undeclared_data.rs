@@ -1,7 +1,6 @@
 //! MV-SCOPE-005 scope-grants-undeclared-data
 use super::matching::scope_grants;
 use super::prelude::*;
-use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-005",
@@ -26,15 +25,22 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     }
     // Whether a catalogued scope's data is declared, once per scope definition (by its
     // address): a list repeating one scope would otherwise scan the data list each time.
-    let mut used_of: BTreeMap<*const crate::policy::ScopeDef, bool> = BTreeMap::new();
+    // (At most one entry per definition of the policy's catalogue.)
+    let mut used_of: Vec<(*const crate::policy::ScopeDef, bool)> = Vec::new();
     for (s, def) in &cx.scopes {
         let Some(def) = def else { continue };
         if def.grants.is_empty() || def.denied {
             continue;
         }
-        let used = *used_of
-            .entry(std::ptr::from_ref(*def))
-            .or_insert_with(|| cx.data.iter().any(|d| scope_grants(def, &d.name.value)));
+        let id = std::ptr::from_ref(*def);
+        let used = match used_of.iter().find(|(d, _)| *d == id) {
+            Some((_, used)) => *used,
+            None => {
+                let used = cx.data.iter().any(|d| scope_grants(def, &d.name.value));
+                used_of.push((id, used));
+                used
+            }
+        };
         if !used {
             out.at(
                 s,

@@ -2,7 +2,6 @@
 use super::matching::scope_grants;
 use super::prelude::*;
 use crate::policy::Access as ScopeAccess;
-use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-006",
@@ -24,22 +23,28 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     // Whether a write scope is read-only for this app, once per scope definition (by its
     // address): a list repeating one scope would otherwise scan the data list each time.
-    let mut read_only_of: BTreeMap<*const crate::policy::ScopeDef, bool> = BTreeMap::new();
+    // (At most one entry per definition of the policy's catalogue.)
+    let mut read_only_of: Vec<(*const crate::policy::ScopeDef, bool)> = Vec::new();
     for (s, def) in &cx.scopes {
         let Some(def) = def else { continue };
         if def.access != ScopeAccess::Write || def.denied {
             continue;
         }
-        let read_only = *read_only_of
-            .entry(std::ptr::from_ref(*def))
-            .or_insert_with(|| {
+        let id = std::ptr::from_ref(*def);
+        let read_only = match read_only_of.iter().find(|(d, _)| *d == id) {
+            Some((_, read_only)) => *read_only,
+            None => {
                 let mut covered = cx
                     .data
                     .iter()
                     .filter(|d| scope_grants(def, &d.name.value))
                     .peekable();
-                covered.peek().is_some() && covered.all(|d| d.access != Access::Write)
-            });
+                let read_only =
+                    covered.peek().is_some() && covered.all(|d| d.access != Access::Write);
+                read_only_of.push((id, read_only));
+                read_only
+            }
+        };
         if !read_only {
             continue;
         }

@@ -13,7 +13,9 @@
 //! one at the content after that `-`, a flow collection at its bracket, and a block mapping
 //! at the `:` of its first key. Columns count characters.
 
-use super::{Key, Limits, MERGE_KEY, Node, Value, earlier_key, key_name, resolve_scalar};
+use super::{
+    Key, Limits, MERGE_KEY, Node, Value, earlier_key, key_name, later_duplicate, resolve_scalar,
+};
 use yaml_rust2::scanner::TScalarStyle;
 
 /// Parse `text` if it is in the subset; `None` means "use the full parser".
@@ -171,7 +173,6 @@ impl Fast<'_> {
     fn block_map(&mut self, ind: usize, depth: usize) -> Option<Node> {
         self.enter(depth)?;
         let mut entries: Vec<(Key, Node)> = Vec::new();
-        let mut index = None;
         let mut mark = None;
         loop {
             let k = self.pos + ind;
@@ -188,7 +189,7 @@ impl Fast<'_> {
                 col: self.col(k),
             };
             // A merge key or a duplicate is the full loader's error.
-            if key.name == MERGE_KEY || earlier_key(&entries, &mut index, &key).is_some() {
+            if key.name == MERGE_KEY || earlier_key(&entries, &key).is_some() {
                 return None;
             }
             if mark.is_none() {
@@ -203,6 +204,9 @@ impl Fast<'_> {
             }
         }
         let (line, col) = mark?;
+        if later_duplicate(&entries).is_some() {
+            return None;
+        }
         Some(Node {
             value: Value::Map(entries),
             line,
@@ -350,7 +354,6 @@ impl Fast<'_> {
     fn flow_map(&mut self, k: usize, depth: usize) -> Option<(Value, usize)> {
         self.enter(depth)?;
         let mut entries: Vec<(Key, Node)> = Vec::new();
-        let mut index = None;
         let mut i = self.skip_spaces(k + 1);
         if self.at(i) == b'}' {
             return Some((Value::Map(entries), i + 1));
@@ -371,7 +374,7 @@ impl Fast<'_> {
                 line: self.line,
                 col: self.col(i),
             };
-            if key.name == MERGE_KEY || earlier_key(&entries, &mut index, &key).is_some() {
+            if key.name == MERGE_KEY || earlier_key(&entries, &key).is_some() {
                 return None;
             }
             let v = self.skip_spaces(c + 1);
@@ -388,7 +391,12 @@ impl Fast<'_> {
                         return None;
                     }
                 }
-                b'}' => return Some((Value::Map(entries), j + 1)),
+                b'}' => {
+                    if later_duplicate(&entries).is_some() {
+                        return None;
+                    }
+                    return Some((Value::Map(entries), j + 1));
+                }
                 _ => return None,
             }
         }

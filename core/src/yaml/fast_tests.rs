@@ -131,9 +131,9 @@ fn declines_merge_keys_tags_aliases_and_bom() {
     }
 }
 
-/// Past the scan threshold the duplicate check goes through an index: the fast path
-/// still takes large mappings, still builds what the full loader builds, and still
-/// declines a repeat (which the full loader reports).
+/// Past the scan threshold the duplicate check sorts the keys of the complete mapping: the
+/// fast path still takes large mappings, still builds what the full loader builds, and
+/// still declines a repeat (which the full loader reports).
 #[test]
 fn large_mappings_match_and_repeats_decline() {
     for n in [15, 16, 17, 40, 300] {
