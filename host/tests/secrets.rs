@@ -171,9 +171,8 @@ fn check_and_fix_never_show_a_secret() {
         let out = run(&args);
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         let t = text(&out);
-        assert_eq!(
+        assert!(
             t.matches("MV-SECRET-001").count() >= files.len(),
-            true,
             "{format}: not every secret reported:\n{t}"
         );
         assert_clean(&format!("check --format {format}"), &t, &secrets);

@@ -70,14 +70,13 @@ struct Prefix {
 
 /// The set of the ASCII bytes of `s`.
 const fn byte_mask(s: &str) -> u128 {
-    let b = s.as_bytes();
+    let mut rest = s.as_bytes();
     let mut mask = 0u128;
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] < 128 {
-            mask |= 1u128 << b[i];
+    while let [b, tail @ ..] = rest {
+        if *b < 128 {
+            mask |= 1u128 << *b;
         }
-        i += 1;
+        rest = tail;
     }
     mask
 }
