@@ -334,7 +334,7 @@ pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
 }
 
 /// Every form in which an output could quote the secrets of `hits`, longest first: each
-/// secret and token as written and trimmed, in lower and upper case, percent-encoded (with
+/// secret and token as written and trimmed, in Unicode lower case (matching is ASCII case-insensitive), percent-encoded (with
 /// the sets URLs and forms use) and percent-decoded, JSON-, Rust- and JSON-pointer-escaped,
 /// and as IDNA A-labels and U-labels. Forms shorter than 4 characters are left out (they
 /// would scrub ordinary words); matching is ASCII case-insensitive on top of these.
@@ -382,14 +382,12 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
                         .to_string(),
                 );
                 push(b.escape_debug().to_string());
-                push(b.escape_default().to_string());
                 push(escape_token(&b));
                 if let Ok(ascii) = crate::idn::to_ascii(&b) {
                     push(ascii.into_owned());
                 }
                 push(crate::idn::to_unicode(&b));
                 push(b.to_lowercase());
-                push(b.to_uppercase());
                 push(b);
             }
         }
