@@ -147,7 +147,13 @@ fn shape(s: &str) -> Option<&'static str> {
 
 /// A key in snake case, ASCII lowercase: `clientSecret`, `Client-Secret` and
 /// `CLIENT_SECRET` all read `client_secret`.
-fn snake(k: &str) -> String {
+fn snake(k: &str) -> std::borrow::Cow<'_, str> {
+    if !k
+        .bytes()
+        .any(|b| b.is_ascii_uppercase() || matches!(b, b'-' | b' ' | b'.'))
+    {
+        return std::borrow::Cow::Borrowed(k);
+    }
     let mut out = String::with_capacity(k.len() + 4);
     let mut prev_lower = false;
     for c in k.chars() {
@@ -160,7 +166,7 @@ fn snake(k: &str) -> String {
             c => c.to_ascii_lowercase(),
         });
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether a key names a secret (`client_secret`, `X_TOKEN`, `clientSecret`, `x-api-key`...).
@@ -328,7 +334,7 @@ pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
 }
 
 /// Every form in which an output could quote the secrets of `hits`, longest first: each
-/// secret and token as written and trimmed, in lower and upper case, percent-encoded (with
+/// secret and token as written and trimmed, in Unicode lower case (matching is ASCII case-insensitive), percent-encoded (with
 /// the sets URLs and forms use) and percent-decoded, JSON-, Rust- and JSON-pointer-escaped,
 /// and as IDNA A-labels and U-labels. Forms shorter than 4 characters are left out (they
 /// would scrub ordinary words); matching is ASCII case-insensitive on top of these.
@@ -358,12 +364,12 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
             let decoded = percent_encoding::percent_decode_str(x)
                 .decode_utf8_lossy()
                 .into_owned();
-            let bases = [
-                x.clone(),
-                x.trim().to_string(),
-                decoded.trim().to_string(),
-                decoded,
-            ];
+            let mut bases = vec![x.clone()];
+            for b in [x.trim(), decoded.trim(), decoded.as_str()] {
+                if !bases.iter().any(|have| have == b) {
+                    bases.push(b.to_string());
+                }
+            }
             for b in bases {
                 for set in [NON_ALPHANUMERIC, USERINFO, PATH, QUERY, FRAGMENT] {
                     push(utf8_percent_encode(&b, set).to_string());
@@ -376,14 +382,12 @@ pub(crate) fn redaction_forms(hits: &[SecretHit]) -> Vec<String> {
                         .to_string(),
                 );
                 push(b.escape_debug().to_string());
-                push(b.escape_default().to_string());
                 push(escape_token(&b));
                 if let Ok(ascii) = crate::idn::to_ascii(&b) {
                     push(ascii.into_owned());
                 }
                 push(crate::idn::to_unicode(&b));
                 push(b.to_lowercase());
-                push(b.to_uppercase());
                 push(b);
             }
         }

@@ -64,6 +64,21 @@ struct Prefix {
     /// run must mix at least two of lowercase, uppercase and digits (not a placeholder
     /// such as `glpat-xxxxxxxxxxxxxxxxxxxx` or a slug).
     strict: bool,
+    /// The set of the prefix's bytes: a text without one of them cannot hold the prefix.
+    mask: u128,
+}
+
+/// The set of the ASCII bytes of `s`.
+const fn byte_mask(s: &str) -> u128 {
+    let mut rest = s.as_bytes();
+    let mut mask = 0u128;
+    while let [b, tail @ ..] = rest {
+        if *b < 128 {
+            mask |= 1u128 << *b;
+        }
+        rest = tail;
+    }
+    mask
 }
 
 const fn p(
@@ -79,6 +94,7 @@ const fn p(
         extra,
         kind,
         strict,
+        mask: byte_mask(prefix),
     }
 }
 
@@ -306,13 +322,21 @@ pub(crate) fn is_reference(v: &str) -> bool {
 /// The kind of secret `s` holds and where, if any.
 pub(crate) fn scan(s: &str, class: KeyClass) -> Found {
     let mut found = Found::default();
-    let mut has = [false; 128];
+    // One pass: which ASCII bytes occur (the gates) and the longest run of token
+    // characters (random words need 32).
+    let (mut mask, mut run, mut longest) = (0u128, 0usize, 0usize);
     for b in s.bytes() {
-        if let Some(h) = has.get_mut(usize::from(b)) {
-            *h = true;
+        if b < 128 {
+            mask |= 1u128 << b;
+        }
+        if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-') {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
         }
     }
-    let has = |b: u8| has.get(usize::from(b)).copied().unwrap_or(false);
+    let has = |b: u8| b < 128 && mask & (1u128 << b) != 0;
     if has(b'-') && contains(s, "-----BEGIN") && contains(s, "PRIVATE KEY") {
         let start = occurrences(s.as_bytes(), b"-----BEGIN").next().unwrap_or(0);
         found.add("private key", start..s.len());
@@ -322,11 +346,14 @@ pub(crate) fn scan(s: &str, class: KeyClass) -> Found {
     }
     for (gate, group) in PREFIXES {
         if has(*gate) {
-            prefixes(s, group, &mut found);
+            prefixes(s, group, mask, &mut found);
         }
     }
     if has(b'/') && has(b'.') {
-        for hook in WEBHOOKS {
+        for hook in WEBHOOKS
+            .iter()
+            .filter(|h| byte_mask(h) & mask == byte_mask(h))
+        {
             for i in occurrences(s.as_bytes(), hook.as_bytes()) {
                 let from = i + hook.len();
                 let n = run_len(s, from, "/_-+");
@@ -355,7 +382,7 @@ pub(crate) fn scan(s: &str, class: KeyClass) -> Found {
     if has(b'J') && contains(s, "eyJ") {
         jwts(s, &mut found);
     }
-    if s.len() >= 32 && class == KeyClass::Plain {
+    if longest >= 32 && class == KeyClass::Plain {
         random_words(s, &mut found);
     }
     found
@@ -388,8 +415,8 @@ fn aws(s: &str, found: &mut Found) {
     }
 }
 
-fn prefixes(s: &str, group: &[Prefix], found: &mut Found) {
-    for f in group {
+fn prefixes(s: &str, group: &[Prefix], mask: u128, found: &mut Found) {
+    for f in group.iter().filter(|f| f.mask & mask == f.mask) {
         // When the prefix is made of run characters, an occurrence inside the run of the
         // previous one ends where that run ends: it is skipped (linear, not quadratic, on
         // `github_pat_github_pat_...`).
