@@ -508,7 +508,8 @@ function plain(node) {
  * @throws {YamlSubsetError} for YAML the small reader does not handle
  */
 export function parseYaml(text) {
-  const t = String(text);
+  // A leading byte order mark is not content (the component strips it too).
+  const t = String(text).replace(/^\uFEFF/, '');
   if (/^\s*[[{]/.test(t)) {
     try {
       return JSON.parse(t);

@@ -22,7 +22,11 @@ function meaning(v) {
   return JSON.stringify({
     decision: v.decision,
     risk: v.risk,
-    findings: v.findings.map(({ rule, severity, path, message, fix }) => ({ rule, severity, path, message, fix })),
+    // Findings of one severity are ordered by line, and toYaml may lay out a flow mapping
+    // over several lines: the meaning is the set, so compare them in one order.
+    findings: v.findings
+      .map(({ rule, severity, path, message, fix }) => JSON.stringify({ rule, severity, path, message, fix }))
+      .sort(),
     controls: v.controls,
   });
 }
@@ -92,6 +96,9 @@ test('every corpus manifest: the reader reads it, toYaml writes it, the componen
       data = parseYaml(c.input);
     } catch (e) {
       assert.ok(e instanceof YamlSubsetError, `${c.name}: ${e}`);
+      // The form reader refuses what it does not support (anchors, aliases, tags): the
+      // panel then keeps the YAML as text. Anything else it must read.
+      if (/not supported/.test(e.message)) continue;
       assert.ok(original?.error, `${c.name}: the component reads it but the panel's reader does not: ${e.message}`);
       continue;
     }
@@ -113,15 +120,34 @@ test('every fix in the corpus, applied to the YAML text: in place, comments kept
   for (const c of cases.filter((x) => x.kind === 'manifest')) {
     const { verdict } = vetOrError(c.input);
     if (!verdict) continue;
+    try {
+      parseYaml(c.input);
+    } catch (e) {
+      // The form reader does not support this document (anchors, tags): no text patching.
+      if (e instanceof YamlSubsetError && /not supported/.test(e.message)) continue;
+      throw e;
+    }
     for (const f of verdict.findings.filter((x) => x.fix)) {
-      const out = patchYaml(c.input, f.fix);
-      assert.deepEqual(parseYaml(out), applyPatch(parseYaml(c.input), f.fix), `${c.name} ${f.rule}`);
+      // A fix of an item of a field written in another shape (a scope string) comes after
+      // the fix that writes the field as a list (MV-SCHEMA-003), as `microvet fix` applies them.
+      const shape = verdict.findings.find(
+        (x) => x !== f && x.rule === 'MV-SCHEMA-003' && x.fix && f.fix.path.startsWith(`${x.fix.path}/`),
+      );
+      const base = shape ? patchYaml(c.input, shape.fix) : c.input;
+      const before = shape ? policy.vet(base) : verdict;
+      const out = patchYaml(base, f.fix);
+      assert.deepEqual(parseYaml(out), applyPatch(parseYaml(base), f.fix), `${c.name} ${f.rule}`);
       const comments = c.input.split('\n').filter((l) => /^\s*#/.test(l));
       for (const line of comments) assert.ok(out.includes(line), `${c.name} ${f.rule}: lost the comment ${JSON.stringify(line)}`);
       const after = policy.vet(out);
-      // Same rule at the same path is gone (a removal shifts the next item onto that index).
-      const same = after.findings.filter((x) => x.rule === f.rule && x.path === f.path && x.message === f.message);
-      assert.deepEqual(same, [], `${c.name}: ${f.rule} at ${f.path} is still there after its fix`);
+      // One finding fewer of this rule and message (a removal shifts the next item onto
+      // that index, and a look-alike of the same denied value there has the same message).
+      const like = (x) => x.rule === f.rule && x.message === f.message;
+      const left = after.findings.filter(like);
+      assert.ok(
+        left.length < before.findings.filter(like).length,
+        `${c.name}: ${f.rule} at ${f.path} is still there after its fix: ${JSON.stringify(left)}`,
+      );
       applied++;
     }
   }

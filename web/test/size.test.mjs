@@ -1,4 +1,4 @@
-// Size budget (issue 6): everything a browser downloads for <microvet-panel> — the panel,
+// Size budget: everything a browser downloads for <microvet-panel> — the panel,
 // the package modules it imports, and the component files jco wrote — gzip level 9.
 // The budget lives here; if the build is over it, this test fails with the numbers.
 // `npm run size` prints the same measurement as a table.
@@ -8,23 +8,21 @@ import { test } from 'node:test';
 import { measure, table } from '../scripts/size.mjs';
 
 /**
- * Issue 6 asked for "everything the browser downloads for the panel ≤ 150 KB gzipped". That
- * number does not fit this product (docs/PERFORMANCE.md, "Why the issue's 150 KB does not fit":
- * where every byte goes and what removing it would cost), so the budget here is the measured
- * size, to catch regressions. Measured on 2026-11-29, end of session 3 (component 87b1c4a3…):
- * 277,684 B in all = the component's core module 256,780 B + jco's glue 5,855 B (jco 1.12.0)
- * + jco's two trampoline modules 265 B + the minified panel bundle 14,784 B (dist/panel.js
- * + its shared chunk). It was 299,564 B at the end of session 2 (jco 1.35.0) and 373,558 B at
- * its start.
+ * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
+ * every byte goes and what removing it would cost), so the budget is the measured size plus
+ * ~1 %, to catch regressions: 319,415 B in all, of which the component's core module is
+ * 298,317 B and the minified panel bundle 14,784 B (jco 1.12.0 glue and trampolines the rest).
+ * The fail-closed checks cost ~42 KB of it: the secret scanner's vendor formats and redaction
+ * forms (~16.5 KB), normal forms with NFKC's mappings to ASCII and the wrong-type rules
+ * (~12.3 KB), the client-metadata rules (~11.9 KB), the YAML tag and merge-key checks (~3.1 KB).
+ * A gate that fails closed comes first; the bytes are the price.
  * - BUDGET_GZIP_BYTES: the total, plus ~1 %.
- * - JS_BUDGET_GZIP_BYTES: everything except the core module (20,904 B), plus ~5 %: the core
+ * - JS_BUDGET_GZIP_BYTES: everything except the core module (~21 KB), plus ~5 %: the core
  *   module's changes must not hide a regression in the JS (e.g. a jco upgrade: 1.35.0's glue
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-// +13,000: fail-closed matching (normal forms with NFKC's mappings to ASCII, MV-SCHEMA-003..005,
-// MV-SCOPE-008) grew the core module by 12,260 B gzip (252,594 -> 264,854, guest profile).
-const BUDGET_GZIP_BYTES = 293_000;
+const BUDGET_GZIP_BYTES = 323_000;
 const JS_BUDGET_GZIP_BYTES = 22_000;
 const CORE = 'dist/component/microvet.core.wasm';
 
