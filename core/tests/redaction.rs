@@ -49,8 +49,8 @@ client:
 }
 
 /// A GitHub fine-grained token (`github_pat_…`) inside free text is a literal secret: it is
-/// found (MV-SECRET-001, so the app is rejected) and never quoted. Session 3 briefly missed
-/// it when a search gate assumed every GitHub prefix contains `gh`.
+/// found (MV-SECRET-001, so the app is rejected) and never quoted, though its prefix does not
+/// contain `gh` like the other GitHub prefixes.
 #[test]
 fn github_fine_grained_tokens_in_text_are_found_and_redacted() {
     let token = "github_pat_11abcdefg0123456789abcdef0123456789abcdef01234";

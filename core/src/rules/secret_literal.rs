@@ -546,7 +546,7 @@ mod tests {
             "x ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
             "github_pat_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789_abcdefgh",
             // No `gh` anywhere but inside the prefix's `github` (which has none): the gate
-            // in front of the `gh?_` prefixes must not hide it (a regression of session 3).
+            // in front of the `gh?_` prefixes must not hide it.
             "github_pat_11ABCDEFG0123456789abcdef_zyxwvutsrqponmlkjiABCDE",
             "use github_pat_11abcdefg0123456789abcdef0123456789abcdef01234 for the CI",
             "gh gh_ ghp_short",
