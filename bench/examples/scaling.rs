@@ -333,7 +333,9 @@ fn main() {
             );
             let findings = match policy.vet_kind(shape.kind, &text) {
                 Ok(v) => v.findings.len().to_string(),
-                Err(e) => panic!("{} at n = {n}: {e:?}", shape.name),
+                // Past a documented limit (e.g. 256 literal secrets) the vet is refused
+                // after the whole scan: still a vet whose time must grow linearly.
+                Err(e) => format!("refused ({:?})", e.code),
             };
             last = (n, text.len(), findings);
             let r = reps(&policy, shape.kind, &text);
