@@ -30,6 +30,8 @@
 mod cache;
 pub mod decision_log;
 mod error;
+#[cfg(feature = "serve")]
+pub mod lifecycle;
 mod pool;
 pub mod sarif;
 #[cfg(feature = "serve")]

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+mod commands;
 mod serve_cmd;
 
 use microvet::{CacheStatus, HostError, PolicySource, Severity, VetOutcome, Vetter, VetterOptions};
