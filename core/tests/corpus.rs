@@ -159,10 +159,10 @@ fn json_twin_gives_the_same_decision_and_findings_as_yaml() {
     let policy = Policy::builtin().unwrap();
     let dir = corpus_dir();
     let y = policy
-        .vet(&std::fs::read_to_string(dir.join("seed-example/input.yaml")).unwrap())
+        .vet(&std::fs::read_to_string(dir.join("article-example/input.yaml")).unwrap())
         .unwrap();
     let j = policy
-        .vet(&std::fs::read_to_string(dir.join("seed-example-json/input.json")).unwrap())
+        .vet(&std::fs::read_to_string(dir.join("article-example-json/input.json")).unwrap())
         .unwrap();
     assert_eq!(y.decision, j.decision);
     assert_eq!(y.risk, j.risk);

@@ -23,7 +23,7 @@ use microvet::{Vetter, VetterOptions};
 
 const BIN: &str = env!("CARGO_BIN_EXE_microvet");
 const MANIFEST: &str = include_str!("../../examples/hr-onboarding-helper.yaml");
-const MANIFEST_JSON: &str = include_str!("../../tests/corpus/seed-example-json/input.json");
+const MANIFEST_JSON: &str = include_str!("../../tests/corpus/article-example-json/input.json");
 const DCR: &str = include_str!("../../tests/corpus/dcr-basic/dcr.json");
 const STRICT: &str = include_str!("../../policies/strict.yaml");
 
