@@ -4,9 +4,10 @@
 //                                    and what it imports, plus dist/component/*
 //   - for `<microvet-panel>`:        dist/panel.js and what it imports, plus dist/component/*
 // The JS files are found by following the static `import … from './x.js'` statements from
-// the entry point, so a new module is counted without editing this script. The component
-// files are every `.js`/`.wasm` jco wrote to dist/component (the browser test checks that
-// this is exactly what a page fetches).
+// the entry point (the jco glue is bundled into the browser build), so a new module is
+// counted without editing this script. The wasm files are every `.wasm` in dist/component
+// (the core module; the build inlines jco's tiny trampolines). The browser test checks that
+// this is exactly what a page fetches.
 //
 //   npm run size            tables for both entry points
 //   npm run size -- --json  the same as JSON
@@ -42,11 +43,11 @@ export function importClosure(entry) {
   return seen;
 }
 
-/** The files jco wrote that a page loads (the glue and its core modules). */
+/** The wasm files a page loads besides the JS (the component's core module). */
 export function componentFiles() {
   if (!existsSync(COMPONENT)) throw new Error('no dist/component: run `npm run build` first');
   return readdirSync(COMPONENT)
-    .filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+    .filter((f) => f.endsWith('.wasm'))
     .sort()
     .map((f) => `dist/component/${f}`);
 }

@@ -676,31 +676,57 @@ export function patchYaml(text, patch) {
 // One component per page
 // =======================================================================================
 
-let engine = null;
 /** @type {WeakMap<object, Map<string, import('./index.js').Policy>>} */
 const policies = new WeakMap();
 let firstVerdictMarked = false;
+let loadMarked = false;
 /** Errors that came from the policy text rather than the manifest. */
 const policyErrors = new WeakSet();
+/** The engine every panel uses unless it was given its own (`useEngine`, `panel.engine`). */
+let pageEngine = null;
 
-/** The page's one microvet instance (shared by every panel); loaded again if it ever trapped. */
-async function component() {
-  if (engine !== null) {
-    const mv = await engine.catch(() => null);
-    if (mv !== null && !mv.trapped) return mv;
-    engine = null;
+/**
+ * The page's microvet instance for panels with these loading options: `load()` shares one
+ * instance per core module URL (one download, one compile), and makes a new one if it ever
+ * trapped.
+ */
+function component(options) {
+  if (!loadMarked && typeof performance !== 'undefined' && performance.mark) {
+    loadMarked = true;
+    performance.mark('microvet-panel:load-start');
   }
-  if (typeof performance !== 'undefined' && performance.mark) performance.mark('microvet-panel:load-start');
-  const p = load();
-  engine = p;
+  const p = load(options);
   p.then(
-    () => performance?.mark?.('microvet-panel:loaded'),
     () => {
-      if (engine === p) engine = null;
+      if (typeof performance !== 'undefined' && performance.mark && performance.getEntriesByName('microvet-panel:loaded').length === 0) {
+        performance.mark('microvet-panel:loaded');
+      }
     },
+    () => {},
   );
   return p;
 }
+
+/** A host-given engine; null when there is none or it trapped (a failed one rejects: its error is shown). */
+async function given(engine) {
+  if (engine === null) return null;
+  const mv = await engine;
+  return mv !== null && typeof mv === 'object' && !mv.trapped ? mv : null;
+}
+
+/**
+ * Every panel on the page (that was not given its own `engine`) uses this engine: an
+ * instance from `load()`, or the promise of one. The host loads once (with its
+ * `wasmUrl`, say) and shares it with its own code and the panels. `null` goes back to
+ * each panel loading by its `wasm-url` / `component-url` attributes.
+ * @param {import('./index.js').Microvet | Promise<import('./index.js').Microvet> | null} engine
+ */
+export function useEngine(engine) {
+  pageEngine = engine === null || engine === undefined ? null : Promise.resolve(engine);
+  for (const panel of livePanels) panel.rescheduleForEngine();
+}
+/** Panels currently in a document (to vet again when the page's engine changes). */
+const livePanels = new Set();
 
 /** Parsed policies, per instance and policy text (the built-in one under ''). */
 function policyFor(mv, text) {
@@ -933,7 +959,7 @@ const HostElement = globalThis.HTMLElement ?? class {};
  * `microvet-locate` (detail: {path, line, rule}).
  */
 export class MicrovetPanel extends HostElement {
-  static observedAttributes = ['manifest', 'policy', 'debounce'];
+  static observedAttributes = ['manifest', 'policy', 'debounce', 'wasm-url', 'component-url'];
 
   #text = '';
   #object = undefined;
@@ -949,6 +975,7 @@ export class MicrovetPanel extends HostElement {
   #error = null;
   #shown = {};
   #ui;
+  #engine = null;
 
   constructor() {
     super();
@@ -957,7 +984,7 @@ export class MicrovetPanel extends HostElement {
     this.#ui = this.#skeleton();
     root.append(this.#ui.panel);
     // Properties a host set before this element was upgraded shadow the accessors: re-set them.
-    for (const prop of ['debounce', 'policy', 'manifestObject', 'manifest']) {
+    for (const prop of ['engine', 'debounce', 'policy', 'manifestObject', 'manifest']) {
       if (Object.hasOwn(this, prop)) {
         const v = this[prop];
         delete this[prop];
@@ -1048,14 +1075,56 @@ export class MicrovetPanel extends HostElement {
     return this.#error === null && this.#verdict !== null && PUBLISHABLE.includes(this.#verdict.decision);
   }
 
+  /**
+   * The microvet instance this panel vets with: one the host loaded (a `Microvet` or its
+   * promise) shares that instance; unset, the page's (`useEngine`), else `load()` with this
+   * panel's `wasm-url` / `component-url`. Reading it gives the promise of the instance.
+   */
+  get engine() {
+    return this.#component();
+  }
+
+  set engine(mv) {
+    this.#engine = mv === null || mv === undefined ? null : Promise.resolve(mv);
+    this.rescheduleForEngine();
+  }
+
+  /** @internal Vet again with a new engine (when one was vetted with already). */
+  rescheduleForEngine() {
+    if (this.#last !== null || this.#error !== null) {
+      this.#last = null;
+      this.#schedule();
+    }
+  }
+
+  /** `load()` options from the `wasm-url` / `component-url` attributes. */
+  #loadOptions() {
+    const wasmUrl = this.getAttribute('wasm-url');
+    const componentUrl = this.getAttribute('component-url');
+    return { ...(wasmUrl ? { wasmUrl } : {}), ...(componentUrl ? { componentUrl } : {}) };
+  }
+
+  /** The instance to vet with: the panel's own engine, the page's, or the shared `load()` one. */
+  async #component() {
+    const own = await given(this.#engine);
+    if (own !== null) return own;
+    const page = await given(pageEngine);
+    if (page !== null) return page;
+    return component(this.#loadOptions());
+  }
+
   // -- lifecycle -------------------------------------------------------------------------
 
   connectedCallback() {
+    livePanels.add(this);
+    // Start the download and compile now, before there is a manifest to vet.
+    const loading = this.#component();
     if (this.#hasInput) this.#schedule();
-    else component().catch((e) => this.#fail(e));
+    else loading.catch((e) => this.#fail(e));
   }
 
   disconnectedCallback() {
+    livePanels.delete(this);
     clearTimeout(this.#timer);
   }
 
@@ -1064,6 +1133,7 @@ export class MicrovetPanel extends HostElement {
       if (v !== null) this.manifest = v;
     } else if (name === 'policy') this.policy = v;
     else if (name === 'debounce') this.debounce = v ?? 150;
+    else if (_old !== v) this.rescheduleForEngine();
   }
 
   // -- actions ---------------------------------------------------------------------------
@@ -1106,7 +1176,7 @@ export class MicrovetPanel extends HostElement {
 
   /** A fresh PKCE pair (S256), also shown in the panel. */
   async generatePkce(length = 64) {
-    const mv = await component();
+    const mv = await this.#component();
     const pair = mv.pkce.generate(length);
     this.#showPkce(pair);
     return pair;
@@ -1142,7 +1212,7 @@ export class MicrovetPanel extends HostElement {
   async #vetOnce() {
     let mv;
     try {
-      mv = await component();
+      mv = await this.#component();
     } catch (e) {
       this.#fail(e);
       return;
