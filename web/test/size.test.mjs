@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { measure, table } from '../scripts/size.mjs';
+import { readFileSync } from 'node:fs';
+
+import { README, measure, readmeBlock, readmeSection, table } from '../scripts/size.mjs';
 
 /**
  * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
@@ -63,4 +65,26 @@ test('the measurement follows the panel\'s imports', () => {
   assert.ok(!files.some((f) => f.startsWith('src/')), 'the browser build must not pull unminified sources');
   // One wasm file: jco's trampolines are inlined.
   assert.deepEqual(files.filter((f) => f.endsWith('.wasm')), [CORE]);
+});
+
+/**
+ * The README's figures are the script's output for this build. Numbers may differ by 2 % (or
+ * 0.15 KiB): a merge that grows the core module a little must not fail here, a stale or
+ * hand-typed table must. Regenerate with `npm run size -- --readme`.
+ */
+test('README.md\'s size section is what `npm run size -- --readme` writes for this build', () => {
+  const shown = readmeSection(readFileSync(README, 'utf8'));
+  assert.ok(shown !== null, 'README.md has no size section between the size:start/size:end markers');
+  const fresh = readmeBlock();
+  const split = (text) => text.replace(/`[0-9a-f]{8}…`/g, '`HASH…`').split(/(\d[\d,]*(?:\.\d+)?)/);
+  const a = split(shown);
+  const b = split(fresh);
+  const skeleton = (parts) => parts.map((p, i) => (i % 2 ? '#' : p)).join('');
+  assert.equal(skeleton(a), skeleton(b), `README.md's size section is out of date: run \`npm run size -- --readme\`\nnow:\n${fresh}`);
+  for (let i = 1; i < a.length; i += 2) {
+    const x = Number(a[i].replaceAll(',', ''));
+    const y = Number(b[i].replaceAll(',', ''));
+    assert.ok(Math.abs(x - y) <= Math.max(0.02 * Math.max(x, y), 0.15),
+      `README.md says ${a[i]} where the build measures ${b[i]}: run \`npm run size -- --readme\`\nnow:\n${fresh}`);
+  }
 });
