@@ -152,7 +152,7 @@ const esbuildVersion = esbuild.version;
 // Safari has from 16.4 (Chrome 91, Firefox 89).
 const TARGET = ['es2022', 'chrome100', 'firefox100', 'safari16.4'];
 const CSS_TARGET = TARGET.slice(1);
-for (const f of readdirSync(dist)) if (/^(index|panel|chunk-[^/]*)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
+for (const f of readdirSync(dist)) if (/^(index|panel|preload|shared|chunk-[^/]*)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
 // The panel's stylesheet is a template literal in src/panel.js (readable there, and what Node
 // and unbundled browsers use); esbuild minifies JS, not CSS inside JS strings, so minify it
 // here with esbuild's CSS minifier (-1.5 KB raw, -0.3 KB gzip, measured 2026-11-29). The
@@ -182,7 +182,7 @@ const browserReadFile = {
 };
 const bundle = await esbuild.build({
   absWorkingDir: web,
-  entryPoints: ['src/index.js', 'src/panel.js'],
+  entryPoints: ['src/index.js', 'src/panel.js', 'src/preload.js'],
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -193,7 +193,9 @@ const bundle = await esbuild.build({
   sourcemap: 'linked',
   sourcesContent: true,
   legalComments: 'none',
-  chunkNames: 'chunk-[hash]',
+  // One shared chunk under a fixed name, so a page can hint it (`<link rel="modulepreload">`);
+  // a second chunk would collide with it and fail the build.
+  chunkNames: 'shared',
   // The jco glue and the inlined trampolines are bundled in (no request chain before the
   // wasm); the core module stays a file, found by `new URL('…wasm', import.meta.url)`.
   metafile: true,

@@ -75,8 +75,7 @@ export function measure(entry = 'panel') {
 }
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
-/** `dist/chunk-AB12CD34.js` → `dist/chunk-*.js` (the hash changes with every source change). */
-const stable = (file) => file.replace(/^dist\/chunk-[\w-]+\.js$/, 'dist/chunk-*.js');
+
 
 /** A Markdown table of one measurement. */
 export function table(m) {
@@ -87,7 +86,7 @@ export function table(m) {
   return [
     line('file', 'raw', 'gzip', 'brotli'),
     `|${'-'.repeat(pad + 2)}|-----------:|-----------:|-----------:|`,
-    ...m.files.map((r) => row(stable(r.file), r)),
+    ...m.files.map((r) => row(r.file, r)),
     row('total', m.total),
   ].join('\n');
 }

@@ -331,24 +331,32 @@ async function compileUrl(url) {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-/** Compiled core modules, per URL: compile once, instantiate as often as needed. */
-const modules = new Map();
 /** The shared instance, per core module URL. */
 const shared = new Map();
 /** jco's two trampoline modules (a few hundred bytes), compiled once from the bytes the build inlined. */
 let small = null;
+/**
+ * Compiled core modules, per URL: compile once, instantiate as often as needed. The map lives
+ * on globalThis under a registered symbol because `microvet/preload` (a separate, tiny
+ * module that may run before or after this one) starts compiles into it too: whichever
+ * comes first fetches, the other one joins.
+ */
+const COMPILING = Symbol.for('microvet.compiling');
 
 /** Start (or join) the download and compile of the core module at `url`. */
 function compiled(url) {
+  const modules = (globalThis[COMPILING] ??= new Map());
   const key = url.href;
   let p = modules.get(key);
-  if (p === undefined) {
-    p = compileUrl(url);
+  if (p === undefined || p.microvetEarly === true) {
+    // A compile `microvet/preload` started: take it over; if it failed, fetch again (and report).
+    p = p === undefined ? compileUrl(url) : p.catch(() => compileUrl(url));
+    const mine = p;
     // A failed fetch/compile is not cached: the next load() tries again.
-    p.catch(() => {
-      if (modules.get(key) === p) modules.delete(key);
+    mine.catch(() => {
+      if (modules.get(key) === mine) modules.delete(key);
     });
-    modules.set(key, p);
+    modules.set(key, mine);
   }
   return p;
 }
