@@ -771,6 +771,35 @@ const FIELD_LABELS = {
   client: 'OAuth client',
 };
 
+/** Names inside a field whose label is not just `label(name)`. */
+const SUB_LABELS = {
+  redirect_uris: 'Redirect URIs',
+  grant_types: 'Grant types',
+  response_types: 'Response types',
+  token_endpoint_auth_method: 'Auth method',
+  code_challenge_method: 'PKCE method',
+  refresh_token_ttl_days: 'Refresh token lifetime',
+  refresh_token_rotation: 'Refresh token rotation',
+  application_type: 'Application type',
+  audit_log: 'Audit log',
+  contact: 'On-call contact',
+  dpa: 'DPA',
+  jwks_uri: 'JWKS URI',
+  client_uri: 'Client URI',
+  logo_uri: 'Logo URI',
+};
+/** Controls in plain words (the control's ID stays beside it). */
+const CONTROL_LABELS = {
+  client_ttl_days: 'Client expires after (days)',
+  recertify_every_days: 'Owner re-approves every (days)',
+  dlp_required: 'Data-loss prevention scanning on',
+  pkce_required: 'PKCE required',
+  refresh_token: 'Refresh tokens',
+  audit_logging: 'Audit logging',
+  security_review: 'Security review',
+  vendor_review: 'Vendor review',
+};
+
 /** The decisions under which a host may publish. */
 export const PUBLISHABLE = Object.freeze(['approve', 'approve-with-controls']);
 
@@ -812,7 +841,8 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .meter { height: 0.5rem; margin: 0.45rem 0 0.4rem; border-radius: 999px; background: #eaeef2; overflow: hidden; display: flex; }
 .meter > span { height: 100%; }
 .summary { font-size: 0.84rem; color: #1f2328; height: 2.5em; line-height: 1.25em; overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; }
-.summary[data-error] { color: #a40e26; }
+.summary[data-error] { color: #a40e26; display: block; overflow: auto; }
+.retry { margin-left: 0.5rem; font-size: 0.8rem; padding: 0 0.5rem; }
 /* While the input cannot be vetted, what is shown is the last verdict: dim it. */
 .panel[data-stale] :is(.meter, .risk, .findings-section, .controls) { opacity: 0.45; filter: grayscale(0.6); }
 .tally { display: inline-flex; align-items: center; gap: 0.25rem; margin-right: 0.7rem; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -833,9 +863,10 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
     radial-gradient(farthest-side at 50% 100%, rgba(31, 35, 40, 0.16), transparent) center bottom / 100% 0.5rem no-repeat scroll; }
 /* Risk factors and controls: one line each, a whole number of rows visible. */
 .risk, .controls { height: calc(2.6rem + var(--mv-rows) * 1.5rem); }
-.line { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.factors li { display: grid; grid-template-columns: 0.6rem 2.2rem minmax(0, 1fr); gap: 0.45rem; align-items: baseline; height: 1.5rem; font-size: 0.86rem; }
-.swatch { width: 0.6rem; height: 0.6rem; border-radius: 2px; align-self: center; }
+.factors li { display: grid; grid-template-columns: 0.6rem 2.2rem minmax(0, 1fr); gap: 0.45rem; align-items: baseline; min-height: 1.5rem;
+  padding: 0.1rem 0; font-size: 0.86rem; line-height: 1.3; }
+.swatch { width: 0.6rem; height: 0.6rem; border-radius: 2px; }
+.factor-text { overflow-wrap: anywhere; }
 .pts { font-variant-numeric: tabular-nums; font-weight: 650; text-align: right; }
 .factor-name { font-weight: 600; }
 .factor-reason { color: var(--mv-muted); }
@@ -856,7 +887,7 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .sev[data-severity="medium"] { background: #fff8c5; color: #6c4400; box-shadow: inset 0 0 0 1px #d4a72c; }
 .sev[data-severity="low"] { background: #ddf4ff; color: #0a3069; box-shadow: inset 0 0 0 1px #54aeff; }
 .sev[data-severity="info"] { background: #eaeef2; color: #424a53; box-shadow: inset 0 0 0 1px #afb8c1; }
-.rule { font-size: 0.78rem; color: var(--mv-muted); }
+.rule { font-size: 0.74rem; color: var(--mv-muted); }
 .loc { font-size: 0.78rem; padding: 0 0.4rem; background: transparent; border-color: transparent; color: #0550ae; text-decoration: underline; }
 .loc:hover { background: #ddf4ff; }
 .fix { flex: none; font-weight: 600; background: #1f883d; border-color: #1a7f37; color: #fff; padding: 0.1rem 0.6rem; }
@@ -866,13 +897,15 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .fix-desc { font-size: 0.82rem; color: var(--mv-muted); min-width: 0; overflow-wrap: anywhere; }
 .fix-error { margin-top: 0.2rem; font-size: 0.82rem; color: #a40e26; }
 .empty { color: var(--mv-muted); font-size: 0.9rem; padding: 0.4rem 0; }
-.control { height: 1.5rem; font-size: 0.86rem; }
+.control { min-height: 1.5rem; padding: 0.1rem 0; font-size: 0.86rem; line-height: 1.3; overflow-wrap: anywhere; }
 .control > dt, .control > dd { display: inline; }
 .control-name { font-weight: 600; }
+.control-id { color: var(--mv-muted); font-size: 0.74rem; }
+.controls-note { color: var(--mv-muted); font-size: 0.86rem; padding: 0.2rem 0; }
 .control-value { font-variant-numeric: tabular-nums; font-weight: 600; }
 .control-reason { color: var(--mv-muted); }
-.pkce { height: 7.5rem; }
-.pkce .section-title { justify-content: space-between; }
+.pkce { min-height: 7.5rem; }
+.pkce .section-title { justify-content: space-between; flex-wrap: wrap; height: auto; min-height: 1.4rem; row-gap: 0.3rem; }
 .pkce .generate { font-size: 0.8rem; padding: 0.05rem 0.6rem; text-transform: none; letter-spacing: 0; font-weight: 600; color: #1f2328; }
 .pkce-out { display: grid; grid-template-columns: 4.6rem minmax(0, 1fr) auto; gap: 0.3rem 0.5rem; align-items: center; margin-top: 0.35rem; font-size: 0.84rem; }
 .pkce-out dt { color: var(--mv-muted); }
@@ -880,10 +913,10 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .pkce-value { display: block; background: var(--mv-sunken); border: 1px solid var(--mv-border); border-radius: 6px; padding: 0.1rem 0.4rem;
   overflow-wrap: anywhere; word-break: break-all; }
 .pkce-value.verifier { height: 2.75em; line-height: 1.25em; overflow: hidden; }
-.pkce-value.one { height: 1.6em; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+.pkce-value.one { min-height: 1.6em; }
 .copy { font-size: 0.78rem; min-width: 4.4rem; padding: 0.05rem 0.5rem; }
 .method { color: var(--mv-muted); font-size: 0.8rem; text-transform: none; letter-spacing: 0; font-weight: 400; }
-.foot { padding: 0.35rem 1rem; font-size: 0.75rem; color: var(--mv-muted); height: 1.9rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+.foot { padding: 0.35rem 1rem; font-size: 0.75rem; color: var(--mv-muted); min-height: 1.9rem; overflow-wrap: anywhere;
   background: var(--mv-sunken); }
 `;
 
@@ -929,6 +962,19 @@ function rich(text) {
 function fieldOf(path) {
   const t = path === '' ? [] : pointerTokens(path);
   return t[0] ?? '';
+}
+
+/** `/client/redirect_uris/0` → `OAuth client › Redirect URIs › item 1`: where, in the form's words. */
+function plainPath(path) {
+  const tokens = path === '' ? [] : pointerTokens(path);
+  if (tokens.length === 0) return 'the manifest as a whole';
+  return tokens
+    .map((t, i) => {
+      if (/^[0-9]+$/.test(t)) return `item ${Number(t) + 1}`;
+      if (i === 0) return Object.hasOwn(FIELD_LABELS, t) ? FIELD_LABELS[t] : label(t);
+      return Object.hasOwn(SUB_LABELS, t) ? SUB_LABELS[t] : label(t);
+    })
+    .join(' › ');
 }
 
 function displayPath(path) {
@@ -1119,6 +1165,12 @@ export class MicrovetPanel extends HostElement {
     livePanels.add(this);
     // Start the download and compile now, before there is a manifest to vet.
     const loading = this.#component();
+    loading.then(
+      () => {
+        if (this.#error === null || this.#error instanceof MicrovetError) this.#ui.generate.disabled = false;
+      },
+      () => {},
+    );
     if (this.#hasInput) this.#schedule();
     else loading.catch((e) => this.#fail(e));
   }
@@ -1274,7 +1326,9 @@ export class MicrovetPanel extends HostElement {
     // What screen readers hear (politely, only when it changes); the summary is what sighted users see.
     const status = h('p', { class: 'sr', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }, 'Loading the vetting engine…');
     const summary = h('p', { class: 'summary', 'aria-hidden': 'true' }, 'Loading the vetting engine…');
-    const head = h('header', { class: 'head', part: 'head' }, h('div', { class: 'head-row' }, badge, score), meter, summary, status);
+    // Shown only when the component could not be loaded (a network error, a 404): load again.
+    const retry = h('button', { type: 'button', class: 'retry', part: 'retry', hidden: true, onclick: () => this.#retry() }, 'Retry');
+    const head = h('header', { class: 'head', part: 'head' }, h('div', { class: 'head-row' }, badge, retry, score), meter, summary, status);
 
     const factorsCount = h('span', { class: 'count' });
     const factors = h('ol', { class: 'factors scroll', tabindex: '0', 'aria-label': 'Risk factors' });
@@ -1298,7 +1352,8 @@ export class MicrovetPanel extends HostElement {
       h('button', { type: 'button', class: 'copy', disabled: true, 'aria-label': `Copy ${what}`, dataset: { copy: what }, onclick: (e) => this.#copy(e.currentTarget, el) }, 'Copy');
     const copyVerifier = copy('verifier', verifier);
     const copyChallenge = copy('challenge', challenge);
-    const generate = h('button', { type: 'button', class: 'generate', part: 'pkce-generate', onclick: () => this.generatePkce().catch((e) => this.#fail(e)) }, 'Generate PKCE pair');
+    // Enabled once the engine is loaded (it makes the pair).
+    const generate = h('button', { type: 'button', class: 'generate', part: 'pkce-generate', disabled: true, onclick: () => this.generatePkce().catch((e) => this.#fail(e)) }, 'Generate PKCE pair');
     const pkce = h('section', { class: 'section pkce', part: 'pkce', 'aria-labelledby': 'mv-pkce-title' },
       h('div', { class: 'section-title' }, h('h3', { id: 'mv-pkce-title', class: 'section-title' }, 'PKCE test pair ', h('span', { class: 'method' }, 'method ', method)), generate),
       h('dl', { class: 'pkce-out', 'aria-live': 'polite' },
@@ -1310,7 +1365,7 @@ export class MicrovetPanel extends HostElement {
       head, risk, findingsSection, controlsSection, pkce, foot);
     return {
       panel, badge, badgeIcon, badgeText, scoreNum, tier, meter, status, summary, factors, factorsCount, findings, findingsCount,
-      controls, controlsCount, verifier, challenge, method, copyVerifier, copyChallenge, generate, foot,
+      controls, controlsCount, verifier, challenge, method, copyVerifier, copyChallenge, generate, foot, retry,
     };
   }
 
@@ -1332,6 +1387,8 @@ export class MicrovetPanel extends HostElement {
     const fixes = v.findings.filter((f) => f.fix).length;
     delete ui.summary.dataset.error;
     delete ui.panel.dataset.stale;
+    ui.generate.disabled = false;
+    ui.retry.hidden = true;
     for (const b of ui.findings.querySelectorAll('button.fix')) b.disabled = false;
     this.#summary(v.findings);
     this.#set(ui.status,
@@ -1348,9 +1405,9 @@ export class MicrovetPanel extends HostElement {
       shown.findings = sig(v.findings);
       this.#renderFindings(v.findings);
     }
-    if (shown.controls !== sig(v.controls)) {
-      shown.controls = sig(v.controls);
-      this.#renderControls(v.controls);
+    if (shown.controls !== sig([v.decision, v.controls])) {
+      shown.controls = sig([v.decision, v.controls]);
+      this.#renderControls(v.controls, v.decision);
     }
     this.#set(ui.foot, `${v.engine} · ${policyName} policy · vetted in ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms · manifest ${v.manifest_sha256.slice(0, 12)}`);
     ui.foot.title = `manifest sha256 ${v.manifest_sha256}\npolicy sha256 ${v.policy_sha256}`;
@@ -1374,6 +1431,8 @@ export class MicrovetPanel extends HostElement {
 
   #renderFactors(risk) {
     const ui = this.#ui;
+    // Largest contribution first (ties keep the engine's order): the +88 is never sixth.
+    risk = { ...risk, factors: risk.factors.map((f, i) => ({ f, i })).sort((a, b) => b.f.points - a.f.points || a.i - b.i).map((x) => x.f) };
     const total = Math.max(100, risk.factors.reduce((a, f) => a + f.points, 0));
     ui.meter.replaceChildren(...risk.factors.map((f, i) => {
       const s = h('span');
@@ -1389,8 +1448,8 @@ export class MicrovetPanel extends HostElement {
     ui.factors.replaceChildren(...risk.factors.map((f, i) => {
       const sw = h('span', { class: 'swatch', 'aria-hidden': 'true' });
       sw.style.background = FACTOR_COLORS[i % FACTOR_COLORS.length];
-      return h('li', { title: `${f.factor}: ${f.reason}` }, sw, h('span', { class: 'pts' }, `+${f.points}`),
-        h('span', { class: 'line' }, h('span', { class: 'factor-name' }, f.factor.replaceAll('-', ' ')), h('span', { class: 'factor-reason' }, ` — ${f.reason}`)));
+      return h('li', { dataset: { factor: f.factor } }, sw, h('span', { class: 'pts' }, `+${f.points}`),
+        h('span', { class: 'factor-text' }, h('span', { class: 'factor-name' }, f.factor.replaceAll('-', ' ')), h('span', { class: 'factor-reason' }, ` — ${f.reason}`)));
     }));
   }
 
@@ -1413,8 +1472,8 @@ export class MicrovetPanel extends HostElement {
     for (const [field, list] of groups) {
       const id = `mv-group-${gi++}`;
       sections.push(h('section', { class: 'group', 'aria-labelledby': id, dataset: { field } },
-        h('h4', { class: 'group-title', id }, Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : label(field),
-          field ? h('span', { class: 'path mono' }, field) : null, h('span', { class: 'path' }, `· ${list.length}`)),
+        h('h4', { class: 'group-title', id, title: field ? `manifest field ${field}` : null }, Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : label(field),
+          h('span', { class: 'path' }, `· ${list.length}`)),
         h('ul', {}, list.map((f) => this.#finding(f)))));
     }
     ui.findings.replaceChildren(...sections);
@@ -1423,15 +1482,15 @@ export class MicrovetPanel extends HostElement {
 
   #finding(f) {
     const icon = SEVERITY[f.severity] ?? '?';
-    const where = displayPath(f.path) || 'manifest';
+    const where = plainPath(f.path);
     const top = h('div', { class: 'f-top' },
       h('span', { class: 'sev', dataset: { severity: f.severity } }, h('span', { 'aria-hidden': 'true' }, icon), label(f.severity)),
-      h('span', { class: 'rule mono' }, f.rule),
       h('button', {
-        type: 'button', class: 'loc', title: `Show ${where}`,
+        type: 'button', class: 'loc',
         'aria-label': `Show ${where}${f.line ? `, line ${f.line}` : ''}`,
         onclick: () => this.#emit('microvet-locate', { path: f.path, line: f.line ?? null, rule: f.rule }),
-      }, f.line ? `${where} · line ${f.line}` : where));
+      }, f.line ? `${where} · line ${f.line}` : where),
+      h('span', { class: 'rule mono', title: `rule ${f.rule}; at ${displayPath(f.path) || '(the manifest)'}` }, f.rule));
     const item = h('li', { class: 'finding', dataset: { severity: f.severity, rule: f.rule, path: f.path } }, top, h('p', { class: 'msg' }, ...rich(f.message)));
     if (f.fix) {
       const err = h('p', { class: 'fix-error', role: 'alert', hidden: true });
@@ -1458,17 +1517,26 @@ export class MicrovetPanel extends HostElement {
     return item;
   }
 
-  #renderControls(controls) {
+  #renderControls(controls, decision) {
     const ui = this.#ui;
     this.#set(ui.controlsCount, `${controls.length}`);
+    if (!PUBLISHABLE.includes(decision)) {
+      // Controls come with an approval: an app that cannot be approved yet gets none.
+      ui.controls.replaceChildren(h('div', { class: 'controls-note' },
+        controls.length
+          ? `None yet: ${controls.length === 1 ? 'a control applies' : `${controls.length} controls apply`} once the findings above are fixed and the app is approved.`
+          : 'None yet: controls are set when the app is approved.'));
+      return;
+    }
     if (controls.length === 0) {
       ui.controls.replaceChildren(h('div', { class: 'empty' }, 'No controls required.'));
       return;
     }
     ui.controls.replaceChildren(...controls.map((c) =>
-      h('div', { class: 'control line', title: `${c.control} = ${formatValue(c.value)}: ${c.reason}`, dataset: { control: c.control } },
-        h('dt', { class: 'control-name mono' }, c.control), ' ',
-        h('dd', { class: 'control-value' }, `= ${formatValue(c.value)}`),
+      h('div', { class: 'control', dataset: { control: c.control } },
+        h('dt', { class: 'control-name' }, Object.hasOwn(CONTROL_LABELS, c.control) ? CONTROL_LABELS[c.control] : label(c.control)), ' ',
+        h('dd', { class: 'control-value' }, `${formatValue(c.value)} `),
+        h('dd', { class: 'control-id mono' }, `(${c.control})`),
         h('dd', { class: 'control-reason' }, ` — ${c.reason}`))));
   }
 
@@ -1476,6 +1544,10 @@ export class MicrovetPanel extends HostElement {
     const ui = this.#ui;
     ui.badge.dataset.decision = 'error';
     this.#set(ui.badgeText, e instanceof MicrovetError ? 'Cannot vet' : 'Engine unavailable');
+    // The input cannot be vetted: the engine works (PKCE too). The engine failed: offer Retry.
+    const engineFailed = !(e instanceof MicrovetError);
+    ui.retry.hidden = !engineFailed;
+    ui.generate.disabled = engineFailed;
     this.#set(ui.badgeIcon.firstChild, '✕');
     this.#set(ui.scoreNum, '–');
     this.#set(ui.tier, 'not vetted');
@@ -1485,9 +1557,29 @@ export class MicrovetPanel extends HostElement {
     ui.summary.dataset.error = '';
     this.#shown.summary = null;
     const at = e.line ? ` (line ${e.line}${e.column ? `:${e.column}` : ''})` : '';
-    const what = policyErrors.has(e) ? 'Policy error' : e instanceof MicrovetError ? 'Cannot vet' : 'Could not load microvet';
+    const what = policyErrors.has(e) ? 'Policy error' : e instanceof MicrovetError ? 'Cannot vet' : 'Could not load the policy check (Retry)';
     this.#set(ui.status, `${what}${at}: ${e.message}${e.help ? ` — ${e.help}` : ''}`);
     this.#set(ui.summary, ui.status.textContent);
+  }
+
+  /** Load the engine again (a failed load is not cached) and vet. */
+  #retry() {
+    this.#ui.retry.hidden = true;
+    this.#set(this.#ui.badgeText, 'Loading engine…');
+    this.#last = null;
+    this.#error = null;
+    if (this.#hasInput) {
+      this.vet().catch(() => {});
+    } else {
+      this.#component().then(
+        () => {
+          this.#ui.generate.disabled = false;
+          this.#ui.panel.removeAttribute('data-stale');
+          this.#set(this.#ui.badgeText, 'Ready');
+        },
+        (err) => this.#fail(err),
+      );
+    }
   }
 
   #showPkce(pair) {
