@@ -373,36 +373,39 @@ function highlight(verdict) {
     if (!perField.has(field)) perField.set(field, []);
     perField.get(field).push(f);
   }
+  // Writes first, then one layout read for all hints, then the buttons (no layout per field).
+  const written = [];
   for (const [field, list] of perField) {
     const worst = list.reduce((a, f) => (SEVERITY_RANK[f.severity] > SEVERITY_RANK[a.severity] ? f : a));
     field.dataset.flagField = worst.severity;
     const hint = field.querySelector(':scope > .hint');
     if (!hint) continue;
     if (!hints.has(hint)) hints.set(hint, [...hint.childNodes]);
-    const others = list.filter((f) => f !== worst);
     hint.replaceChildren(h('span', { class: 'sev-dot', 'aria-hidden': 'true' }), ...rich(worst.message));
     hint.removeAttribute('title');
     hint.removeAttribute('data-open');
-    // What does not fit in the hint's two lines (more findings, a long message) is a click
-    // (or Enter) away, not only in a hover tooltip.
-    if (others.length || hint.scrollHeight > hint.clientHeight + 1) {
-      const closed = others.length ? `+${others.length} more` : 'more';
-      const more = h('button', { type: 'button', class: 'more', 'aria-expanded': 'false', 'data-more': '' }, closed);
-      const rest = h('span', { class: 'more-list', hidden: true }, ...others.flatMap((f) => [h('br'), h('span', { class: 'sev-dot', 'aria-hidden': 'true' }), ...rich(f.message)]));
-      more.addEventListener('click', () => {
-        const open = more.getAttribute('aria-expanded') !== 'true';
-        more.setAttribute('aria-expanded', String(open));
-        more.textContent = open ? 'less' : closed;
-        rest.hidden = !open;
-        hint.toggleAttribute('data-open', open);
-      });
-      hint.append(rest, ' ', more);
-    }
+    written.push({ hint, others: list.filter((f) => f !== worst) });
     for (const el of field.querySelectorAll('input, select, textarea')) {
       const ids = new Set((el.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean));
       ids.add(hint.id);
       el.setAttribute('aria-describedby', [...ids].join(' '));
     }
+  }
+  // What does not fit in a hint's two lines (more findings, a long message) is a click (or
+  // Enter) away, not only in a hover tooltip.
+  const cut = written.filter(({ hint, others }) => others.length > 0 || hint.scrollHeight > hint.clientHeight + 1);
+  for (const { hint, others } of cut) {
+    const closed = others.length ? `+${others.length} more` : 'more';
+    const more = h('button', { type: 'button', class: 'more', 'aria-expanded': 'false', 'data-more': '' }, closed);
+    const rest = h('span', { class: 'more-list', hidden: true }, ...others.flatMap((f) => [h('br'), h('span', { class: 'sev-dot', 'aria-hidden': 'true' }), ...rich(f.message)]));
+    more.addEventListener('click', () => {
+      const open = more.getAttribute('aria-expanded') !== 'true';
+      more.setAttribute('aria-expanded', String(open));
+      more.textContent = open ? 'less' : closed;
+      rest.hidden = !open;
+      hint.toggleAttribute('data-open', open);
+    });
+    hint.append(rest, ' ', more);
   }
 }
 
