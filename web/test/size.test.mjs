@@ -12,23 +12,24 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
 /**
  * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
  * every byte goes and what removing it would cost), so the budget is the measured size plus
- * ~1 %, to catch regressions: 320,790 B in all, of which the component's core module is
- * 298,291 B, the minified panel 12,715 B and the shared chunk 9,755 B (src/index.js, random.js,
+ * ~1 %, to catch regressions: 321,602 B in all, of which the component's core module is
+ * 298,320 B, the minified panel 13,499 B and the shared chunk 9,783 B (src/index.js, random.js,
  * the jco 1.12.0 glue and its two inlined trampolines, in one file: no request chain before
  * the wasm; re-minifying the glue inside the chunk costs ~840 B gzip over serving jco's file
- * as it is, and saves three requests).
+ * as it is, and saves three requests). The panel's plain field and control names, the
+ * controls note, Retry and the factor sort cost ~810 B of it.
  * The fail-closed checks cost ~42 KB of it: the secret scanner's vendor formats and redaction
  * forms (~16.5 KB), normal forms with NFKC's mappings to ASCII and the wrong-type rules
  * (~12.3 KB), the client-metadata rules (~11.9 KB), the YAML tag and merge-key checks (~3.1 KB).
  * A gate that fails closed comes first; the bytes are the price.
  * - BUDGET_GZIP_BYTES: the total, plus ~1 %.
- * - JS_BUDGET_GZIP_BYTES: everything except the core module (22,470 B), plus ~5 %: the core
+ * - JS_BUDGET_GZIP_BYTES: everything except the core module (23,282 B), plus ~5 %: the core
  *   module's changes must not hide a regression in the JS (e.g. a jco upgrade: 1.35.0's glue
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 323_000;
-const JS_BUDGET_GZIP_BYTES = 23_600;
+const BUDGET_GZIP_BYTES = 325_000;
+const JS_BUDGET_GZIP_BYTES = 24_400;
 const CORE = 'dist/component/microvet.core.wasm';
 
 test(`<microvet-panel> downloads at most ${BUDGET_GZIP_BYTES.toLocaleString('en')} bytes gzipped (target ${TARGET_GZIP_BYTES.toLocaleString('en')})`, () => {
