@@ -56,7 +56,8 @@ export interface MicrovetPanelEventMap extends HTMLElementEventMap {
 }
 
 /**
- * Every panel on the page that was not given its own `engine` vets with this one: an
+ * Every panel on the page that was not given its own `engine` (nor a `wasm-url` /
+ * `component-url`) vets with this one: an
  * instance from `load()` or its promise (load once, with your `wasmUrl`, and share it).
  * `null` goes back to each panel loading by its `wasm-url` / `component-url` attributes.
  */
@@ -84,8 +85,9 @@ export class MicrovetPanel extends HTMLElement {
   debounce: number;
   /**
    * The microvet instance this panel vets with. Set it to an instance (or its promise) the
-   * host loaded to share it; unset, the page's (`useEngine`), else `load()` with the
-   * `wasm-url` (the core module's URL) or `component-url` (its directory) attribute.
+   * host loaded to share it; unset, `load()` with the `wasm-url` (the core module's URL) or
+   * `component-url` (its directory) attribute when one is set, else the page's
+   * (`useEngine`), else the default `load()`.
    * Reading it gives the promise of the instance in use.
    */
   get engine(): Promise<Microvet>;

@@ -715,7 +715,8 @@ async function given(engine) {
 }
 
 /**
- * Every panel on the page (that was not given its own `engine`) uses this engine: an
+ * Every panel on the page (that was not given its own `engine`, nor a `wasm-url` /
+ * `component-url`) uses this engine: an
  * instance from `load()`, or the promise of one. The host loads once (with its
  * `wasmUrl`, say) and shares it with its own code and the panels. `null` goes back to
  * each panel loading by its `wasm-url` / `component-url` attributes.
@@ -1150,13 +1151,20 @@ export class MicrovetPanel extends HostElement {
     return { ...(wasmUrl ? { wasmUrl } : {}), ...(componentUrl ? { componentUrl } : {}) };
   }
 
-  /** The instance to vet with: the panel's own engine, the page's, or the shared `load()` one. */
+  /**
+   * The instance to vet with: the panel's own engine; else, when the panel says where its wasm
+   * is (`wasm-url` / `component-url`), the shared `load()` instance for that URL; else the
+   * page's (`useEngine`); else the shared default `load()` one.
+   */
   async #component() {
     const own = await given(this.#engine);
     if (own !== null) return own;
-    const page = await given(pageEngine);
-    if (page !== null) return page;
-    return component(this.#loadOptions());
+    const options = this.#loadOptions();
+    if (Object.keys(options).length === 0) {
+      const page = await given(pageEngine);
+      if (page !== null) return page;
+    }
+    return component(options);
   }
 
   // -- lifecycle -------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 //   - Vite and webpack emit the core wasm themselves (`new URL('…wasm', import.meta.url)`),
 //     the page calls plain `load()`; esbuild does not emit such URLs, so its page imports
 //     `microvet/core.wasm` with esbuild's `file` loader and passes it as `load({wasmUrl})`,
-//     and gives its panel that engine (`useEngine`);
+//     gives its panel that engine (`useEngine`), and a second panel the same URL as its
+//     `wasm-url` attribute;
 //   - the page's verdict JSON is byte for byte Node's, the panel shows the same decision,
 //     and the wasm is fetched once per page (one shared engine).
 // Outputs (bundles, screenshots) go to web/test-output/bundlers-*/.
@@ -51,9 +52,18 @@ try {
     panel.addEventListener('microvet-error', (e) => reject(e.detail), { once: true });
   });
   panel.manifest = MANIFEST;
-  const mv = await engine;
+${wasmImport ? `  // A second panel that says where its wasm is: the same URL, so the same shared instance.
+  const second = document.createElement('microvet-panel');
+  second.setAttribute('wasm-url', wasmUrl);
+  const secondShown = new Promise((resolve, reject) => {
+    second.addEventListener('microvet-verdict', (e) => resolve(e.detail.decision), { once: true });
+    second.addEventListener('microvet-error', (e) => reject(e.detail), { once: true });
+  });
+  second.manifest = MANIFEST;
+  document.body.append(second);
+` : ''}  const mv = await engine;
   const json = mv.policy().vetJson(MANIFEST);
-  window.__result = { json, panel: await shown, badge: panel.shadowRoot.querySelector('.badge-text').textContent };
+  window.__result = { json, panel: await shown, badge: panel.shadowRoot.querySelector('.badge-text').textContent${wasmImport ? ', second: await secondShown, same: (await second.engine) === mv' : ''} };
 } catch (e) {
   window.__result = { error: String(e && e.stack || e) };
 }
@@ -177,6 +187,10 @@ for (const [name, bundle] of Object.entries(BUNDLERS)) {
       assert.equal(r.json, expected, 'the bundled page gives Node\'s verdict bytes');
       assert.equal(r.panel, JSON.parse(expected).decision);
       assert.equal(r.badge, 'Approve with controls');
+      if (name === 'esbuild') {
+        assert.equal(r.second, r.panel, 'the panel with a wasm-url attribute vets too');
+        assert.equal(r.same, true, 'the wasm-url panel shares the page\'s instance (same URL)');
+      }
       const fetchedWasm = server.requests.filter((q) => q.path.endsWith('.wasm'));
       assert.equal(fetchedWasm.length, 1, `wasm requests: ${JSON.stringify(fetchedWasm)}`);
       assert.deepEqual(server.requests.filter((q) => q.status !== 200 && q.path !== '/favicon.ico'), []);

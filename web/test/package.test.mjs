@@ -25,6 +25,7 @@ const EXPECTED = [
   /^dist\/preload\.js\.map$/,
   /^dist\/shared\.js$/,
   /^dist\/shared\.js\.map$/,
+  /^src\/core-wasm\.d\.ts$/,
   /^src\/index\.d\.ts$/,
   /^src\/index\.js$/,
   /^src\/panel\.d\.ts$/,

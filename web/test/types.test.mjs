@@ -20,9 +20,12 @@ const TSC = join(WEB, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const CONSUMER = `import { load, MicrovetError, type Verdict, type Microvet, type LoadOptions } from 'microvet';
 import { MicrovetPanel, useEngine, toYaml, PUBLISHABLE, type MicrovetFixDetail } from 'microvet/panel';
+import { startCompile } from 'microvet/preload';
+import wasmUrl from 'microvet/core.wasm';
 
 export async function main(text: string): Promise<string> {
-  const options: LoadOptions = { wasmUrl: new URL('/assets/microvet.core.wasm', 'https://example.com/') };
+  const early: Promise<WebAssembly.Module> | null = startCompile(wasmUrl);
+  const options: LoadOptions = early === null ? { wasmUrl: new URL('/assets/microvet.core.wasm', 'https://example.com/') } : { wasmUrl };
   const engine: Promise<Microvet> = load(options);
   useEngine(engine);
   const mv = await engine;
