@@ -7,8 +7,8 @@
 //   - Vite and webpack emit the core wasm themselves (`new URL('…wasm', import.meta.url)`),
 //     the page calls plain `load()`; esbuild does not emit such URLs, so its page imports
 //     `microvet/core.wasm` with esbuild's `file` loader and passes it as `load({wasmUrl})`,
-//     gives its panel that engine (`useEngine`), and a second panel the same URL as its
-//     `wasm-url` attribute;
+//     gives its panel that engine (`useEngine`), and a second panel its own `wasm-url`
+//     attribute (which wins over the page's engine);
 //   - the page's verdict JSON is byte for byte Node's, the panel shows the same decision,
 //     and the wasm is fetched once per page (one shared engine).
 // Outputs (bundles, screenshots) go to web/test-output/bundlers-*/.
@@ -52,9 +52,10 @@ try {
     panel.addEventListener('microvet-error', (e) => reject(e.detail), { once: true });
   });
   panel.manifest = MANIFEST;
-${wasmImport ? `  // A second panel that says where its wasm is: the same URL, so the same shared instance.
+${wasmImport ? `  // A second panel that says where its wasm is (another URL: another instance) wins over the
+  // page's engine.
   const second = document.createElement('microvet-panel');
-  second.setAttribute('wasm-url', wasmUrl);
+  second.setAttribute('wasm-url', wasmUrl + '?second');
   const secondShown = new Promise((resolve, reject) => {
     second.addEventListener('microvet-verdict', (e) => resolve(e.detail.decision), { once: true });
     second.addEventListener('microvet-error', (e) => reject(e.detail), { once: true });
@@ -189,10 +190,11 @@ for (const [name, bundle] of Object.entries(BUNDLERS)) {
       assert.equal(r.badge, 'Approve with controls');
       if (name === 'esbuild') {
         assert.equal(r.second, r.panel, 'the panel with a wasm-url attribute vets too');
-        assert.equal(r.same, true, 'the wasm-url panel shares the page\'s instance (same URL)');
+        assert.equal(r.same, false, 'the panel with its own wasm-url used the page\'s engine');
       }
       const fetchedWasm = server.requests.filter((q) => q.path.endsWith('.wasm'));
-      assert.equal(fetchedWasm.length, 1, `wasm requests: ${JSON.stringify(fetchedWasm)}`);
+      // One per wasm URL: esbuild's page also has the panel with its own `?second` URL.
+      assert.equal(fetchedWasm.length, name === 'esbuild' ? 2 : 1, `wasm requests: ${JSON.stringify(fetchedWasm)}`);
       assert.deepEqual(server.requests.filter((q) => q.status !== 200 && q.path !== '/favicon.ico'), []);
       await page.screenshot({ path: join(out, '..', `${name}.png`) });
       assert.deepEqual(problems, []);
