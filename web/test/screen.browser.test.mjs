@@ -2,7 +2,8 @@
 // desktop 1440×900, laptop 1024×768 and phone 390×844, under the demo's strict CSP:
 //   - layout: nothing wider than the screen, Publish on screen, the policy check in sight
 //     (beside the form; on a phone one tap on the jump bar away, not under the top bar), the
-//     PKCE button clear of the verifier, no text cut to an ellipsis with no way to read it;
+//     PKCE button clear of the verifier, a toast clear of the PKCE pair, no text cut to an
+//     ellipsis with no way to read it;
 //   - risk factors by points; a rejected app's Publish reason says what to fix and it lists no
 //     approval controls; info findings leave their fields alone; "+N more" is a button;
 //   - form ↔ YAML lists: removing a row leaves no ghost row, a scope added with Enter shows its
@@ -158,6 +159,13 @@ for (const vp of VIEWPORTS) {
           const r = await rect(page, `microvet-panel >> ${sel}`);
           assert.ok(!overlap(generate, r), `"Generate PKCE pair" overlaps ${sel}: ${JSON.stringify({ generate, r })}`);
         }
+        // A toast (here: Reset) does not cover the PKCE pair.
+        await page.click('#reset');
+        await page.waitForSelector('#toast.show');
+        await page.waitForTimeout(200);
+        const toast = await rect(page, '#toast');
+        const pkce = await rect(page, 'microvet-panel >> .pkce');
+        assert.ok(!overlap(toast, pkce), `the toast covers the PKCE pair: ${JSON.stringify({ toast, pkce })}`);
         assert.deepEqual(await truncated(page), [], 'text cut short with no way to read it');
         assert.deepEqual(problems, []);
       } finally {
