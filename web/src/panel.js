@@ -808,7 +808,7 @@ const CSS = `
 :host { display: block; box-sizing: border-box; height: 100%; min-height: 540px; color: #1f2328;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   --mv-border: #d0d7de; --mv-muted: #57606a; --mv-focus: #0969da; --mv-surface: #ffffff; --mv-sunken: #f6f8fa;
-  --mv-radius: 8px; --mv-rows: 3; }
+  --mv-radius: 8px; --mv-rows: 3; container-type: inline-size; }
 :host([hidden]) { display: none; }
 *, *::before, *::after { box-sizing: border-box; }
 .panel { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: auto auto minmax(0, 1fr) auto auto auto; height: 100%;
@@ -917,6 +917,13 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .pkce-value.one { min-height: 1.6em; }
 .copy { font-size: 0.78rem; min-width: 4.4rem; padding: 0.05rem 0.5rem; }
 .method { color: var(--mv-muted); font-size: 0.8rem; text-transform: none; letter-spacing: 0; font-weight: 400; }
+@container (max-width: 26rem) {
+  .head { padding-left: 0.75rem; padding-right: 0.75rem; }
+  .head-row { gap: 0.5rem; }
+  .badge { font-size: 0.9rem; padding: 0 0.6rem; gap: 0.35rem; }
+  .score { min-width: 0; }
+  .score-num { font-size: 1.35rem; }
+}
 .foot { padding: 0.35rem 1rem; font-size: 0.75rem; color: var(--mv-muted); min-height: 1.9rem; overflow-wrap: anywhere;
   background: var(--mv-sunken); }
 `;

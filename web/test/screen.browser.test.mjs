@@ -151,6 +151,13 @@ for (const vp of VIEWPORTS) {
           await page.screenshot({ path: `${OUTPUT}screen-${vp.width}-panel.png` });
         }
 
+        // The panel's head (decision and score) fits the panel.
+        const panelBox = await rect(page, 'microvet-panel');
+        for (const sel of ['.badge', '.score']) {
+          const r = await rect(page, `microvet-panel >> ${sel}`);
+          assert.ok(r.left >= panelBox.left && r.right <= panelBox.right + 0.5, `the panel's ${sel} is cut off: ${JSON.stringify({ r, panelBox })}`);
+        }
+
         await page.locator('microvet-panel button.generate').click();
         await page.waitForFunction(() => document.querySelector('microvet-panel').shadowRoot.querySelector('#mv-method').textContent === 'S256');
         await page.locator('microvet-panel button.generate').scrollIntoViewIfNeeded();
