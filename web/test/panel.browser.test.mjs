@@ -9,7 +9,7 @@
 //   - a generated PKCE pair's challenge, recomputed with WebCrypto, matches;
 //   - keyboard use, an aria-live region, WCAG AA contrast, no layout jumps;
 //   - timings (first verdict after navigation, per-vet) are printed, not asserted.
-// Screenshots: web/test-results/demo.png (the example) and demo-finding.png (the http case).
+// Screenshots: web/test-output/demo.png (the example) and demo-finding.png (the http case).
 // $MICROVET_CHROMIUM overrides the browser path; MICROVET_SKIP_BROWSER=1 skips.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -22,7 +22,7 @@ import { serve } from '../../tests/parity/static-server.mjs';
 import { measure } from '../scripts/size.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../test-output/', import.meta.url));
 const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
 const LAUNCH_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
