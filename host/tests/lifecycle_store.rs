@@ -767,6 +767,60 @@ fn concurrent_claims_are_disjoint(kind: Kind) {
     }
 }
 
+/// Two stores revoke the same app at once (an admin and a sweep, two replicas): exactly one
+/// succeeds, the other is told the app is no longer live, and there is one event. Each
+/// change reads the row's status and writes in one transaction that holds the row (SQLite:
+/// `BEGIN IMMEDIATE`; PostgreSQL: `SELECT … FOR UPDATE`).
+fn concurrent_finish_happens_once(kind: Kind) {
+    let Some(f) = fixture(kind) else { return };
+    let a = open(&f);
+    let b = open(&f);
+    for round in 0..20 {
+        let name = format!("app{round:02}");
+        active(&*a, &name, 1, AT + 10_000, AT + 10_000);
+        let barrier = Barrier::new(2);
+        let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+            [&a, &b]
+                .map(|s| {
+                    let (barrier, name) = (&barrier, &name);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        s.finish(
+                            name,
+                            None,
+                            AppStatus::Revoked,
+                            EventKind::Revoked,
+                            AT,
+                            "x",
+                            "",
+                        )
+                    })
+                })
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect()
+        });
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::WrongStatus { .. }))),
+            "{results:?}"
+        );
+        let revoked = a
+            .events(&name)
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == EventKind::Revoked)
+            .count();
+        assert_eq!(revoked, 1);
+    }
+}
+
 /// One store shared by threads (as the server shares it): claims are disjoint too.
 fn shared_store_threads(kind: Kind) {
     let Some(f) = fixture(kind) else { return };
@@ -877,6 +931,7 @@ both!(
     migrations_idempotent,
     newer_schema_refused,
     concurrent_claims_are_disjoint,
+    concurrent_finish_happens_once,
     shared_store_threads,
     secrets_stay_hidden,
 );
