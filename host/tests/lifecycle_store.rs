@@ -1041,3 +1041,21 @@ fn sqlite_two_processes_worth_of_opens_migrate_once() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+#[test]
+fn postgres_store_can_be_dropped_inside_an_async_runtime() {
+    // The server holds the store in its state and drops it when it shuts down, inside the
+    // runtime: the synchronous client's own runtime must not be dropped there.
+    let Some(f) = fixture(Kind::Postgres) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = open(&f);
+    rt.block_on(async move {
+        drop(s);
+    });
+}
