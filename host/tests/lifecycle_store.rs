@@ -958,10 +958,13 @@ fn open_refuses_unknown_schemes_naming_the_expected_ones() {
             Ok(_) => panic!("{url}: opened"),
         }
     }
-    match store::open("sqlite:") {
-        Err(StoreError::Url(_, why)) => assert!(why.contains("sqlite:PATH"), "{why}"),
-        other => panic!("expected Url, got {:?}", other.err()),
+    for url in ["sqlite:", "sqlite::memory:", "sqlite:file:x.db?mode=memory"] {
+        match store::open(url) {
+            Err(StoreError::Url(_, why)) => assert!(why.contains("sqlite:PATH"), "{why}"),
+            other => panic!("{url}: expected Url, got {:?}", other.err()),
+        }
     }
+    assert!(!std::path::Path::new(":memory:").exists());
 }
 
 #[test]

@@ -161,6 +161,14 @@ pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
                 "no file path after `sqlite:` (expected `sqlite:PATH`)".to_owned(),
             ));
         }
+        if path == ":memory:" || path.starts_with("file:") {
+            return Err(StoreError::Url(
+                url.to_owned(),
+                "give the path of a file (`sqlite:PATH`): an in-memory database or an SQLite \
+                 URI is not an inventory"
+                    .to_owned(),
+            ));
+        }
         return Ok(Box::new(SqliteStore::open(std::path::Path::new(path))?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
