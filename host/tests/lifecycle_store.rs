@@ -1019,6 +1019,30 @@ fn sqlite_missing_folder_is_a_clear_error() {
 }
 
 #[test]
+fn sqlite_file_that_is_not_a_database_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "not a database, just text that is long enough ".repeat(40),
+    )
+    .unwrap();
+    match store::open(&format!("sqlite:{}", path.display())) {
+        Err(StoreError::Backend(msg)) => {
+            assert!(msg.contains("notes.txt"), "{msg}");
+            assert!(msg.contains("not a database"), "{msg}");
+        }
+        other => panic!("expected Backend, got {:?}", other.err()),
+    }
+    // Left as it was.
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("not a database")
+    );
+}
+
+#[test]
 fn sqlite_two_processes_worth_of_opens_migrate_once() {
     // Several `open()` of a new file at once: one creates the schema, the others wait
     // (busy timeout) and find it current.
