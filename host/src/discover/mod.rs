@@ -225,6 +225,7 @@ pub fn read_export(format: Format, source: &str, text: &str) -> Result<Export, E
             ),
         });
     }
+    let total = items.len();
     let mut export = Export::default();
     for (index, mut raw) in items.into_iter().enumerate() {
         let id_hint = format_id(format, &raw);
@@ -232,6 +233,7 @@ pub fn read_export(format: Format, source: &str, text: &str) -> Result<Export, E
         let had_secret = format_has_secret(format, &raw);
         let pre = match format {
             Format::Entra => entra::pre_scrub(&mut raw),
+            Format::Okta => okta::pre_scrub(&mut raw),
             _ => 0,
         };
         let secrets_redacted = match microvet_core::scrub_secrets(&mut raw) {
@@ -286,6 +288,18 @@ pub fn read_export(format: Format, source: &str, text: &str) -> Result<Export, E
                 message,
             }),
         }
+    }
+    // Not one entry is a client of this format, and the text looks like another one: the
+    // flag is wrong, not every client.
+    let wrong = hint(format, text);
+    if total > 0 && export.errors.len() == total && !wrong.is_empty() {
+        return Err(ExportError::Shape {
+            source_name: source.to_owned(),
+            message: format!(
+                "none of the {total} entries is a {} client{wrong}",
+                format.as_str()
+            ),
+        });
     }
     Ok(export)
 }

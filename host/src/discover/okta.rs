@@ -27,6 +27,7 @@ const INFORMATIONAL: &[&str] = &[
     "_embedded",
     "credentials",
     "settings",
+    KEPT,
 ];
 
 /// `settings.oauthClient` members copied as they are (RFC 7591 names).
@@ -56,6 +57,35 @@ pub(crate) fn clients(doc: Value) -> Result<Vec<Value>, String> {
     }
 }
 
+/// Where [`pre_scrub`] keeps what `map` needs of `credentials.oauthClient`: the secret scan
+/// removes `credentials` whole (its name says it holds secrets).
+const KEPT: &str = "@microvet.credentials.oauthClient";
+
+/// Before the secret scan: keep `client_id`, `token_endpoint_auth_method` and
+/// `pkce_required` of `credentials.oauthClient`, drop its `client_secret`. Returns the
+/// number of secrets dropped.
+pub(crate) fn pre_scrub(raw: &mut Value) -> usize {
+    let Some(obj) = raw.as_object_mut() else {
+        return 0;
+    };
+    let oauth = obj
+        .get("credentials")
+        .and_then(|c| c.get("oauthClient"))
+        .and_then(Value::as_object);
+    let Some(oauth) = oauth else {
+        return 0;
+    };
+    let dropped = usize::from(oauth.get("client_secret").is_some_and(|v| !v.is_null()));
+    let mut kept = Map::new();
+    for k in ["client_id", "token_endpoint_auth_method", "pkce_required"] {
+        if let Some(v) = oauth.get(k) {
+            kept.insert(k.to_owned(), v.clone());
+        }
+    }
+    obj.insert(KEPT.to_owned(), Value::Object(kept));
+    dropped
+}
+
 fn object<'a>(v: Option<&'a Value>) -> Option<&'a Map<String, Value>> {
     v.and_then(Value::as_object)
 }
@@ -80,7 +110,7 @@ pub(crate) fn map(raw: &Value) -> Mapped {
             message: format!("`{mode}` is not an OAuth client (only OPENID_CONNECT apps are)"),
         };
     }
-    let creds = object(obj.get("credentials")).and_then(|c| object(c.get("oauthClient")));
+    let creds = object(obj.get(KEPT));
     let settings = object(obj.get("settings")).and_then(|s| object(s.get("oauthClient")));
     let Some(settings) = settings else {
         return Mapped::error(
