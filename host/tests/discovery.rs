@@ -610,3 +610,99 @@ fn a_large_synthetic_export_is_discovered_in_one_run() {
     assert_eq!(csv.lines().count(), n + 1);
     assert!(!csv.contains("s3cr3t-"));
 }
+
+// ---------------------------------------------------------------------------------------
+// POST /v1/discover
+// ---------------------------------------------------------------------------------------
+
+struct Server {
+    child: std::process::Child,
+    addr: std::net::SocketAddr,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"])
+            .args(args)
+            .env("MICROVET_CACHE_DIR", cache())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("microvet: listening on http://")
+            .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
+            .parse()
+            .unwrap();
+        Server { child, addr }
+    }
+
+    /// (status, body) of a POST.
+    fn post(&self, path: &str, body: &[u8]) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+            .unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn http_discover_is_off_by_default_and_reports_like_the_cli_when_on() {
+    let realm = std::fs::read(repo().join("tests/discovery/keycloak/testrealm.json")).unwrap();
+    let off = Server::start(&[]);
+    let (status, body) = off.post("/v1/discover?from=keycloak", &realm);
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("not-enabled"), "{body}");
+    drop(off);
+
+    let on = Server::start(&["--discover", "--discover-max-bytes", "100000"]);
+    let (status, body) = on.post("/v1/discover?from=keycloak", &realm);
+    assert_eq!(status, 200, "{body}");
+    let r: Value = serde_json::from_str(&body).unwrap();
+    let expected: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/discovery/keycloak/testrealm.expected.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary_of(&r)["clients"], expected["clients"]);
+    assert!(!body.contains("\"password\"") || !body.contains("\"secret\""));
+    let (status, body) = on.post("/v1/discover?from=okta", &realm);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("try `--from keycloak`"), "{body}");
+    let (status, body) = on.post("/v1/discover", &realm);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("the export format is missing"), "{body}");
+    let big = vec![b' '; 100_001];
+    let (status, _) = on.post("/v1/discover?from=keycloak", &big);
+    assert_eq!(status, 413);
+}

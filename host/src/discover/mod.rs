@@ -65,6 +65,16 @@ impl Format {
         }
     }
 
+    /// What an export of the format is, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Keycloak => "a Keycloak realm export",
+            Format::Rfc7591 => "RFC 7591 client information",
+            Format::Okta => "an Okta apps list",
+            Format::Entra => "a Microsoft Graph applications list",
+        }
+    }
+
     /// `keycloak`, `rfc7591` (or `rfc7592`, `dcr`), `okta`, `entra` (or `azure`, `graph`).
     pub fn parse(s: &str) -> Option<Format> {
         match s.trim().to_ascii_lowercase().as_str() {
@@ -296,7 +306,7 @@ pub fn read_export(format: Format, source: &str, text: &str) -> Result<Export, E
         return Err(ExportError::Shape {
             source_name: source.to_owned(),
             message: format!(
-                "none of the {total} entries is a {} client{wrong}",
+                "none of the {total} entries is a `{}` client{wrong}",
                 format.as_str()
             ),
         });
@@ -448,8 +458,8 @@ fn hint(given: Format, text: &str) -> String {
     };
     match looks {
         Some(f) if f != given => format!(
-            "; it looks like a {} export: try `--from {}`",
-            f.as_str(),
+            "; it looks like {}: try `--from {}`",
+            f.describe(),
             f.as_str()
         ),
         _ => String::new(),
@@ -506,11 +516,9 @@ mod tests {
     #[test]
     fn wrong_format_flag_says_which_format_it_looks_like() {
         let okta = r#"[{"id":"0oa1","label":"x","signOnMode":"OPENID_CONNECT"}]"#;
-        let e = read_export(Format::Entra, "apps.json", okta);
-        // A bare list is accepted by Entra too; its items have no `appId`.
-        let export = e.unwrap();
-        assert_eq!(export.errors.len(), 1);
-        assert_eq!(export.errors[0].field, "appId");
+        // A bare list is an Entra shape too, but none of its items has an `appId`.
+        let e = read_export(Format::Entra, "apps.json", okta).unwrap_err();
+        assert!(e.to_string().contains("none of the 1 entries is a `entra` client; it looks like an Okta apps list: try `--from okta`"), "{e}");
         let e = read_export(
             Format::Keycloak,
             "apps.json",
@@ -518,5 +526,10 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("try `--from entra`"), "{e}");
+        // One bad client among good ones is that client's error, not the flag's.
+        let kc = r#"{"clients":[{"clientId":"a"},{"name":"b"}]}"#;
+        let export = read_export(Format::Keycloak, "realm.json", kc).unwrap();
+        assert_eq!(export.clients.len(), 1);
+        assert_eq!(export.errors.len(), 1);
     }
 }
