@@ -86,7 +86,7 @@ pub(crate) fn pre_scrub(raw: &mut Value) -> usize {
     dropped
 }
 
-fn object<'a>(v: Option<&'a Value>) -> Option<&'a Map<String, Value>> {
+fn object(v: Option<&Value>) -> Option<&Map<String, Value>> {
     v.and_then(Value::as_object)
 }
 

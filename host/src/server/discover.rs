@@ -8,6 +8,9 @@
 //! `Retry-After`): a large export holds a vetting thread for seconds. Over HTTP there are no
 //! approved manifests, so clients are `unvetted` or `built-in` (plus `ownerless`).
 
+// The error of the blocking task is the finished error response (as in `body`).
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 
 use axum::body::Bytes;
