@@ -212,6 +212,12 @@ pub fn discover(ctx: &Ctx, args: DiscoverArgs, out: &mut dyn Write) -> anyhow::R
             "microvet: read the export(s) in {read_ms:.1} ms (parse, scrub, map); vetted, labelled and wrote {} client(s) in {ms:.1} ms; {per:.3} ms per client in all",
             outcome.summary.clients,
         );
+        if let Some(s) = vetter.pool_stats() {
+            eprintln!(
+                "microvet: warm instances: {} reused, {} created, {} retired, {} discarded",
+                s.reused, s.created, s.retired, s.discarded
+            );
+        }
         if let Some(one) = single {
             eprintln!(
                 "microvet: one vet of the first client alone: {one:.3} ms (median of 21); per client / single vet = {:.2}",
