@@ -455,6 +455,19 @@ fn the_count_of_removed_secrets_is_reported() {
         r["clients"][0]["secrets_redacted"].as_u64().unwrap() >= 3,
         "{r:#}"
     );
+    // Entra: the secret text and its hint (which the secret scan alone would keep).
+    let (_, entra) = &exports[3];
+    let r = json_of(&run(&[
+        "--from",
+        "entra",
+        entra.as_str(),
+        "--format",
+        "json",
+    ]));
+    assert!(
+        r["clients"][0]["secrets_redacted"].as_u64().unwrap() >= 2,
+        "{r:#}"
+    );
 }
 
 #[test]

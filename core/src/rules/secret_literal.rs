@@ -664,6 +664,28 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    fn scrub_json_drops_secret_named_entries_and_redacts_the_rest() {
+        let mut doc = serde_json::json!({
+            "clientId": "app",
+            "secret": "password",
+            "registrationAccessToken": "x",
+            "redirectUris": ["https://a.example/cb?token=ghp_R8d2Kq7Lm4Np9Xs3Vt6Wy1Za5Bc0De2Fg8Hj"],
+            "attributes": {"client.secret.creation.time": "1700000000"}
+        });
+        let n = super::scrub_json(&mut doc).unwrap();
+        let text = doc.to_string();
+        assert!(n >= 2, "{n}");
+        assert!(doc.get("secret").is_none() && doc.get("registrationAccessToken").is_none());
+        assert!(!text.contains("ghp_R8d2"), "{text}");
+        assert_eq!(doc["clientId"], "app");
+        assert_eq!(
+            doc["attributes"]["client.secret.creation.time"],
+            "1700000000"
+        );
+    }
+
+    #[test]
     fn shapes() {
         assert_eq!(shape("AKIAIOSFODNN7EXAMPLE"), Some("AWS access key"));
         assert_eq!(
