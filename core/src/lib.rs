@@ -43,6 +43,19 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// Remove every literal secret from a JSON value, with the detection of rule
+/// `MV-SECRET-001` (for a host that reads documents with secrets in them, such as an
+/// identity provider's export of its clients): each secret becomes `[REDACTED]`
+/// wherever it appears, and entries whose key names a secret (`secret`, `clientSecret`,
+/// `registrationAccessToken`...) are removed. Returns how many secrets were found.
+///
+/// # Errors
+/// When the value is over the manifest limits and so cannot be scanned: the caller must
+/// not output it.
+pub fn scrub_secrets(doc: &mut serde_json::Value) -> Result<usize> {
+    rules::scrub_json(doc)
+}
+
 /// The rule catalogue as JSON (id, name, category, severity, summary, docs, references).
 pub fn rules_json() -> String {
     rules::catalogue_json()

@@ -30,6 +30,8 @@
 
 mod cache;
 pub mod decision_log;
+#[cfg(feature = "serve")]
+pub mod discover;
 mod error;
 #[cfg(feature = "serve")]
 pub mod lifecycle;

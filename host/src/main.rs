@@ -64,6 +64,9 @@ enum Command {
     Component(ComponentArgs),
     /// Run the HTTP vetting service (see docs/DEPLOY.md and GET /openapi.json).
     Serve(Box<serve_cmd::ServeArgs>),
+    /// Vet and label every OAuth client of an identity provider's export (Keycloak,
+    /// RFC 7591, Okta, Entra): approved, drifted, unvetted, built-in, ownerless.
+    Discover(Box<commands::discover::DiscoverArgs>),
     /// Work with decision logs.
     Log {
         #[command(subcommand)]
@@ -265,6 +268,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Component(args) => component(args, out),
         Command::Serve(args) => serve_cmd::serve(&ctx, *args),
         Command::Log { command } => serve_cmd::log(command, out),
+        Command::Discover(args) => commands::discover::discover(&ctx, *args, out),
     };
     match result {
         Ok(code) => Ok(code),

@@ -13,6 +13,13 @@ use crate::{Ctx, FAILED, INVALID, OK};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    /// Enable `POST /v1/discover?from=FORMAT` (vet every client of an IdP export; see
+    /// docs/DISCOVERY.md). Off by default: the route answers 404.
+    #[arg(long)]
+    discover: bool,
+    /// Body limit of `/v1/discover` in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = microvet::server::DEFAULT_DISCOVER_MAX_BYTES)]
+    discover_max_bytes: usize,
     /// Address to listen on (port 0 picks a free port; the address is printed).
     #[arg(long, default_value = "127.0.0.1:8787", value_name = "ADDR")]
     listen: SocketAddr,
@@ -134,6 +141,7 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
         ),
     };
     let config = Config {
+        discover: args.discover.then_some(args.discover_max_bytes),
         listen: args.listen,
         policies_dir: args.policies,
         decision_log: args.decision_log,

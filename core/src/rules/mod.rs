@@ -79,6 +79,7 @@ mod scope_undeclared_data;
 mod scope_unknown;
 mod scope_write_for_read;
 mod secret_literal;
+pub(crate) use secret_literal::scrub_json;
 mod sink_denied;
 mod sink_http;
 mod sink_not_allowed;

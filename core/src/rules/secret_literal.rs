@@ -436,6 +436,30 @@ pub(crate) fn scrub_document(doc: &mut serde_json::Value, root: &Node) {
     go(doc, &forms);
 }
 
+/// [`scrub_document`] for a JSON value on its own (an identity provider's export of a
+/// client): every secret of the value redacted, and every entry whose key names a secret
+/// (`secret`, `clientSecret`, `registrationAccessToken`...) removed, whatever its value.
+/// Returns how many secrets were found (hits plus removed entries).
+pub(crate) fn scrub_json(doc: &mut serde_json::Value) -> crate::Result<usize> {
+    let text = doc.to_string();
+    let root = crate::yaml::parse(&text, crate::yaml::Limits::MANIFEST)?;
+    let found = find(&root).len();
+    scrub_document(doc, &root);
+    fn drop_keys(v: &mut serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => a.iter_mut().map(drop_keys).sum(),
+            serde_json::Value::Object(o) => {
+                let before = o.len();
+                o.retain(|k, _| !is_secret_key(k) && !key_is_secret(k));
+                let removed = before - o.len();
+                removed + o.values_mut().map(drop_keys).sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+    Ok(found.max(drop_keys(doc)))
+}
+
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     let app = cx
         .manifest
@@ -637,6 +661,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    fn scrub_json_drops_secret_named_entries_and_redacts_the_rest() {
+        let mut doc = serde_json::json!({
+            "clientId": "app",
+            "secret": "password",
+            "registrationAccessToken": "x",
+            "redirectUris": ["https://a.example/cb?token=ghp_R8d2Kq7Lm4Np9Xs3Vt6Wy1Za5Bc0De2Fg8Hj"],
+            "attributes": {"client.secret.creation.time": "1700000000"}
+        });
+        let n = super::scrub_json(&mut doc).unwrap();
+        let text = doc.to_string();
+        assert!(n >= 2, "{n}");
+        assert!(doc.get("secret").is_none() && doc.get("registrationAccessToken").is_none());
+        assert!(!text.contains("ghp_R8d2"), "{text}");
+        assert_eq!(doc["clientId"], "app");
+        assert_eq!(
+            doc["attributes"]["client.secret.creation.time"],
+            "1700000000"
+        );
     }
 
     #[test]

@@ -1,1 +1,2 @@
 //! The CLI's subcommands, one module per command.
+pub mod discover;

@@ -31,6 +31,7 @@
 
 mod body;
 mod conn;
+mod discover;
 mod metrics;
 mod pkce;
 mod policies;
@@ -54,6 +55,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, oneshot};
 
 pub use conn::ConnLimits;
+pub use discover::DEFAULT_DISCOVER_MAX_BYTES;
 
 use crate::decision_log::{DecisionLog, LogError, Record};
 use crate::{HostError, InputKind, PoolStats, Vetter, VetterOptions};
@@ -118,6 +120,8 @@ pub struct Config {
     pub log_level: LogLevel,
     /// Connection caps and timeouts (header, body, idle).
     pub connections: ConnLimits,
+    /// `POST /v1/discover` with this body limit in bytes; `None` (the default): off (404).
+    pub discover: Option<usize>,
 }
 
 impl Default for Config {
@@ -142,6 +146,7 @@ impl Default for Config {
             log_format: LogFormat::Json,
             log_level: LogLevel::Info,
             connections: ConnLimits::default(),
+            discover: None,
         }
     }
 }
@@ -282,6 +287,9 @@ struct App {
     request_prefix: String,
     requests: AtomicU64,
     started: Instant,
+    /// `/v1/discover`'s body limit when it is enabled; one discovery at a time.
+    discover: Option<usize>,
+    discovering: tokio::sync::Mutex<()>,
 }
 
 impl App {
@@ -415,6 +423,8 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         request_prefix,
         requests: AtomicU64::new(0),
         started: Instant::now(),
+        discover: config.discover,
+        discovering: tokio::sync::Mutex::new(()),
     }))
 }
 
@@ -441,6 +451,12 @@ fn router(app: Arc<App>) -> Router {
         .route(verify_path, only(post(pkce::verify)))
         .route(authorize_path, only(post(pkce::authorize_url)))
         .layer((observed.clone(), DefaultBodyLimit::max(app.max_body_bytes)));
+    let discovery = Router::new()
+        .route("/v1/discover", only(post(discover::discover)))
+        .layer((
+            observed.clone(),
+            DefaultBodyLimit::max(app.discover.unwrap_or(app.max_body_bytes)),
+        ));
     let open = Router::new()
         .route("/v1/policies", only(get(list_policies)))
         .route("/v1/rules", only(get(all_rules)))
@@ -452,7 +468,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/{*path}", only(get(static_file)))
         .fallback(not_found)
         .layer(observed);
-    limited.merge(open).with_state(app)
+    limited.merge(discovery).merge(open).with_state(app)
 }
 
 /// A route's methods, and the JSON `405` for any other (axum sets `Allow` on it).
@@ -693,6 +709,7 @@ fn route_label(path: Option<&str>) -> &'static str {
         Some("/healthz") => "/healthz",
         Some("/metrics") => "/metrics",
         Some("/openapi.json") => "/openapi.json",
+        Some("/v1/discover") => "/v1/discover",
         Some("/" | "/{*path}") => "static",
         _ => "unmatched",
     }
