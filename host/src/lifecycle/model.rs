@@ -169,6 +169,10 @@ pub struct NewApp {
     /// Planned dates (from the verdict's controls), confirmed by `activate`.
     pub expires_at: Timestamp,
     pub recertify_by: Timestamp,
+    /// A random id sent as RFC 7591 `software_id` in the registration request, so that a
+    /// client registered before a crash (IdP answered, row not yet updated) can be matched
+    /// by discovery.
+    pub software_id: String,
 }
 
 /// An app in the inventory.
@@ -192,4 +196,9 @@ pub struct App {
     pub expires_at: Timestamp,
     pub recertify_by: Timestamp,
     pub status: AppStatus,
+    /// The RFC 7591 `software_id` sent at registration (see [`NewApp::software_id`]).
+    pub software_id: String,
+    /// The IdP's registration response without its secrets ([`Registration::metadata`]),
+    /// once recorded.
+    pub registration_metadata: Option<serde_json::Value>,
 }
