@@ -360,10 +360,13 @@ pub fn parse_rfc3339(s: &str) -> Result<Timestamp, String> {
 }
 
 /// Whether `name` may name an app: 1..=64 of `a-z 0-9 - . _`, starting with a letter or
-/// digit. ASCII lowercase only, so two apps cannot differ by case or a lookalike letter.
+/// digit, not `sweep`. ASCII lowercase only, so two apps cannot differ by case or a
+/// lookalike letter.
 pub fn valid_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    name.len() <= MAX_NAME_LEN
+    // `sweep` is a route (`POST /v1/apps/sweep`).
+    name != "sweep"
+        && name.len() <= MAX_NAME_LEN
         && bytes
             .next()
             .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
