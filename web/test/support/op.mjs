@@ -19,6 +19,7 @@
 // - login + consent through a tiny test-only interaction route (`/interaction/:uid`): a form
 //   whose POST signs the test account in and grants the requested OIDC scopes in one step;
 //   the built-in devInteractions are disabled (they log a warning per use and render HTML);
+// - RFC 7591 `software_id` kept with the client (`extraClientMetadata`);
 // - error pages as JSON (`renderError`), so a script can read `error` / `error_description`;
 // - `/cb…` answers 200 "callback": a redirect URI on the provider's own origin, for clients
 //   that need one that resolves (scripts never follow the final redirect anyway);
@@ -153,6 +154,9 @@ export async function startProvider({
     scopes,
     pkce: { required: () => true },
     features,
+    // RFC 7591 §2 `software_id` is kept and returned (as Keycloak, Okta and others do):
+    // microvet matches a client registered just before a crash by it.
+    extraClientMetadata: { properties: ['software_id'] },
     interactions: { url: (ctx, i) => `/interaction/${i.uid}` },
     findAccount: (ctx, sub) => (sub === account.id
       ? { accountId: account.id, claims: () => ({ sub: account.id, email: account.email }) }

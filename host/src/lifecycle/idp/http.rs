@@ -269,7 +269,7 @@ impl HttpIdp {
             url: well_known,
             loopback: target.loopback,
         };
-        let answer = idp.with_retries(|| idp.exchange(Method::Get, &well_known, None, None))?;
+        let answer = idp.idempotent(Method::Get, &well_known, None, "the discovery document")?;
         let what = "the discovery document";
         match answer.status {
             200 => {}
@@ -426,6 +426,27 @@ impl HttpIdp {
             }
             other => IdpError::Protocol(clean(&other.to_string(), secrets)),
         }
+    }
+
+    /// An idempotent request with retries: a timeout, a refused connection and an answer
+    /// 502, 503 or 504 are retried; the last one is the error.
+    fn idempotent(
+        &self,
+        method: Method,
+        target: &Target,
+        token: Option<&Secret>,
+        what: &str,
+    ) -> Result<Answer, IdpError> {
+        self.with_retries(|| {
+            let answer = self.exchange(method, target, token, None)?;
+            if matches!(answer.status, 502..=504) {
+                return Err(IdpError::Unavailable(format!(
+                    "{what}: the IdP answered {}",
+                    answer.status
+                )));
+            }
+            Ok(answer)
+        })
     }
 
     /// Retries `call` after a timeout or an unavailable IdP, with exponential backoff and
@@ -601,8 +622,12 @@ impl Idp for HttpIdp {
     ) -> Result<Option<serde_json::Value>, IdpError> {
         let target = check_url("the registration client URI", registration_client_uri)?;
         let secrets = [token];
-        let answer =
-            self.with_retries(|| self.exchange(Method::Get, &target, Some(token), None))?;
+        let answer = self.idempotent(
+            Method::Get,
+            &target,
+            Some(token),
+            "the registration client URI",
+        )?;
         match answer.status {
             200 => {}
             401 | 404 | 410 => return Ok(None),
@@ -634,8 +659,12 @@ impl Idp for HttpIdp {
     fn delete(&self, registration_client_uri: &str, token: &Secret) -> Result<(), IdpError> {
         let target = check_url("the registration client URI", registration_client_uri)?;
         let secrets = [token];
-        let answer =
-            self.with_retries(|| self.exchange(Method::Delete, &target, Some(token), None))?;
+        let answer = self.idempotent(
+            Method::Delete,
+            &target,
+            Some(token),
+            "the registration client URI",
+        )?;
         match answer.status {
             200 | 204 | 401 | 404 | 410 => Ok(()),
             status => {
