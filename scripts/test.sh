@@ -15,6 +15,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+# Tests that need a service (the test OpenID provider, PostgreSQL) fail instead of skipping.
+export MICROVET_REQUIRE_SERVICES=1
+
+# Before the Rust tests: the lifecycle tests run the test OpenID provider
+# (web/test/support/op.mjs, npm `oidc-provider`) from web/node_modules.
+step "npm packages (package-lock.json)"
+(cd "$root/web" && npm ci --no-audit --no-fund)
+
 step "rust tests (core + wasmtime host + CLI)"
 cargo test --locked
 cargo test --locked -p microvet-core --features schema --test schemas
@@ -38,6 +46,5 @@ fi
 
 step "node + browser tests"
 cd "$root/web"
-npm ci --no-audit --no-fund
 MICROVET_WASM="$root/web/dist/microvet.wasm" npm run build
 npm test

@@ -246,24 +246,25 @@ fn register_approved_provisions_only_what_was_approved_and_keeps_no_secret() {
     assert!(!answer.contains("rat-SECRET"), "{answer}");
 
     let sent = f.idp.sent("client-1");
-    let keys: Vec<&str> = sent
+    let mut keys: Vec<&str> = sent
         .as_object()
         .unwrap()
         .keys()
         .map(String::as_str)
         .collect();
+    keys.sort_unstable();
     assert_eq!(
         keys,
         [
-            "client_name",
-            "redirect_uris",
-            "grant_types",
-            "response_types",
-            "token_endpoint_auth_method",
             "application_type",
+            "client_name",
+            "grant_types",
             "jwks_uri",
+            "redirect_uris",
+            "response_types",
             "scope",
-            "software_id"
+            "software_id",
+            "token_endpoint_auth_method",
         ]
     );
     assert_eq!(sent["scope"], "openid calendar.read");

@@ -204,7 +204,9 @@ impl From<IdpError> for LifecycleError {
             IdpError::Refused {
                 error, description, ..
             } => LifecycleError::IdpRefused { error, description },
-            e @ IdpError::Protocol(_) => LifecycleError::IdpProtocol(e.to_string()),
+            e @ (IdpError::Protocol(_) | IdpError::Config(_)) => {
+                LifecycleError::IdpProtocol(e.to_string())
+            }
         }
     }
 }
@@ -390,12 +392,22 @@ pub fn random_id() -> Result<String, LifecycleError> {
 /// When the IdP cannot be discovered.
 pub fn connect_idp(
     issuer: &str,
-    initial_access_token: Option<Secret>,
+    initial_access_token_file: Option<&std::path::Path>,
 ) -> Result<Box<dyn Idp>, String> {
-    let _ = initial_access_token;
-    Err(format!(
-        "--idp {issuer}: no HTTP identity provider client is built into this binary"
-    ))
+    let initial_access_token = initial_access_token_file
+        .map(super::idp::read_initial_access_token)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let mut seed = [0u8; 8];
+    let _ = getrandom::fill(&mut seed);
+    let options = super::idp::HttpIdpOptions {
+        initial_access_token,
+        jitter_seed: u64::from_le_bytes(seed),
+        ..super::idp::HttpIdpOptions::default()
+    };
+    super::idp::HttpIdp::discover(issuer, options)
+        .map(|idp| Box::new(idp) as Box<dyn Idp>)
+        .map_err(|e| format!("--idp {issuer}: {e}"))
 }
 
 const DAY: i64 = 86_400;
@@ -419,26 +431,13 @@ fn grace_secs(vetter: &Vetter) -> i64 {
     days.saturating_mul(DAY)
 }
 
-/// What the registration needs from the manifest, read with the component's own parser.
-struct ClientRequest {
+/// The app's name and owner, read with the component's own parser.
+struct Identity {
     name: String,
     owner: String,
-    metadata: serde_json::Map<String, Value>,
-    redirect_uri: String,
-    scope: Option<String>,
 }
 
-fn strings(
-    v: Option<&microvet_core::manifest::Sp<Vec<microvet_core::manifest::Sp<String>>>>,
-) -> Option<Vec<String>> {
-    v.map(|l| l.value.iter().map(|s| s.value.clone()).collect())
-}
-
-/// Reads the manifest's name, owner and `client` section into the RFC 7591 metadata the
-/// verdict approved: redirect URIs, grant and response types, the auth method, the
-/// application type, `jwks_uri` and the scopes. Nothing else is sent (never a
-/// `client_secret` or `client_id` from the manifest).
-fn client_request(text: &str) -> Result<ClientRequest, LifecycleError> {
+fn identity(text: &str) -> Result<Identity, LifecycleError> {
     use microvet_core::manifest;
     let root =
         microvet_core::yaml::parse(text, microvet_core::yaml::Limits::MANIFEST).map_err(|e| {
@@ -451,7 +450,7 @@ fn client_request(text: &str) -> Result<ClientRequest, LifecycleError> {
         })?;
     if !valid_name(&name) {
         return Err(LifecycleError::Unregistrable(format!(
-            "the app name `{}` cannot name a registered app: use 1-{MAX_NAME_LEN} lowercase letters, digits, `-`, `.` or `_`, starting with a letter or digit",
+            "the app name `{}` cannot name a registered app: use 1-{MAX_NAME_LEN} lowercase letters, digits, `-`, `.` or `_`, starting with a letter or digit (not `sweep`)",
             name.escape_debug()
         )));
     }
@@ -459,53 +458,7 @@ fn client_request(text: &str) -> Result<ClientRequest, LifecycleError> {
         m.owner.as_ref().map(|s| s.value.clone()).ok_or_else(|| {
             LifecycleError::Unregistrable("the manifest has no `owner`".to_owned())
         })?;
-    let client = m.client.as_ref().ok_or_else(|| {
-        LifecycleError::Unregistrable(
-            "the manifest has no `client` section: there is nothing to register".to_owned(),
-        )
-    })?;
-    let redirect_uris = strings(client.redirect_uris.as_ref()).unwrap_or_default();
-    let Some(redirect_uri) = redirect_uris.first().cloned() else {
-        return Err(LifecycleError::Unregistrable(
-            "`client.redirect_uris` is empty: an authorization-code client needs one".to_owned(),
-        ));
-    };
-    let mut md = serde_json::Map::new();
-    md.insert("client_name".into(), json!(name));
-    md.insert("redirect_uris".into(), json!(redirect_uris));
-    md.insert(
-        "grant_types".into(),
-        json!(
-            strings(client.grant_types.as_ref())
-                .unwrap_or_else(|| vec!["authorization_code".to_owned()])
-        ),
-    );
-    md.insert(
-        "response_types".into(),
-        json!(strings(client.response_types.as_ref()).unwrap_or_else(|| vec!["code".to_owned()])),
-    );
-    if let Some(m) = &client.token_endpoint_auth_method {
-        md.insert("token_endpoint_auth_method".into(), json!(m.value));
-    }
-    if let Some(t) = &client.application_type {
-        md.insert("application_type".into(), json!(t.value));
-    }
-    if let Some(u) = &client.jwks_uri {
-        md.insert("jwks_uri".into(), json!(u.value));
-    }
-    let scope = strings(m.oauth_scopes.as_ref())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.join(" "));
-    if let Some(s) = &scope {
-        md.insert("scope".into(), json!(s));
-    }
-    Ok(ClientRequest {
-        name,
-        owner,
-        metadata: md,
-        redirect_uri,
-        scope,
-    })
+    Ok(Identity { name, owner })
 }
 
 /// The developer's `.env` text.
@@ -616,7 +569,7 @@ impl Lifecycle {
                 verdict: outcome.json,
             });
         }
-        let request = client_request(text)?;
+        let request = identity(text)?;
         let verdict: Value = serde_json::from_str(&outcome.json)
             .map_err(|e| LifecycleError::Host(format!("the verdict is not JSON: {e}")))?;
         let controls = verdict.get("controls").cloned().unwrap_or(Value::Null);
@@ -643,10 +596,12 @@ impl Lifecycle {
             recertify_by: now.saturating_add(every_days.saturating_mul(DAY)),
             software_id: software_id.clone(),
         };
+        // Only what the verdict approved (a finding's item withheld, anything not
+        // understood blocking), read with the component's own parser.
+        let metadata = super::idp::client_metadata(text, &outcome.json, &software_id)
+            .map_err(|e| LifecycleError::Unregistrable(e.to_string()))?;
         self.store.insert_pending(&new)?;
-        let mut metadata = request.metadata.clone();
-        metadata.insert("software_id".into(), json!(software_id));
-        let registration = match idp.register(&Value::Object(metadata)) {
+        let registration = match idp.register(&metadata.metadata) {
             Ok(r) => r,
             Err(e) => {
                 // A timed-out request may have created the client: the pending row (with
@@ -689,12 +644,15 @@ impl Lifecycle {
         self.log_event(&app, EventKind::Registered, actor, decision.as_str())?;
         self.store
             .activate(&new.name, now, new.expires_at, new.recertify_by, actor)?;
+        let sent = &metadata.metadata;
         let env = env_text(
             idp.issuer(),
             &registration.client_id,
             registration.client_secret.as_ref(),
-            &request.redirect_uri,
-            request.scope.as_deref(),
+            sent.pointer("/redirect_uris/0")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+            sent.get("scope").and_then(Value::as_str),
         );
         Ok(Registered {
             name: new.name,

@@ -398,22 +398,11 @@ pub(super) struct Opened {
 /// Opens the store (running its migrations), discovers the IdP and reads the tokens.
 pub(super) fn open(config: &LifecycleConfig) -> Result<Opened, String> {
     let tokens = Tokens::load(&config.api_tokens)?;
-    let initial = match &config.idp_initial_access_token_file {
-        Some(path) => Some(crate::lifecycle::Secret::new(
-            std::fs::read_to_string(path)
-                .map_err(|e| {
-                    format!(
-                        "{}: cannot read the initial access token file: {e}",
-                        path.display()
-                    )
-                })?
-                .trim()
-                .to_owned(),
-        )),
-        None => None,
-    };
     let store = crate::lifecycle::store::open(&config.store).map_err(|e| e.to_string())?;
-    let idp = crate::lifecycle::service::connect_idp(&config.idp, initial)?;
+    let idp = crate::lifecycle::service::connect_idp(
+        &config.idp,
+        config.idp_initial_access_token_file.as_deref(),
+    )?;
     tracing::info!(
         store = %store_label(&config.store),
         idp = %config.idp,
