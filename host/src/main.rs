@@ -69,6 +69,12 @@ enum Command {
         #[command(subcommand)]
         command: serve_cmd::LogCommand,
     },
+    /// Register approved apps at the identity provider and keep them: list, show,
+    /// recertify, revoke, sweep (see docs/LIFECYCLE.md).
+    Apps {
+        #[command(subcommand)]
+        command: commands::apps::AppsCommand,
+    },
 }
 
 /// Commands whose positional values may begin with `-` (a PKCE value, a file named
@@ -265,6 +271,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Component(args) => component(args, out),
         Command::Serve(args) => serve_cmd::serve(&ctx, *args),
         Command::Log { command } => serve_cmd::log(command, out),
+        Command::Apps { command } => commands::apps::run(&ctx, command, out),
     };
     match result {
         Ok(code) => Ok(code),

@@ -69,7 +69,9 @@ impl EventLog for DecisionLog {
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
     /// The server has no store, IdP or tokens configured.
-    #[error("the app lifecycle is not configured on this server")]
+    #[error(
+        "the app lifecycle is not configured: no identity provider (and, on a server, no store or API tokens)"
+    )]
     NotConfigured,
     #[error("{0}")]
     BadRequest(String),
@@ -170,7 +172,7 @@ impl LifecycleError {
             }
             LifecycleError::NotConfigured => {
                 error["help"] = json!(
-                    "start `microvet serve` with --store, --idp and --api-tokens to manage apps"
+                    "start `microvet serve` with --store, --idp and --api-tokens; `microvet apps` takes --idp with --store"
                 );
             }
             _ => {}
