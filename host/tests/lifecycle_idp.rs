@@ -785,3 +785,99 @@ fn the_initial_access_token_file_is_checked_and_never_echoed() {
 fn op_stderr(op: &Op) -> String {
     std::fs::read_to_string(&op.stderr).unwrap_or_default()
 }
+
+// ---------------------------------------------------------------------------------------
+// The metadata builder over the golden corpus (the component's exact verdict bytes).
+
+/// Every corpus case: an approved verdict gives a request (or a reasoned refusal) in which
+/// every scope and redirect URI sent is in the manifest with no denying finding at it, and
+/// every item withheld has one; any other verdict is refused.
+#[test]
+fn client_metadata_over_the_golden_corpus() {
+    let corpus = root().join("tests/corpus");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    let mut approved = 0;
+    for case in cases {
+        let Some(input) = ["input.yaml", "input.json"]
+            .iter()
+            .map(|f| case.join(f))
+            .find(|p| p.exists())
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&input).unwrap();
+        let verdict_json = std::fs::read_to_string(case.join("expected.json")).unwrap();
+        let verdict: serde_json::Value = serde_json::from_str(&verdict_json).unwrap();
+        let Some(decision) = verdict["decision"].as_str() else {
+            continue; // an error case
+        };
+        let out = client_metadata(&text, verdict_json.trim_end(), "sw");
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        if !matches!(decision, "approve" | "approve-with-controls") {
+            assert!(
+                matches!(&out, Err(microvet::lifecycle::idp::MetadataError::NotApproved(d)) if d == decision),
+                "{name}: {out:?}"
+            );
+            continue;
+        }
+        approved += 1;
+        let denied = |path: &str| {
+            verdict["findings"].as_array().unwrap().iter().any(|f| {
+                let p = f["path"].as_str().unwrap();
+                matches!(f["severity"].as_str(), Some("medium" | "high" | "critical"))
+                    && (p == path || p.starts_with(&format!("{path}/")))
+            })
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("{name}: not registered: {e}");
+                assert!(
+                    !matches!(e, microvet::lifecycle::idp::MetadataError::Invalid(_)),
+                    "{name}: {e}"
+                );
+                continue;
+            }
+        };
+        eprintln!("{name}: {}", out.metadata);
+        let doc = microvet_core::yaml::parse(&text, microvet_core::yaml::Limits::MANIFEST)
+            .unwrap()
+            .to_json();
+        let sent_scopes: Vec<&str> = out.metadata["scope"].as_str().unwrap().split(' ').collect();
+        for (list, sent) in [
+            ("/oauth_scopes", sent_scopes),
+            (
+                "/client/redirect_uris",
+                out.metadata["redirect_uris"]
+                    .as_array()
+                    .map(|a| a.iter().map(|v| v.as_str().unwrap()).collect())
+                    .unwrap_or_default(),
+            ),
+        ] {
+            for value in sent {
+                let items = doc.pointer(list).and_then(|v| v.as_array()).unwrap();
+                let i = items.iter().position(|v| v == value);
+                assert!(i.is_some(), "{name}: `{value}` is not in {list}");
+                assert!(
+                    !denied(&format!("{list}/{}", i.unwrap())),
+                    "{name}: `{value}` is denied"
+                );
+            }
+        }
+        for w in &out.withheld {
+            assert!(
+                denied(&w.path),
+                "{name}: {w:?} withheld without a denying finding"
+            );
+        }
+        assert!(
+            !out.metadata.to_string().contains("client_secret\""),
+            "{name}"
+        );
+    }
+    assert!(approved >= 5, "the corpus has approved cases ({approved})");
+}
