@@ -607,7 +607,8 @@ fn redirects_are_not_followed_and_large_answers_are_cut_off() {
             &format!("http://{addr}"),
             Some(&format!("http://{addr}/reg")),
         ),
-        "/reg" => response("307 Temporary Redirect", &[("location", "/elsewhere")], ""),
+        "/reg" => response("303 See Other", &[("location", "/elsewhere")], ""),
+        "/moved" => response("302 Found", &[("location", "/elsewhere")], ""),
         "/big" => response(
             "200 OK",
             &[("content-type", "application/json")],
@@ -628,6 +629,21 @@ fn redirects_are_not_followed_and_large_answers_are_cut_off() {
         matches!(&err, IdpError::Protocol(m) if m.contains("redirect")),
         "{err}"
     );
+    let token = Secret::new("rat-0123456789");
+    let err = idp
+        .read(&format!("http://{addr}/moved"), &token)
+        .unwrap_err();
+    assert!(
+        matches!(&err, IdpError::Protocol(m) if m.contains("redirect")),
+        "{err}"
+    );
+    let err = idp
+        .delete(&format!("http://{addr}/moved"), &token)
+        .unwrap_err();
+    assert!(
+        matches!(&err, IdpError::Protocol(m) if m.contains("redirect")),
+        "{err}"
+    );
     let paths: Vec<String> = seen
         .lock()
         .unwrap()
@@ -636,8 +652,13 @@ fn redirects_are_not_followed_and_large_answers_are_cut_off() {
         .collect();
     assert_eq!(
         paths,
-        ["/.well-known/openid-configuration", "/reg"],
-        "the redirect is not followed"
+        [
+            "/.well-known/openid-configuration",
+            "/reg",
+            "/moved",
+            "/moved"
+        ],
+        "no redirect is followed"
     );
     let reg = seen.lock().unwrap()[1].clone();
     assert_eq!(reg.method, "POST");
