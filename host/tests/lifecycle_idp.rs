@@ -607,7 +607,8 @@ fn redirects_are_not_followed_and_large_answers_are_cut_off() {
             &format!("http://{addr}"),
             Some(&format!("http://{addr}/reg")),
         ),
-        "/reg" => response("307 Temporary Redirect", &[("location", "/elsewhere")], ""),
+        "/reg" => response("303 See Other", &[("location", "/elsewhere")], ""),
+        "/moved" => response("302 Found", &[("location", "/elsewhere")], ""),
         "/big" => response(
             "200 OK",
             &[("content-type", "application/json")],
@@ -628,6 +629,21 @@ fn redirects_are_not_followed_and_large_answers_are_cut_off() {
         matches!(&err, IdpError::Protocol(m) if m.contains("redirect")),
         "{err}"
     );
+    let token = Secret::new("rat-0123456789");
+    let err = idp
+        .read(&format!("http://{addr}/moved"), &token)
+        .unwrap_err();
+    assert!(
+        matches!(&err, IdpError::Protocol(m) if m.contains("redirect")),
+        "{err}"
+    );
+    let err = idp
+        .delete(&format!("http://{addr}/moved"), &token)
+        .unwrap_err();
+    assert!(
+        matches!(&err, IdpError::Protocol(m) if m.contains("redirect")),
+        "{err}"
+    );
     let paths: Vec<String> = seen
         .lock()
         .unwrap()
@@ -636,8 +652,13 @@ fn redirects_are_not_followed_and_large_answers_are_cut_off() {
         .collect();
     assert_eq!(
         paths,
-        ["/.well-known/openid-configuration", "/reg"],
-        "the redirect is not followed"
+        [
+            "/.well-known/openid-configuration",
+            "/reg",
+            "/moved",
+            "/moved"
+        ],
+        "no redirect is followed"
     );
     let reg = seen.lock().unwrap()[1].clone();
     assert_eq!(reg.method, "POST");
@@ -784,4 +805,100 @@ fn the_initial_access_token_file_is_checked_and_never_echoed() {
 #[allow(dead_code)]
 fn op_stderr(op: &Op) -> String {
     std::fs::read_to_string(&op.stderr).unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// The metadata builder over the golden corpus (the component's exact verdict bytes).
+
+/// Every corpus case: an approved verdict gives a request (or a reasoned refusal) in which
+/// every scope and redirect URI sent is in the manifest with no denying finding at it, and
+/// every item withheld has one; any other verdict is refused.
+#[test]
+fn client_metadata_over_the_golden_corpus() {
+    let corpus = root().join("tests/corpus");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    let mut approved = 0;
+    for case in cases {
+        let Some(input) = ["input.yaml", "input.json"]
+            .iter()
+            .map(|f| case.join(f))
+            .find(|p| p.exists())
+        else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&input).unwrap();
+        let verdict_json = std::fs::read_to_string(case.join("expected.json")).unwrap();
+        let verdict: serde_json::Value = serde_json::from_str(&verdict_json).unwrap();
+        let Some(decision) = verdict["decision"].as_str() else {
+            continue; // an error case
+        };
+        let out = client_metadata(&text, verdict_json.trim_end(), "sw");
+        let name = case.file_name().unwrap().to_string_lossy().into_owned();
+        if !matches!(decision, "approve" | "approve-with-controls") {
+            assert!(
+                matches!(&out, Err(microvet::lifecycle::idp::MetadataError::NotApproved(d)) if d == decision),
+                "{name}: {out:?}"
+            );
+            continue;
+        }
+        approved += 1;
+        let denied = |path: &str| {
+            verdict["findings"].as_array().unwrap().iter().any(|f| {
+                let p = f["path"].as_str().unwrap();
+                matches!(f["severity"].as_str(), Some("medium" | "high" | "critical"))
+                    && (p == path || p.starts_with(&format!("{path}/")))
+            })
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                eprintln!("{name}: not registered: {e}");
+                assert!(
+                    !matches!(e, microvet::lifecycle::idp::MetadataError::Invalid(_)),
+                    "{name}: {e}"
+                );
+                continue;
+            }
+        };
+        eprintln!("{name}: {}", out.metadata);
+        let doc = microvet_core::yaml::parse(&text, microvet_core::yaml::Limits::MANIFEST)
+            .unwrap()
+            .to_json();
+        let sent_scopes: Vec<&str> = out.metadata["scope"].as_str().unwrap().split(' ').collect();
+        for (list, sent) in [
+            ("/oauth_scopes", sent_scopes),
+            (
+                "/client/redirect_uris",
+                out.metadata["redirect_uris"]
+                    .as_array()
+                    .map(|a| a.iter().map(|v| v.as_str().unwrap()).collect())
+                    .unwrap_or_default(),
+            ),
+        ] {
+            for value in sent {
+                let items = doc.pointer(list).and_then(|v| v.as_array()).unwrap();
+                let i = items.iter().position(|v| v == value);
+                assert!(i.is_some(), "{name}: `{value}` is not in {list}");
+                assert!(
+                    !denied(&format!("{list}/{}", i.unwrap())),
+                    "{name}: `{value}` is denied"
+                );
+            }
+        }
+        for w in &out.withheld {
+            assert!(
+                denied(&w.path),
+                "{name}: {w:?} withheld without a denying finding"
+            );
+        }
+        assert!(
+            !out.metadata.to_string().contains("client_secret\""),
+            "{name}"
+        );
+    }
+    assert!(approved >= 5, "the corpus has approved cases ({approved})");
 }

@@ -209,9 +209,18 @@ pub fn client_metadata(
         Some(_) => cx.list(client, "/client", "redirect_uris", &mut withheld, no_check)?,
     };
     if code_flow && redirect_uris.is_empty() {
+        let declared = client
+            .get("redirect_uris")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
         return Err(unsupported(
             "/client/redirect_uris",
-            "the code flow needs an approved redirect URI and none is left",
+            if declared {
+                "the code flow needs an approved redirect URI and none is left"
+            } else {
+                "the manifest registers no redirect URI and the code flow needs one \
+                 (add `client.redirect_uris`)"
+            },
         ));
     }
 
