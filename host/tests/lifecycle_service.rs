@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use microvet::decision_log::DecisionLog;
 use microvet::lifecycle::idp::{Idp, IdpError};
@@ -192,7 +191,6 @@ fn fixture() -> Fixture {
             policies: Box::new(policies.clone()),
             log: Some(Box::new(SharedLog(Arc::new(log)))),
             claimer: "test".to_owned(),
-            retry_backoff: Duration::ZERO,
         },
         idp,
         policies,

@@ -256,7 +256,6 @@ fn local(ctx: &Ctx, target: &Target) -> anyhow::Result<Lifecycle> {
         policies: Box::new(FixedPolicies(policies)),
         log,
         claimer: format!("cli-{}-{}", std::process::id(), service::random_id()?),
-        retry_backoff: Duration::from_millis(500),
     })
 }
 

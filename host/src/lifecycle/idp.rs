@@ -3,7 +3,7 @@
 //!
 //! [`HttpIdp`] is the implementation over HTTP; [`client_metadata`] builds the RFC 7591
 //! request from a manifest and its verdict (only what the verdict approved). The mapping,
-//! the limits and the status codes are in docs/LIFECYCLE-idp.md.
+//! the limits and the status codes are in docs/LIFECYCLE.md.
 
 mod http;
 mod metadata;

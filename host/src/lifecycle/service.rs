@@ -6,8 +6,6 @@
 //! Nothing here returns, logs or writes a client secret or a registration access token,
 //! except [`Registered::client_secret`] (the one-time answer to the developer).
 
-use std::time::Duration;
-
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -24,8 +22,6 @@ pub const PENDING_AFTER_SECS: i64 = 15 * 60;
 pub const LEASE_SECS: i64 = 5 * 60;
 /// Longest app name (names are part of URLs and of the IdP's `client_name`).
 pub const MAX_NAME_LEN: usize = 64;
-/// Attempts of one IdP call in the sweep (with [`Lifecycle::retry_backoff`] between them).
-pub const SWEEP_ATTEMPTS: usize = 3;
 
 /// Where the policies in force come from (the server's reloaded set, or one file).
 pub trait PolicyLookup: Send + Sync {
@@ -339,8 +335,6 @@ pub struct Lifecycle {
     pub log: Option<Box<dyn EventLog>>,
     /// This process's name in sweep claims.
     pub claimer: String,
-    /// Waits between attempts of an IdP call in the sweep ([`SWEEP_ATTEMPTS`] at most).
-    pub retry_backoff: Duration,
 }
 
 /// RFC 3339 UTC, seconds precision (`2026-05-01T09:30:00Z`).
@@ -865,27 +859,6 @@ impl Lifecycle {
         }
     }
 
-    /// An IdP call with [`SWEEP_ATTEMPTS`] attempts on unavailability or timeout.
-    fn with_retries<T>(
-        &self,
-        mut call: impl FnMut() -> Result<T, IdpError>,
-    ) -> Result<T, IdpError> {
-        let mut wait = self.retry_backoff;
-        let mut attempt = 1;
-        loop {
-            match call() {
-                Err(IdpError::Unavailable(_) | IdpError::Timeout(_))
-                    if attempt < SWEEP_ATTEMPTS =>
-                {
-                    std::thread::sleep(wait);
-                    wait = wait.saturating_mul(2);
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    }
-
     /// The sweep at `at`: apps past `expires_at` are disabled at the IdP and marked
     /// `expired`; apps past `recertify_by` plus their policy's grace period are disabled and
     /// marked `revoked`; `pending` rows older than [`PENDING_AFTER_SECS`] are reconciled
@@ -975,9 +948,9 @@ impl Lifecycle {
         if action == "reconcile" {
             let detail = match creds {
                 Some((uri, token)) => {
-                    let known = self.with_retries(|| idp.read(uri, token))?;
+                    let known = idp.read(uri, token)?;
                     if known.is_some() {
-                        self.with_retries(|| idp.delete(uri, token))?;
+                        idp.delete(uri, token)?;
                         format!(
                             "{reason}: the developer never got the answer, so client `{}` was deleted at the identity provider",
                             app.client_id.as_deref().unwrap_or("?")
@@ -996,7 +969,7 @@ impl Lifecycle {
             return Ok(());
         }
         if let Some((uri, token)) = creds {
-            self.with_retries(|| idp.delete(uri, token))?;
+            idp.delete(uri, token)?;
         }
         let (status, event) = if action == "expire" {
             (AppStatus::Expired, EventKind::Expired)

@@ -448,7 +448,6 @@ pub(super) fn state(opened: Opened, app: &Weak<App>) -> AppsState {
             policies: Box::new(ServerPolicies(app.clone())),
             log: Some(Box::new(ServerLog(app.clone()))),
             claimer,
-            retry_backoff: Duration::from_millis(500),
         }),
         tokens: opened.tokens,
         sweep_interval: opened.sweep_interval,

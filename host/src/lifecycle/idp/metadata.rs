@@ -1,5 +1,5 @@
 //! The RFC 7591 registration request of an approved manifest: ONLY what the verdict
-//! approved. The mapping (one row per field) is in docs/LIFECYCLE-idp.md.
+//! approved. The mapping (one row per field) is in docs/LIFECYCLE.md.
 //!
 //! The manifest is read with the component's own loader (`microvet_core::yaml`, the same
 //! code the component runs, with the same limits and refusals: duplicate keys, merge keys,
