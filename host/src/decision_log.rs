@@ -66,7 +66,7 @@ pub struct Record {
     /// `microvet x.y.z`.
     pub engine: String,
     /// An app lifecycle event (`kind` `app`): which app, what happened, who did it.
-    pub app: Option<AppEvent>,
+    pub app: Option<Box<AppEvent>>,
 }
 
 /// What an app lifecycle line adds (names and short details only, never a secret).
@@ -244,6 +244,8 @@ pub struct LogStats {
 type Ack = Box<dyn FnOnce(Result<Appended, LogError>) + Send>;
 type RotateAck = Box<dyn FnOnce(Result<Option<PathBuf>, LogError>) + Send>;
 
+// A record is moved once into the channel; boxing it would cost an allocation per vet.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Append { record: Record, ack: Ack },
     Rotate(RotateAck),
@@ -594,7 +596,7 @@ impl Writer {
                 } else {
                     None
                 },
-                app: r.app.as_ref(),
+                app: r.app.as_deref(),
             };
             let start = buf.len();
             // Serializing plain strings and numbers into a Vec cannot fail.
@@ -1407,13 +1409,13 @@ mod tests {
         log.append_blocking(record(1)).unwrap();
         let mut event = record(2);
         event.kind = "app".to_owned();
-        event.app = Some(AppEvent {
+        event.app = Some(Box::new(AppEvent {
             name: "room-finder".to_owned(),
             event: "registered".to_owned(),
             actor: "portal".to_owned(),
             client_id: Some("c-1".to_owned()),
             detail: "approve".to_owned(),
-        });
+        }));
         log.append_blocking(event).unwrap();
         log.close();
         let bytes = std::fs::read(&path).unwrap();

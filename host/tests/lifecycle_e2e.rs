@@ -444,17 +444,42 @@ fn lifecycle_end_to_end(kind: Kind) {
         "code + PKCE flow with the new client"
     );
 
+    // A confidential client: its secret comes back once, in the 201 and its `.env`.
+    let confidential = manifest("hr-conf").replace(
+        "token_endpoint_auth_method: none ",
+        "token_endpoint_auth_method: client_secret_basic ",
+    );
+    let r = http(a, "POST", "/v1/apps", Some(REGISTER_TOKEN), &confidential);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let client_secret = r.json()["client_secret"].as_str().unwrap().to_owned();
+    assert!(r.json()["env"].as_str().unwrap().contains(&client_secret));
+    let (_, conf_token) = credentials(&*store, "hr-conf");
+
     // Secrets: in no list or show answer, log line or decision-log line.
     let list = http(a, "GET", "/v1/apps", Some(REGISTER_TOKEN), "");
     assert_eq!(list.status, 200);
-    assert_eq!(list.json()[0]["client_id"], client_id.as_str());
+    let listed = list.json();
+    let e2e = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "hr-e2e")
+        .unwrap();
+    assert_eq!(e2e["client_id"], client_id.as_str());
     let show = http(a, "GET", "/v1/apps/hr-e2e", Some(REGISTER_TOKEN), "");
     assert_eq!(show.status, 200);
     assert_eq!(show.json()["events"][0]["actor"], "portal");
-    let secrets = [token.expose().to_owned()];
+    let show_conf = http(a, "GET", "/v1/apps/hr-conf", Some(REGISTER_TOKEN), "");
+    assert_eq!(show_conf.status, 200);
+    let secrets = [
+        token.expose().to_owned(),
+        conf_token.expose().to_owned(),
+        client_secret.clone(),
+    ];
     for (what, text) in [
         ("list", list.body.as_str()),
         ("show", show.body.as_str()),
+        ("show", show_conf.body.as_str()),
         ("server log", &server.stderr()),
         ("decision log", &server.log()),
     ] {
@@ -489,7 +514,9 @@ fn lifecycle_end_to_end(kind: Kind) {
     assert_eq!(code, 0);
     let listed: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(listed[0]["status"], "active");
-    assert!(!out.contains(token.expose()));
+    for s in &secrets {
+        assert!(!out.contains(s.as_str()), "apps list shows a secret");
+    }
     let past = rfc3339(app.expires_at + DAY);
     let iat = op.iat_file.to_str().unwrap();
     let (code, out, err) = microvet(&["apps", "sweep", "--store", &inv.url, "--at", &past]);
@@ -511,6 +538,7 @@ fn lifecycle_end_to_end(kind: Kind) {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("expired hr-e2e"), "{out}");
+    assert!(out.contains("expired hr-conf"), "{out}");
     assert!(
         !op_knows(&op, &uri, &token),
         "the OP no longer knows the client"

@@ -152,32 +152,43 @@ impl LifecycleError {
     /// The JSON error body: `{"error": {code, message, …}}`, plus the verdict of a
     /// refused app and the IdP's RFC 7591 error.
     pub fn body(&self) -> Value {
-        let mut error = json!({ "code": self.code(), "message": self.to_string() });
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), json!(self.code()));
+        error.insert("message".into(), json!(self.to_string()));
         match self {
             LifecycleError::Invalid(e) => {
-                error = serde_json::to_value(e).unwrap_or(error);
+                if let Ok(Value::Object(m)) = serde_json::to_value(e) {
+                    error = m;
+                }
             }
             LifecycleError::IdpRefused {
                 error: e,
                 description,
             } => {
-                error["idp_error"] = json!(e);
+                error.insert("idp_error".into(), json!(e));
                 if let Some(d) = description {
-                    error["idp_error_description"] = json!(d);
+                    error.insert("idp_error_description".into(), json!(d));
                 }
             }
             LifecycleError::NotConfigured => {
-                error["help"] = json!(
-                    "start `microvet serve` with --store, --idp and --api-tokens; `microvet apps` takes --idp with --store"
+                error.insert(
+                    "help".into(),
+                    json!(
+                        "start `microvet serve` with --store, --idp and --api-tokens; `microvet apps` takes --idp with --store"
+                    ),
                 );
             }
             _ => {}
         }
-        let mut body = json!({ "error": error });
+        let mut body = serde_json::Map::new();
+        body.insert("error".into(), Value::Object(error));
         if let LifecycleError::NotApproved { verdict, .. } = self {
-            body["verdict"] = serde_json::from_str(verdict).unwrap_or(Value::Null);
+            body.insert(
+                "verdict".into(),
+                serde_json::from_str(verdict).unwrap_or(Value::Null),
+            );
         }
-        body
+        Value::Object(body)
     }
 }
 
@@ -516,13 +527,13 @@ impl Lifecycle {
             score: app.score,
             rules: Vec::new(),
             engine: format!("microvet {}", env!("CARGO_PKG_VERSION")),
-            app: Some(AppEvent {
+            app: Some(Box::new(AppEvent {
                 name: app.name.clone(),
                 event: event.as_str().to_owned(),
                 actor: actor.to_owned(),
                 client_id: app.client_id.clone(),
                 detail: detail.to_owned(),
-            }),
+            })),
         };
         log.append(record)
             .map_err(|e| LifecycleError::Log(e.to_string()))

@@ -15,6 +15,9 @@
 //! they answer `404` `lifecycle-not-configured`. The flows are synchronous and run on the
 //! blocking pool.
 
+// The error of a handler step is the response itself (as in `body.rs`).
+#![allow(clippy::result_large_err)]
+
 use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -196,11 +199,10 @@ pub(super) async fn register(
         }
     };
     let actor = principal.name;
-    let response = blocking(&state.lifecycle, StatusCode::CREATED, move |lc| {
+    blocking(&state.lifecycle, StatusCode::CREATED, move |lc| {
         lc.register(&body, &policy, &actor, now())
     })
-    .await;
-    response
+    .await
 }
 
 pub(super) async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
