@@ -419,7 +419,7 @@ fn sweep_with_the_idp_down_releases_the_claim_and_retries_next_time() {
 }
 
 #[test]
-fn recertify_under_a_stricter_policy_marks_due_then_the_sweep_revokes_after_grace() {
+fn recertify_under_a_stricter_policy_marks_due_and_the_sweep_still_expires_it() {
     let f = fixture();
     f.lc.register(APPROVED.as_bytes(), "default", "portal", T0)
         .unwrap();
