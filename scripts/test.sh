@@ -2,8 +2,9 @@
 # Runs every test of microvet: Rust (core, host, CLI), the HTTP API against its OpenAPI
 # document (schemathesis), Node (package, parity, PKCE interop) and the browser (Chromium
 # via playwright-core). Installs what is missing on a fresh machine: the wasm target, npm
-# packages (from package-lock.json), Debian's chromium, a Python venv under target/py with
-# the pinned schemathesis and openapi-spec-validator.
+# packages (from package-lock.json), Debian's chromium and postgresql (a throwaway cluster,
+# scripts/postgres.sh), a Python venv under target/py with the pinned schemathesis and
+# openapi-spec-validator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -15,6 +16,10 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 
+step "PostgreSQL for the inventory's tests (a throwaway cluster under target/pg)"
+MICROVET_TEST_POSTGRES_URL=$(./scripts/postgres.sh)
+export MICROVET_TEST_POSTGRES_URL
+trap '"$root/scripts/postgres.sh" stop >/dev/null 2>&1 || true' EXIT
 # Tests that need a service (the test OpenID provider, PostgreSQL) fail instead of skipping.
 export MICROVET_REQUIRE_SERVICES=1
 

@@ -767,6 +767,60 @@ fn concurrent_claims_are_disjoint(kind: Kind) {
     }
 }
 
+/// Two stores revoke the same app at once (an admin and a sweep, two replicas): exactly one
+/// succeeds, the other is told the app is no longer live, and there is one event. Each
+/// change reads the row's status and writes in one transaction that holds the row (SQLite:
+/// `BEGIN IMMEDIATE`; PostgreSQL: `SELECT … FOR UPDATE`).
+fn concurrent_finish_happens_once(kind: Kind) {
+    let Some(f) = fixture(kind) else { return };
+    let a = open(&f);
+    let b = open(&f);
+    for round in 0..20 {
+        let name = format!("app{round:02}");
+        active(&*a, &name, 1, AT + 10_000, AT + 10_000);
+        let barrier = Barrier::new(2);
+        let results: Vec<Result<(), StoreError>> = std::thread::scope(|scope| {
+            [&a, &b]
+                .map(|s| {
+                    let (barrier, name) = (&barrier, &name);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        s.finish(
+                            name,
+                            None,
+                            AppStatus::Revoked,
+                            EventKind::Revoked,
+                            AT,
+                            "x",
+                            "",
+                        )
+                    })
+                })
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect()
+        });
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::WrongStatus { .. }))),
+            "{results:?}"
+        );
+        let revoked = a
+            .events(&name)
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == EventKind::Revoked)
+            .count();
+        assert_eq!(revoked, 1);
+    }
+}
+
 /// One store shared by threads (as the server shares it): claims are disjoint too.
 fn shared_store_threads(kind: Kind) {
     let Some(f) = fixture(kind) else { return };
@@ -877,6 +931,7 @@ both!(
     migrations_idempotent,
     newer_schema_refused,
     concurrent_claims_are_disjoint,
+    concurrent_finish_happens_once,
     shared_store_threads,
     secrets_stay_hidden,
 );
@@ -903,10 +958,13 @@ fn open_refuses_unknown_schemes_naming_the_expected_ones() {
             Ok(_) => panic!("{url}: opened"),
         }
     }
-    match store::open("sqlite:") {
-        Err(StoreError::Url(_, why)) => assert!(why.contains("sqlite:PATH"), "{why}"),
-        other => panic!("expected Url, got {:?}", other.err()),
+    for url in ["sqlite:", "sqlite::memory:", "sqlite:file:x.db?mode=memory"] {
+        match store::open(url) {
+            Err(StoreError::Url(_, why)) => assert!(why.contains("sqlite:PATH"), "{why}"),
+            other => panic!("{url}: expected Url, got {:?}", other.err()),
+        }
     }
+    assert!(!std::path::Path::new(":memory:").exists());
 }
 
 #[test]
@@ -961,6 +1019,30 @@ fn sqlite_missing_folder_is_a_clear_error() {
 }
 
 #[test]
+fn sqlite_file_that_is_not_a_database_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "not a database, just text that is long enough ".repeat(40),
+    )
+    .unwrap();
+    match store::open(&format!("sqlite:{}", path.display())) {
+        Err(StoreError::Backend(msg)) => {
+            assert!(msg.contains("notes.txt"), "{msg}");
+            assert!(msg.contains("not a database"), "{msg}");
+        }
+        other => panic!("expected Backend, got {:?}", other.err()),
+    }
+    // Left as it was.
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .starts_with("not a database")
+    );
+}
+
+#[test]
 fn sqlite_two_processes_worth_of_opens_migrate_once() {
     // Several `open()` of a new file at once: one creates the schema, the others wait
     // (busy timeout) and find it current.
@@ -985,4 +1067,22 @@ fn sqlite_two_processes_worth_of_opens_migrate_once() {
         .query_row("SELECT COUNT(*) FROM schema_migrations", [], |r| r.get(0))
         .unwrap();
     assert_eq!(n, 1);
+}
+
+#[test]
+fn postgres_store_can_be_dropped_inside_an_async_runtime() {
+    // The server holds the store in its state and drops it when it shuts down, inside the
+    // runtime: the synchronous client's own runtime must not be dropped there.
+    let Some(f) = fixture(Kind::Postgres) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = open(&f);
+    rt.block_on(async move {
+        drop(s);
+    });
 }

@@ -45,7 +45,9 @@ pub trait Store: Send + Sync {
 
     /// Records the IdP's answer on a `pending` row (client id, RFC 7592 URI and token; never
     /// the client secret), still `pending`. The first write after the IdP answers: a crash
-    /// after it leaves a row the sweep can reconcile with RFC 7592.
+    /// after it leaves a row the sweep can reconcile with RFC 7592. `WrongStatus` if the row
+    /// is not `pending` or already has a registration (overwriting it would lose the token
+    /// of a client that exists).
     fn record_registration(
         &self,
         name: &str,
@@ -64,6 +66,8 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Deletes a `pending` row whose registration failed (the IdP refused or is down).
+    /// `WrongStatus` once a registration is recorded: that client exists at the IdP, and
+    /// only the sweep's reconciliation (which deletes it there first) forgets the row.
     fn delete_pending(&self, name: &str) -> Result<(), StoreError>;
 
     /// One app, with its secrets (for the service only; outputs drop them).
@@ -72,11 +76,12 @@ pub trait Store: Send + Sync {
     /// Every app, ordered by name.
     fn list(&self) -> Result<Vec<App>, StoreError>;
 
-    /// An app's history, oldest first.
+    /// An app's history, oldest first. `NotFound` if there is no such app.
     fn events(&self, name: &str) -> Result<Vec<Event>, StoreError>;
 
     /// Recertified: still approved. New dates, decision, score, policy hash, verdict;
-    /// status `active`; a `recertified` event.
+    /// status `active`; a `recertified` event. Applies to `active` and `due` apps that no
+    /// sweep holds a live claim on (`WrongStatus` otherwise: the sweep is disabling it).
     #[allow(clippy::too_many_arguments)]
     fn recertified(
         &self,
@@ -105,13 +110,14 @@ pub trait Store: Send + Sync {
         detail: &str,
     ) -> Result<(), StoreError>;
 
-    /// Claims the apps the sweep must act on at `at`: live apps past `expires_at`, live
-    /// apps past `recertify_by + grace_secs`, and `pending` rows older than
-    /// `pending_older_than`. A claimed app is invisible to other claimers until
+    /// Claims the apps the sweep must act on at `at`: `active` and `due` apps with
+    /// `expires_at <= at` or `recertify_by + grace_secs <= at`, and `pending` rows with
+    /// `created_at < pending_older_than` (a younger pending row is a registration in
+    /// flight). Returned ordered by name. A claimed app is invisible to other claimers until
     /// [`Store::finish`] or [`Store::release`] (PostgreSQL: `FOR UPDATE SKIP LOCKED` on a
     /// claim column with a lease; SQLite: a claim column written in one transaction), so two
-    /// replicas sweeping at once never act on the same app twice. A claim older than
-    /// `lease_secs` is free again (its claimer died).
+    /// replicas sweeping at once never act on the same app twice. A claim is free again
+    /// from `at + lease_secs` on, on the claimers' clock (its claimer died).
     fn claim_for_sweep(
         &self,
         at: Timestamp,
@@ -122,7 +128,9 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<App>, StoreError>;
 
     /// Ends a claim by moving the app to `status` (`expired` or `revoked`) with an event.
-    /// Also used by an admin's revoke (`claimer` `None`: no claim needed).
+    /// Also used by an admin's revoke (`claimer` `None`: no claim needed). `WrongStatus` if
+    /// the app is no longer live (someone finished it first) or, with a claimer, if the
+    /// claim is not (or no longer) that claimer's.
     #[allow(clippy::too_many_arguments)]
     fn finish(
         &self,
@@ -136,7 +144,7 @@ pub trait Store: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Deletes a claimed `pending` row once reconciled (its client deleted at the IdP, or
-    /// never registered); the decision log keeps the trace.
+    /// never registered); the decision log keeps the trace. Its events go with it.
     fn forget_pending(&self, name: &str, claimer: &str) -> Result<(), StoreError>;
 
     /// Gives a claim back without change (the IdP was unreachable; retry next sweep).
@@ -151,6 +159,14 @@ pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
             return Err(StoreError::Url(
                 url.to_owned(),
                 "no file path after `sqlite:` (expected `sqlite:PATH`)".to_owned(),
+            ));
+        }
+        if path == ":memory:" || path.starts_with("file:") {
+            return Err(StoreError::Url(
+                url.to_owned(),
+                "give the path of a file (`sqlite:PATH`): an in-memory database or an SQLite \
+                 URI is not an inventory"
+                    .to_owned(),
             ));
         }
         return Ok(Box::new(SqliteStore::open(std::path::Path::new(path))?));

@@ -150,8 +150,7 @@ impl SqliteStore {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| {
             StoreError::Backend(format!(
@@ -159,23 +158,32 @@ impl SqliteStore {
                 path.display()
             ))
         })?;
-        conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+        // Every failure from here on names the file (a file that is not SQLite fails at the
+        // first statement: "file is not a database").
+        let in_file = |e: StoreError| match e {
+            StoreError::Backend(msg) => StoreError::Backend(format!("{}: {msg}", path.display())),
+            other => other,
+        };
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(backend)
+            .map_err(in_file)?;
         // WAL: readers do not block the writer; `synchronous=NORMAL` is durable across a
         // process crash in WAL mode (a power loss may drop the last commits).
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(backend)?;
-        if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+            .map_err(backend)
+            .map_err(in_file)?;
+        if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Backend(format!(
                 "SQLite refused WAL mode for {} (journal mode `{mode}`)",
                 path.display()
             )));
         }
         conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(backend)?;
-        migrate(&mut conn)?;
+            .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
+            .map_err(backend)
+            .map_err(in_file)?;
+        migrate(&mut conn).map_err(in_file)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
