@@ -139,7 +139,14 @@ fn options(op: &Op) -> HttpIdpOptions {
 
 fn vetter() -> &'static Vetter {
     static V: OnceLock<Vetter> = OnceLock::new();
-    V.get_or_init(|| Vetter::new(VetterOptions::default()).unwrap())
+    // The compiled component is cached under cargo's directory for integration tests.
+    V.get_or_init(|| {
+        Vetter::new(VetterOptions {
+            cache_dir: Some(Path::new(env!("CARGO_TARGET_TMPDIR")).join("lifecycle_idp-cache")),
+            ..VetterOptions::default()
+        })
+        .unwrap()
+    })
 }
 
 /// The example manifest with another name and, optionally, a line replaced.
@@ -387,6 +394,7 @@ fn a_silent_idp_times_out_within_the_bound() {
     let started = Instant::now();
     let err = HttpIdp::discover(&format!("http://{addr}"), fast(300, 0)).unwrap_err();
     let took = started.elapsed();
+    eprintln!("a silent IdP, 300 ms bound, no retry: {took:?}");
     assert!(matches!(err, IdpError::Timeout(300)), "{err:?}");
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_millis(1500),
@@ -412,6 +420,7 @@ fn read_and_delete_retry_with_backoff_register_never_retries() {
         .read(&format!("http://{addr}/reg/c1"), &token)
         .unwrap_err();
     let took = started.elapsed();
+    eprintln!("a silent IdP, 200 ms bound, 2 retries: {took:?}");
     assert!(matches!(err, IdpError::Timeout(200)), "{err:?}");
     // 3 attempts of 200 ms and two waits of 25..=50 and 50..=100 ms.
     assert!(

@@ -760,6 +760,12 @@ mod tests {
     }
 
     #[test]
+    fn an_http_idp_is_a_shareable_idp() {
+        fn shareable<T: Idp + Send + Sync + 'static>() {}
+        shareable::<HttpIdp>();
+    }
+
+    #[test]
     fn b64token_syntax() {
         for ok in ["abc", "a-b.c_d~e+f/g==", "Zm9v="] {
             assert!(is_b64token(ok), "{ok}");
