@@ -20,8 +20,13 @@ step "PostgreSQL for the inventory's tests (a throwaway cluster under target/pg)
 MICROVET_TEST_POSTGRES_URL=$(./scripts/postgres.sh)
 export MICROVET_TEST_POSTGRES_URL
 trap '"$root/scripts/postgres.sh" stop >/dev/null 2>&1 || true' EXIT
-# Tests that need a service (PostgreSQL, the OpenID provider) fail instead of skipping.
+# Tests that need a service (the test OpenID provider, PostgreSQL) fail instead of skipping.
 export MICROVET_REQUIRE_SERVICES=1
+
+# Before the Rust tests: the lifecycle tests run the test OpenID provider
+# (web/test/support/op.mjs, npm `oidc-provider`) from web/node_modules.
+step "npm packages (package-lock.json)"
+(cd "$root/web" && npm ci --no-audit --no-fund)
 
 step "rust tests (core + wasmtime host + CLI)"
 cargo test --locked
@@ -46,6 +51,5 @@ fi
 
 step "node + browser tests"
 cd "$root/web"
-npm ci --no-audit --no-fund
 MICROVET_WASM="$root/web/dist/microvet.wasm" npm run build
 npm test

@@ -65,6 +65,24 @@ pub struct Record {
     pub rules: Vec<String>,
     /// `microvet x.y.z`.
     pub engine: String,
+    /// An app lifecycle event (`kind` `app`): which app, what happened, who did it.
+    pub app: Option<Box<AppEvent>>,
+}
+
+/// What an app lifecycle line adds (names and short details only, never a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppEvent {
+    /// The app's name.
+    pub name: String,
+    /// `registered`, `recertified`, `due`, `revoked`, `expired` or `reconciled`.
+    pub event: String,
+    /// The API token's name, `cli`, or `sweep`.
+    pub actor: String,
+    /// The IdP's `client_id`, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    pub detail: String,
 }
 
 impl Record {
@@ -91,6 +109,7 @@ impl Record {
             score: verdict.risk.score,
             rules,
             engine: verdict.engine.clone(),
+            app: None,
         }
     }
 
@@ -112,6 +131,7 @@ impl Record {
             score: summary.score,
             rules: summary.rules.clone(),
             engine: summary.engine.clone(),
+            app: None,
         }
     }
 }
@@ -148,6 +168,9 @@ pub struct Entry {
     /// (whose last line `prev` is the sha256 of). Absent on every other line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_file: Option<String>,
+    /// An app lifecycle event (`kind` `app`); absent on vet lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<AppEvent>,
 }
 
 /// Where an append landed.
@@ -221,6 +244,8 @@ pub struct LogStats {
 type Ack = Box<dyn FnOnce(Result<Appended, LogError>) + Send>;
 type RotateAck = Box<dyn FnOnce(Result<Option<PathBuf>, LogError>) + Send>;
 
+// A record is moved once into the channel; boxing it would cost an allocation per vet.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Append { record: Record, ack: Ack },
     Rotate(RotateAck),
@@ -571,6 +596,7 @@ impl Writer {
                 } else {
                     None
                 },
+                app: r.app.as_deref(),
             };
             let start = buf.len();
             // Serializing plain strings and numbers into a Vec cannot fail.
@@ -651,6 +677,8 @@ struct EntryRef<'a> {
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     prev_file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app: Option<&'a AppEvent>,
 }
 
 /// Find the last complete line of `file`, cut off a torn tail, and check that the last
@@ -1369,7 +1397,40 @@ mod tests {
             score: i,
             rules: vec!["MV-TEST-001".to_owned()],
             engine: "microvet 0.1.0".to_owned(),
+            app: None,
         }
+    }
+
+    #[test]
+    fn an_app_event_line_is_part_of_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let (log, _) = DecisionLog::open(&path, false).unwrap();
+        log.append_blocking(record(1)).unwrap();
+        let mut event = record(2);
+        event.kind = "app".to_owned();
+        event.app = Some(Box::new(AppEvent {
+            name: "room-finder".to_owned(),
+            event: "registered".to_owned(),
+            actor: "portal".to_owned(),
+            client_id: Some("c-1".to_owned()),
+            detail: "approve".to_owned(),
+        }));
+        log.append_blocking(event).unwrap();
+        log.close();
+        let bytes = std::fs::read(&path).unwrap();
+        let v = verify(&bytes);
+        assert!(v.is_ok(), "{:?}", v.problems);
+        assert_eq!(v.lines, 2);
+        let last: Entry = serde_json::from_slice(
+            bytes
+                .trim_ascii_end()
+                .rsplit(|b| *b == b'\n')
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(last.app.unwrap().name, "room-finder");
     }
 
     fn write_log(n: u32) -> (tempfile::TempDir, PathBuf) {

@@ -631,6 +631,11 @@ impl Vetter {
         &self.policy_sha256
     }
 
+    /// The policy this vetter vets against (its text, or the built-in one).
+    pub fn policy_source(&self) -> &PolicySource {
+        &self.policy
+    }
+
     /// The policy's name.
     pub fn policy_name(&self) -> &str {
         &self.policy_name

@@ -72,6 +72,12 @@ enum Command {
         #[command(subcommand)]
         command: serve_cmd::LogCommand,
     },
+    /// Register approved apps at the identity provider and keep them: list, show,
+    /// recertify, revoke, sweep (see docs/LIFECYCLE.md).
+    Apps {
+        #[command(subcommand)]
+        command: commands::apps::AppsCommand,
+    },
 }
 
 /// Commands whose positional values may begin with `-` (a PKCE value, a file named
@@ -269,6 +275,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Serve(args) => serve_cmd::serve(&ctx, *args),
         Command::Log { command } => serve_cmd::log(command, out),
         Command::Discover(args) => commands::discover::discover(&ctx, *args, out),
+        Command::Apps { command } => commands::apps::run(&ctx, command, out),
     };
     match result {
         Ok(code) => Ok(code),

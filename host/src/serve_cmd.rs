@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand, ValueEnum};
-use microvet::server::{Config, ConnLimits, LogFormat, LogLevel};
+use microvet::server::{Config, ConnLimits, LifecycleConfig, LogFormat, LogLevel};
 use microvet::{VetterOptions, WarmPool, decision_log};
 
 use crate::{Ctx, FAILED, INVALID, OK};
@@ -93,6 +93,26 @@ pub(crate) struct ServeArgs {
     /// (also a new connection that sends nothing).
     #[arg(long, default_value_t = millis(ConnLimits::default().idle_timeout), value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout_ms: u64,
+    /// The app inventory: `sqlite:PATH` (created on first use) or `postgres://…`
+    /// (migrations run at start). With --idp and --api-tokens: enables `/v1/apps*`.
+    #[arg(long, value_name = "URL", requires_all = ["idp", "api_tokens"])]
+    store: Option<String>,
+    /// The identity provider's issuer URL (RFC 7591 registration and RFC 7592 management
+    /// found from `ISSUER/.well-known/openid-configuration`).
+    #[arg(long, value_name = "ISSUER_URL", requires_all = ["store", "api_tokens"])]
+    idp: Option<String>,
+    /// A file holding the IdP's RFC 7591 initial access token.
+    #[arg(long, value_name = "FILE", requires = "idp")]
+    idp_initial_access_token_file: Option<PathBuf>,
+    /// The API tokens of `/v1/apps*`: one `NAME ROLE SHA256HEX` per line (roles
+    /// `register`, `admin`; `#` comments).
+    #[arg(long, value_name = "FILE", requires_all = ["store", "idp"])]
+    api_tokens: Option<PathBuf>,
+    /// Sweep the inventory every SECONDS (expire, revoke past the grace period, reconcile
+    /// crashed registrations); 0: never (sweep with `POST /v1/apps/sweep` or
+    /// `microvet apps sweep`).
+    #[arg(long, default_value_t = 0, value_name = "SECONDS", requires = "store")]
+    sweep_interval: u64,
     /// Do not `sync_data` the decision log (only to measure what the sync costs: an
     /// answered vet may then be lost in a power failure).
     #[arg(long, hide = true)]
@@ -183,6 +203,17 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
             header_timeout: Duration::from_millis(args.header_timeout_ms),
             body_timeout: Duration::from_millis(args.body_timeout_ms),
             idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        },
+        lifecycle: match (args.store, args.idp, args.api_tokens) {
+            (Some(store), Some(idp), Some(api_tokens)) => Some(LifecycleConfig {
+                store,
+                idp,
+                idp_initial_access_token_file: args.idp_initial_access_token_file,
+                api_tokens,
+                sweep_interval: (args.sweep_interval > 0)
+                    .then(|| Duration::from_secs(args.sweep_interval)),
+            }),
+            _ => None,
         },
     };
     microvet::server::run(config)?;

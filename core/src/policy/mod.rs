@@ -128,11 +128,18 @@ pub struct Lifecycle {
     pub ttl_days: Range,
     #[cfg_attr(feature = "schema", serde(default))]
     pub retention_max_days: BTreeMap<Sensitivity, i64>,
+    /// Days an app may stay past its `recertify_by` date before the sweep disables it at
+    /// the identity provider (`microvet serve` app lifecycle).
+    #[cfg_attr(feature = "schema", serde(default = "Lifecycle::default_grace"))]
+    pub recertify_grace_days: i64,
 }
 
 impl Lifecycle {
     fn default_ttl() -> Range {
         Range { min: 30, max: 90 }
+    }
+    fn default_grace() -> i64 {
+        14
     }
 }
 
@@ -141,6 +148,7 @@ impl Default for Lifecycle {
         Lifecycle {
             ttl_days: Lifecycle::default_ttl(),
             retention_max_days: BTreeMap::new(),
+            recertify_grace_days: Lifecycle::default_grace(),
         }
     }
 }
@@ -498,6 +506,14 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
             "use 1 <= min <= max, e.g. `{ min: 30, max: 90 }`",
         );
     }
+    let grace = doc.lifecycle.recertify_grace_days;
+    if !(0..=3650).contains(&grace) {
+        return fail(
+            "/lifecycle/recertify_grace_days",
+            format!("recertify_grace_days {grace} is outside 0..=3650"),
+            "use a number of days such as `14` (0: disabled as soon as recertify-by passes)",
+        );
+    }
     for (s, days) in &doc.lifecycle.retention_max_days {
         if *days < 0 {
             return fail(
@@ -693,6 +709,18 @@ mod tests {
         assert_eq!(e.path.as_deref(), Some("/lifecycel"));
         let line = text.lines().position(|l| l == "lifecycel:").unwrap() + 1;
         assert_eq!((e.line, e.column), (Some(line as u32), Some(1)));
+    }
+
+    #[test]
+    fn recertify_grace_days_defaults_and_is_bounded() {
+        let (doc, _) = parse(crate::DEFAULT_POLICY).unwrap();
+        assert_eq!(doc.lifecycle.recertify_grace_days, 14);
+        let text = crate::DEFAULT_POLICY.replace(
+            "  ttl_days: { min: 30, max: 90 }",
+            "  ttl_days: { min: 30, max: 90 }\n  recertify_grace_days: -1",
+        );
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some("/lifecycle/recertify_grace_days"));
     }
 
     #[test]

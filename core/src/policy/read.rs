@@ -38,7 +38,7 @@ const POLICY: &[&str] = &[
 ];
 const ORGANISATION: &[&str] = &["domains", "personal_email_domains"];
 const RANGE: &[&str] = &["min", "max"];
-const LIFECYCLE: &[&str] = &["ttl_days", "retention_max_days"];
+const LIFECYCLE: &[&str] = &["ttl_days", "retention_max_days", "recertify_grace_days"];
 const CLIENT_POLICY: &[&str] = &[
     "refresh_token_max_days",
     "access_token_max_minutes",
@@ -177,6 +177,7 @@ fn read_lifecycle(n: &Node, ptr: &str) -> Result<Lifecycle> {
     fields(n, ptr, LIFECYCLE, &mut |key, v, p| {
         match key {
             "ttl_days" => out.ttl_days = read_range(v, p)?,
+            "recertify_grace_days" => out.recertify_grace_days = int(v, p)?,
             "retention_max_days" => {
                 let mut days = BTreeMap::new();
                 each_entry(v, p, &mut |k, v, p| {
@@ -724,7 +725,8 @@ mod tests {
         let doc = read(
             "policy_version: 7\nname: n\ndescription: d\n\
              organisation: { domains: [a.com], personal_email_domains: [m.com] }\n\
-             lifecycle: { ttl_days: { min: 2, max: 3 }, retention_max_days: { internal: 9 } }\n\
+             lifecycle: { ttl_days: { min: 2, max: 3 }, retention_max_days: { internal: 9 }, \
+                          recertify_grace_days: 4 }\n\
              client: { refresh_token_max_days: 1, access_token_max_minutes: 2, \
                        max_redirect_uris: 3, auth_methods: [x] }\n\
              data_classes: { c: { sensitivity: restricted, personal: true } }\n\
@@ -751,6 +753,7 @@ mod tests {
             doc.lifecycle.retention_max_days.get(&Sensitivity::Internal),
             Some(&9)
         );
+        assert_eq!(doc.lifecycle.recertify_grace_days, 4);
         let c = &doc.client;
         assert_eq!(
             (

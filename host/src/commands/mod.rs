@@ -1,2 +1,4 @@
 //! The CLI's subcommands, one module per command.
 pub mod discover;
+
+pub(crate) mod apps;

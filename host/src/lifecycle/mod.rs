@@ -9,8 +9,10 @@
 //!
 //! Everything here is synchronous: the server runs it on tokio's blocking pool.
 
+pub mod auth;
 pub mod idp;
 pub mod model;
+pub mod service;
 pub mod store;
 
 pub use model::{App, AppStatus, Event, EventKind, NewApp, Registration, Secret, Timestamp};

@@ -14,6 +14,7 @@
 //! | `GET /healthz`, `GET /metrics` | liveness, Prometheus metrics |
 //! | `GET /openapi.json` | the OpenAPI 3.1 document (`host/openapi.json`) |
 //! | `GET /` | the no-code builder demo (`web/demo/`) |
+//! | `/v1/apps…`, `GET /apps` | the app lifecycle, behind bearer tokens (see [`apps`]) |
 //!
 //! Every vet runs the component through a [`Vetter`], with the per-call time and memory
 //! limits of the vetter: a small manifest with a warm instance ready runs right on the async
@@ -29,6 +30,7 @@
 //! With a decision log, the verdict's line is written and synced before the response is
 //! sent (see [`crate::decision_log`]).
 
+mod apps;
 mod body;
 mod conn;
 mod discover;
@@ -54,6 +56,7 @@ use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, oneshot};
 
+pub use apps::LifecycleConfig;
 pub use conn::ConnLimits;
 pub use discover::DEFAULT_DISCOVER_MAX_BYTES;
 
@@ -122,6 +125,8 @@ pub struct Config {
     pub connections: ConnLimits,
     /// `POST /v1/discover` with this body limit in bytes; `None` (the default): off (404).
     pub discover: Option<usize>,
+    /// The app lifecycle (`/v1/apps*`); `None`: those routes answer 404.
+    pub lifecycle: Option<LifecycleConfig>,
 }
 
 impl Default for Config {
@@ -147,6 +152,7 @@ impl Default for Config {
             log_level: LogLevel::Info,
             connections: ConnLimits::default(),
             discover: None,
+            lifecycle: None,
         }
     }
 }
@@ -163,6 +169,9 @@ pub enum ServeError {
     /// The decision log could not be opened or continued.
     #[error(transparent)]
     DecisionLog(#[from] LogError),
+    /// The app lifecycle's store, IdP or tokens could not be set up.
+    #[error("{0}")]
+    Lifecycle(String),
     /// Binding, the runtime, or serving failed.
     #[error("{context}: {source}")]
     Io {
@@ -290,6 +299,8 @@ struct App {
     /// `/v1/discover`'s body limit when it is enabled; one discovery at a time.
     discover: Option<usize>,
     discovering: tokio::sync::Mutex<()>,
+    /// The app lifecycle routes (`None` unless configured).
+    apps: Option<apps::AppsState>,
 }
 
 impl App {
@@ -385,6 +396,10 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         .map_err(|e| HostError::Setup(format!("the OS random source failed: {e}")))?;
     let request_prefix: String = prefix.iter().map(|b| format!("{b:02x}")).collect();
 
+    let opened = match &config.lifecycle {
+        Some(c) => Some(apps::open(c).map_err(ServeError::Lifecycle)?),
+        None => None,
+    };
     let web_root = config.web_root.clone().or_else(web::default_root);
     tracing::info!(
         engine = %base.engine(),
@@ -404,7 +419,8 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         setup_ms = started.elapsed().as_secs_f64() * 1e3,
         "microvet ready"
     );
-    Ok(Arc::new(App {
+    Ok(Arc::new_cyclic(|weak| App {
+        apps: opened.map(|o| apps::state(o, weak)),
         base,
         policies: Policies::new(set),
         policies_dir: config.policies_dir.clone(),
@@ -457,6 +473,13 @@ fn router(app: Arc<App>) -> Router {
             observed.clone(),
             DefaultBodyLimit::max(app.discover.unwrap_or(app.max_body_bytes)),
         ));
+    let lifecycle = Router::new()
+        .route("/v1/apps", only(get(apps::list).post(apps::register)))
+        .route("/v1/apps/sweep", only(post(apps::sweep)))
+        .route("/v1/apps/{name}", only(get(apps::show)))
+        .route("/v1/apps/{name}/recertify", only(post(apps::recertify)))
+        .route("/v1/apps/{name}/revoke", only(post(apps::revoke)))
+        .layer((observed.clone(), DefaultBodyLimit::max(app.max_body_bytes)));
     let open = Router::new()
         .route("/v1/policies", only(get(list_policies)))
         .route("/v1/rules", only(get(all_rules)))
@@ -464,11 +487,17 @@ fn router(app: Arc<App>) -> Router {
         .route("/healthz", only(get(healthz)))
         .route("/metrics", only(get(metrics)))
         .route("/openapi.json", only(get(openapi)))
+        .route("/apps", only(get(apps::page)))
+        .route("/apps/{file}", only(get(apps::page)))
         .route("/", only(get(static_file)))
         .route("/{*path}", only(get(static_file)))
         .fallback(not_found)
         .layer(observed);
-    limited.merge(discovery).merge(open).with_state(app)
+    limited
+        .merge(discovery)
+        .merge(lifecycle)
+        .merge(open)
+        .with_state(app)
 }
 
 /// A route's methods, and the JSON `405` for any other (axum sets `Allow` on it).
@@ -497,6 +526,7 @@ async fn serve(
 ) -> Result<(), ServeError> {
     let reloader = tokio::spawn(reload_loop(Arc::clone(&app), reload_interval));
     let rotator = tokio::spawn(rotate_loop(Arc::clone(&app)));
+    let sweeper = tokio::spawn(apps::sweep_loop(Arc::clone(&app)));
     tracing::info!(%addr, "listening");
     {
         use std::io::Write as _;
@@ -513,6 +543,7 @@ async fn serve(
     .await;
     reloader.abort();
     rotator.abort();
+    sweeper.abort();
     tracing::info!(
         requests = app.requests.load(Ordering::Relaxed),
         decision_log = app.log.is_some(),
@@ -710,6 +741,12 @@ fn route_label(path: Option<&str>) -> &'static str {
         Some("/metrics") => "/metrics",
         Some("/openapi.json") => "/openapi.json",
         Some("/v1/discover") => "/v1/discover",
+        Some("/v1/apps") => "/v1/apps",
+        Some("/v1/apps/sweep") => "/v1/apps/sweep",
+        Some("/v1/apps/{name}") => "/v1/apps/{name}",
+        Some("/v1/apps/{name}/recertify") => "/v1/apps/{name}/recertify",
+        Some("/v1/apps/{name}/revoke") => "/v1/apps/{name}/revoke",
+        Some("/apps" | "/apps/{file}") => "/apps",
         Some("/" | "/{*path}") => "static",
         _ => "unmatched",
     }
