@@ -10,6 +10,13 @@
 //! (without its `\n`); the first line's `prev` is 64 zeros and its `seq` is 1. A line holds
 //! hashes, names and IDs only: never manifest content, so never a secret in it.
 //!
+//! A server with a shadow policy (`serve --shadow-policy NAME`) also writes the shadow
+//! vet's line when it disagrees with the answered one (decision or rule set): the same
+//! fields for the shadow policy's verdict, the same `request_id`, and a `shadow` object
+//! naming the answered policy and decision
+//! (`"shadow":{"answered_policy":"default","answered_decision":"approve"}`). It is chained
+//! like every other line.
+//!
 //! [`DecisionLog`] appends with *group commit*: a single writer thread takes every entry
 //! queued while the previous batch was being written, writes the batch with one
 //! `write_all`, then `flush` and `sync_data`, and only then acknowledges each entry. A
@@ -148,6 +155,22 @@ pub struct Entry {
     /// (whose last line `prev` is the sha256 of). Absent on every other line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_file: Option<String>,
+    /// A shadow vet's disagreement (see [`Shadow`]): this line is the verdict of the
+    /// shadow policy, which was not answered. Absent on every answered vet's line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<Shadow>,
+}
+
+/// What a shadow line disagrees with: the answered vet of the same request (its line has
+/// the same `request_id`). A shadow line is written only when the shadow policy's
+/// decision or rule set differs from the answered one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shadow {
+    /// The policy whose verdict was answered.
+    pub answered_policy: String,
+    /// Its decision.
+    pub answered_decision: String,
 }
 
 /// Where an append landed.
@@ -208,6 +231,9 @@ pub struct LogStats {
     pub appends: AtomicU64,
     /// Batches (one `write_all` + `flush` + `sync_data` each).
     pub batches: AtomicU64,
+    /// `sync_data` calls made (one per batch written with `sync` on): concurrent appends
+    /// share one.
+    pub fsyncs: AtomicU64,
     /// Total time spent in `write_all` + `flush` + `sync_data`, in nanoseconds.
     pub write_nanos: AtomicU64,
     /// Failed batches.
@@ -222,7 +248,11 @@ type Ack = Box<dyn FnOnce(Result<Appended, LogError>) + Send>;
 type RotateAck = Box<dyn FnOnce(Result<Option<PathBuf>, LogError>) + Send>;
 
 enum Msg {
-    Append { record: Record, ack: Ack },
+    Append {
+        record: Record,
+        shadow: Option<Shadow>,
+        ack: Ack,
+    },
     Rotate(RotateAck),
 }
 
@@ -351,9 +381,25 @@ impl DecisionLog {
         record: Record,
         ack: impl FnOnce(Result<Appended, LogError>) + Send + 'static,
     ) {
+        self.send(record, None, Box::new(ack));
+    }
+
+    /// Queue the line of a shadow vet that disagreed with the answered one (`record` is
+    /// the shadow policy's verdict); `ack` as for [`DecisionLog::append`].
+    pub fn append_shadow(
+        &self,
+        record: Record,
+        shadow: Shadow,
+        ack: impl FnOnce(Result<Appended, LogError>) + Send + 'static,
+    ) {
+        self.send(record, Some(shadow), Box::new(ack));
+    }
+
+    fn send(&self, record: Record, shadow: Option<Shadow>, ack: Ack) {
         let msg = Msg::Append {
             record,
-            ack: Box::new(ack),
+            shadow,
+            ack,
         };
         let unsent = match &self.tx {
             Some(tx) => tx.send(msg).err().map(|mpsc::SendError(m)| m),
@@ -435,6 +481,7 @@ struct Writer {
 
 struct Queued {
     record: Record,
+    shadow: Option<Shadow>,
     ack: Ack,
 }
 
@@ -445,12 +492,28 @@ impl Writer {
             let mut batch = Vec::new();
             let mut rotate = None;
             match first {
-                Msg::Append { record, ack } => batch.push(Queued { record, ack }),
+                Msg::Append {
+                    record,
+                    shadow,
+                    ack,
+                } => batch.push(Queued {
+                    record,
+                    shadow,
+                    ack,
+                }),
                 Msg::Rotate(ack) => rotate = Some(ack),
             }
             while rotate.is_none() && batch.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(Msg::Append { record, ack }) => batch.push(Queued { record, ack }),
+                    Ok(Msg::Append {
+                        record,
+                        shadow,
+                        ack,
+                    }) => batch.push(Queued {
+                        record,
+                        shadow,
+                        ack,
+                    }),
                     Ok(Msg::Rotate(ack)) => rotate = Some(ack),
                     Err(_) => break,
                 }
@@ -571,6 +634,7 @@ impl Writer {
                 } else {
                     None
                 },
+                shadow: msg.shadow.as_ref(),
             };
             let start = buf.len();
             // Serializing plain strings and numbers into a Vec cannot fail.
@@ -594,6 +658,7 @@ impl Writer {
             .and_then(|()| self.file.flush())
             .and_then(|()| {
                 if self.sync {
+                    self.stats.fsyncs.fetch_add(1, Ordering::Relaxed);
                     self.file.sync_data()
                 } else {
                     Ok(())
@@ -651,6 +716,8 @@ struct EntryRef<'a> {
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     prev_file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadow: Option<&'a Shadow>,
 }
 
 /// Find the last complete line of `file`, cut off a torn tail, and check that the last
@@ -1559,6 +1626,93 @@ mod tests {
         let v = verify(&std::fs::read(&path).unwrap());
         assert!(v.is_ok(), "{:?}", v.problems);
         assert_eq!(v.lines, 400);
+    }
+
+    /// Group commit: the appends queued while the writer is busy (here: all of them,
+    /// queued before it runs) are written with one `write_all` and one `sync_data`, and
+    /// each is acknowledged only after it.
+    #[test]
+    fn appends_queued_together_share_one_fsync() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .unwrap();
+        let stats = Arc::new(LogStats::default());
+        let writer = Writer {
+            path: path.clone(),
+            file,
+            len: 0,
+            seq: 0,
+            prev: GENESIS.to_owned(),
+            prev_file: None,
+            max_bytes: 0,
+            sync: true,
+            poisoned: AtomicBool::new(false),
+            stats: Arc::clone(&stats),
+        };
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let n = 100u32;
+        for i in 0..n {
+            let acked = Arc::clone(&acked);
+            let synced = Arc::clone(&stats);
+            tx.send(Msg::Append {
+                record: record(i),
+                shadow: None,
+                ack: Box::new(move |r| {
+                    // Acknowledged after the sync that covers the line.
+                    assert_eq!(synced.fsyncs.load(Ordering::Relaxed), 1);
+                    acked.lock().unwrap().push(r.unwrap().seq);
+                }),
+            })
+            .unwrap();
+        }
+        drop(tx);
+        writer.run(&rx);
+        assert_eq!(stats.fsyncs.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.batches.load(Ordering::Relaxed), 1);
+        assert_eq!(stats.appends.load(Ordering::Relaxed), u64::from(n));
+        let acked = acked.lock().unwrap().clone();
+        assert_eq!(acked, (1..=u64::from(n)).collect::<Vec<_>>());
+        let v = verify(&std::fs::read(&path).unwrap());
+        assert!(v.is_ok(), "{:?}", v.problems);
+        assert_eq!(v.lines, n as usize);
+    }
+
+    #[test]
+    fn shadow_lines_are_chained_and_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.jsonl");
+        let (log, _) = DecisionLog::open(&path, false).unwrap();
+        log.append_blocking(record(1)).unwrap();
+        let (tx, rx) = mpsc::sync_channel(1);
+        let mark = Shadow {
+            answered_policy: "default".to_owned(),
+            answered_decision: "approve".to_owned(),
+        };
+        log.append_shadow(record(2), mark.clone(), move |r| {
+            tx.send(r).unwrap();
+        });
+        assert_eq!(rx.recv().unwrap().unwrap().seq, 2);
+        log.close();
+        let l = lines(&path);
+        assert!(!l[0].contains("shadow"), "{}", l[0]);
+        assert!(
+            l[1].ends_with(
+                r#","shadow":{"answered_policy":"default","answered_decision":"approve"}}"#
+            ),
+            "{}",
+            l[1]
+        );
+        let entry: Entry = serde_json::from_str(&l[1]).unwrap();
+        assert_eq!(entry.shadow, Some(mark));
+        let v = verify(&std::fs::read(&path).unwrap());
+        assert!(v.is_ok(), "{:?}", v.problems);
+        assert_eq!(v.lines, 2);
     }
 
     fn rotated_files(dir: &Path) -> Vec<PathBuf> {

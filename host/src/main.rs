@@ -69,6 +69,8 @@ enum Command {
         #[command(subcommand)]
         command: serve_cmd::LogCommand,
     },
+    /// Vet inputs under two policies and report what would change (decisions first).
+    Whatif(commands::whatif::WhatifArgs),
 }
 
 /// Commands whose positional values may begin with `-` (a PKCE value, a file named
@@ -265,6 +267,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Component(args) => component(args, out),
         Command::Serve(args) => serve_cmd::serve(&ctx, *args),
         Command::Log { command } => serve_cmd::log(command, out),
+        Command::Whatif(args) => commands::whatif::whatif(&ctx, args, out),
     };
     match result {
         Ok(code) => Ok(code),

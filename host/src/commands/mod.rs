@@ -1,1 +1,3 @@
 //! The CLI's subcommands, one module per command.
+
+pub(crate) mod whatif;
