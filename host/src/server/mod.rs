@@ -351,7 +351,7 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         }
         Some(name) => {
             tracing::info!(shadow_policy = %name, "every vet is also vetted under the shadow policy");
-            Some(shadow::Shadow::new(name.clone(), config.max_concurrency))
+            Some(shadow::Shadow::new(name.clone(), config.vet_threads))
         }
         None => None,
     };

@@ -7,9 +7,12 @@
 //! it as a line of the shadow policy marked `shadow` (see [`crate::decision_log::Shadow`]).
 //!
 //! The shadow vet runs on the blocking pool and nobody waits for it. At most
-//! [`Shadow::max_in_flight`] shadow vets are queued or running at once: over that a shadow
-//! vet is skipped and counted (`microvet_shadow_skipped_total`), so a burst never queues
-//! unbounded work or memory behind the answers. A request that names the shadow policy
+//! [`Shadow::max_in_flight`] shadow vets (the number of vetting threads) are queued or
+//! running at once: over that a shadow vet is skipped and counted
+//! (`microvet_shadow_skipped_total`), so a burst never queues work or memory behind the
+//! answers, and a vet that needs the blocking pool (a large or cold one) never waits behind
+//! more than that many shadow vets. Under sustained full load the shadow policy therefore
+//! sees a sample of the requests, not all of them. A request that names the shadow policy
 //! itself (`?policy=NAME`) is not shadowed.
 
 use std::collections::BTreeSet;
