@@ -980,7 +980,7 @@ mod tests {
     use crate::yaml::{Limits, parse};
 
     #[test]
-    fn reads_the_seed_example_without_issues() {
+    fn reads_the_article_example_without_issues() {
         let text = "name: hr-onboarding-helper\nowner: hr@example.com\npurpose: automate candidate onboarding checklists\ndata_access:\n  - type: user.profile\n  - type: hr.employee_records\nretention_days: 30\noauth_scopes:\n  - openid\n  - profile\n  - hr.read_only\nexternal_sinks:\n  - s3://corp-hr-temp\nexpiry_days: 60\nthird_party_deps:\n  - name: chat-plugin\n    vendor: plugin-vendor.com\n";
         let m = extract(&parse(text, Limits::MANIFEST).unwrap());
         assert!(m.issues.is_empty(), "{:?}", m.issues);

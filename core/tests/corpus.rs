@@ -1,6 +1,11 @@
 //! Golden corpus: every case in `tests/corpus/<case>/` is vetted by the native core and
-//! compared byte for byte with `expected.json`. The same files are the contract for the
-//! wasmtime host, Node and Chromium (parity). Regenerate with `MICROVET_BLESS=1`.
+//! compared byte for byte with the canonical form of `expected.json`. The same files are the
+//! contract for the wasmtime host, Node and Chromium (parity). Regenerate with
+//! `MICROVET_BLESS=1`.
+//!
+//! Golden files are stored pretty-printed, so that a change shows as a readable diff; the
+//! bytes every runtime must produce are their compact form (`canonical`), and this test
+//! checks that the compact form of each stored file gives back exactly the verdict's bytes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -39,6 +44,18 @@ fn cases() -> Vec<(String, InputKind, String, PathBuf)> {
     out
 }
 
+/// The bytes a golden file stands for: its JSON, compact, members in stored order.
+fn canonical(golden: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(golden).ok()?;
+    serde_json::to_string(&value).ok()
+}
+
+/// How a verdict's canonical JSON is stored: pretty-printed, with a final newline.
+fn pretty(canonical: &str) -> String {
+    let value: serde_json::Value = serde_json::from_str(canonical).unwrap();
+    serde_json::to_string_pretty(&value).unwrap() + "\n"
+}
+
 /// The parity output: the verdict's canonical JSON, or `{"error":…}`.
 fn output(policy: &Policy, kind: InputKind, text: &str) -> String {
     match policy.vet_kind(kind, text) {
@@ -53,15 +70,31 @@ fn corpus_matches_golden_files() {
     let bless = std::env::var_os("MICROVET_BLESS").is_some();
     let mut failures = Vec::new();
     for (name, kind, text, dir) in cases() {
-        let got = output(&policy, kind, &text) + "\n";
-        let path = dir.join("expected.json");
-        if bless {
-            std::fs::write(&path, &got).unwrap();
+        let got = output(&policy, kind, &text);
+        // The stored form must give back these exact bytes, or no runtime could be
+        // checked against it.
+        if canonical(&pretty(&got)).as_deref() != Some(got.as_str()) {
+            failures.push(format!(
+                "{name}: the pretty form does not round-trip to {got}"
+            ));
             continue;
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_default();
-        if got != want {
-            failures.push(format!("{name}:\n  want {want}  got  {got}"));
+        let path = dir.join("expected.json");
+        if bless {
+            std::fs::write(&path, pretty(&got)).unwrap();
+            continue;
+        }
+        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        match canonical(&stored) {
+            Some(want) if want == got => {
+                if stored != pretty(&got) {
+                    failures.push(format!(
+                        "{name}: expected.json is not stored pretty-printed"
+                    ));
+                }
+            }
+            Some(want) => failures.push(format!("{name}:\n  want {want}\n  got  {got}")),
+            None => failures.push(format!("{name}: expected.json is missing or not JSON")),
         }
     }
     assert!(
@@ -126,10 +159,10 @@ fn json_twin_gives_the_same_decision_and_findings_as_yaml() {
     let policy = Policy::builtin().unwrap();
     let dir = corpus_dir();
     let y = policy
-        .vet(&std::fs::read_to_string(dir.join("seed-example/input.yaml")).unwrap())
+        .vet(&std::fs::read_to_string(dir.join("article-example/input.yaml")).unwrap())
         .unwrap();
     let j = policy
-        .vet(&std::fs::read_to_string(dir.join("seed-example-json/input.json")).unwrap())
+        .vet(&std::fs::read_to_string(dir.join("article-example-json/input.json")).unwrap())
         .unwrap();
     assert_eq!(y.decision, j.decision);
     assert_eq!(y.risk, j.risk);

@@ -16,9 +16,9 @@ fn load(name: &str) -> Policy {
     Policy::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn seed() -> String {
+fn article_example() -> String {
     std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/seed-example/input.yaml"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/article-example/input.yaml"),
     )
     .unwrap()
 }
@@ -41,8 +41,8 @@ fn shipped_policies_parse_with_distinct_hashes() {
 }
 
 #[test]
-fn seed_example_is_tighter_under_strict_and_sandbox() {
-    let text = seed();
+fn article_example_is_tighter_under_strict_and_sandbox() {
+    let text = article_example();
     assert_eq!(
         load("default.yaml").vet(&text).unwrap().decision,
         Decision::ApproveWithControls
@@ -61,7 +61,7 @@ fn seed_example_is_tighter_under_strict_and_sandbox() {
 #[test]
 fn policy_hash_is_in_every_verdict() {
     let p = load("strict.yaml");
-    assert_eq!(p.vet(&seed()).unwrap().policy_sha256, p.sha256());
+    assert_eq!(p.vet(&article_example()).unwrap().policy_sha256, p.sha256());
 }
 
 /// The parsed model of each shipped policy, as `{:#?}`, is pinned in `core/tests/golden/`

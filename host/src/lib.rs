@@ -7,7 +7,8 @@
 //! fails only that call.
 //!
 //! Servers opt into a warm-instance pool ([`VetterOptions::warm_pool`], [`WarmPool`]):
-//! instances with the policy already parsed are reused across vets (3-4× faster) and
+//! instances with the policy already parsed are reused across vets (about ten times cheaper
+//! per vet than a fresh instance; `scripts/bench.sh`) and
 //! discarded on any trap or limit hit. [`Vetter::with_policy`] gives a vetter for another
 //! policy on the same engine; `Vetter::vet_async` (feature `tokio`) runs a vet on tokio's
 //! blocking pool. A service that passes the verdict JSON on as it is calls

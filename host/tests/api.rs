@@ -10,210 +10,16 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use microvet::{Vetter, VetterOptions};
+mod common;
+use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_microvet");
-const MANIFEST: &str = include_str!("../../examples/hr-onboarding-helper.yaml");
-const MANIFEST_JSON: &str = include_str!("../../tests/corpus/seed-example-json/input.json");
+const MANIFEST_JSON: &str = include_str!("../../tests/corpus/article-example-json/input.json");
 const DCR: &str = include_str!("../../tests/corpus/dcr-basic/dcr.json");
 /// RFC 7636 Appendix B.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
-fn cache() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let out = Command::new(BIN)
-            .args(["pkce", "--length", "43"])
-            .env("MICROVET_CACHE_DIR", dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        dir
-    })
-    .path()
-}
-
-fn vetter() -> &'static Vetter {
-    static V: OnceLock<Vetter> = OnceLock::new();
-    V.get_or_init(|| {
-        Vetter::new(VetterOptions {
-            cache_dir: Some(cache().to_path_buf()),
-            ..VetterOptions::default()
-        })
-        .unwrap()
-    })
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    stderr: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let stderr = dir.path().join("stderr.log");
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(args)
-            .env("MICROVET_CACHE_DIR", cache())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_default();
-        let Some(addr) = line.trim().strip_prefix("microvet: listening on http://") else {
-            let _ = child.kill();
-            panic!(
-                "the server did not start: {line:?}\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        };
-        Server {
-            child,
-            addr: addr.parse().unwrap(),
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn logs(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    fn call(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
-        request(self.addr, method, path, headers, body)
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-    }
-
-    fn post(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> Resp {
-        let headers: Vec<(&str, &str)> = content_type
-            .map(|t| ("Content-Type", t))
-            .into_iter()
-            .collect();
-        self.call("POST", path, &headers, body)
-    }
-
-    fn post_json(&self, path: &str, body: &str) -> Resp {
-        self.post(path, Some("application/json"), body.as_bytes())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {:?}", self.text(), self.headers))
-    }
-
-    /// The error code of a JSON error body (which must have a message too).
-    fn code(&self) -> String {
-        let v = self.json();
-        assert!(v["error"]["message"].is_string(), "{}", self.text());
-        v["error"]["code"].as_str().unwrap_or_default().to_owned()
-    }
-}
-
-/// One request per connection; `Content-Length` is always sent (0 for no body).
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<Resp> {
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let _ = stream.write_all(&bytes);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    parse_response(&raw).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("incomplete response: {}", String::from_utf8_lossy(&raw)),
-        )
-    })
-}
-
-fn parse_response(raw: &[u8]) -> Option<Resp> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    Some(Resp {
-        status,
-        headers,
-        body: raw[end + 4..].to_vec(),
-    })
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 // ---------------------------------------------------------------------------------------
 // tests
@@ -221,7 +27,7 @@ fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn content_types_and_encodings() {
-    let server = Server::start(&[]);
+    let server = Server::start_bare(&[]);
     let verdict = vetter().vet(MANIFEST).unwrap().json;
     let verdict_json = vetter().vet(MANIFEST_JSON).unwrap().json;
 
@@ -233,7 +39,7 @@ fn content_types_and_encodings() {
         Some("text/yaml"),
         Some("text/plain; charset=utf-8"),
     ] {
-        let r = server.post("/v1/vet", ty, MANIFEST.as_bytes());
+        let r = server.post_typed("/v1/vet", ty, MANIFEST.as_bytes());
         assert_eq!(r.status, 200, "{ty:?}: {}", r.text());
         assert_eq!(r.text(), verdict, "{ty:?}");
     }
@@ -241,7 +47,7 @@ fn content_types_and_encodings() {
     let r = server.post_json("/v1/vet", MANIFEST_JSON);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.text(), verdict_json);
-    let r = server.post(
+    let r = server.post_typed(
         "/v1/vet",
         Some("Application/JSON; charset=\"UTF-8\""),
         MANIFEST_JSON.as_bytes(),
@@ -348,7 +154,7 @@ fn content_types_and_encodings() {
         "/v1/pkce/verify",
         "/v1/pkce/authorize-url",
     ] {
-        let r = server.post(path, Some("text/plain"), b"{}");
+        let r = server.post_typed(path, Some("text/plain"), b"{}");
         assert_eq!(
             (r.status, r.code().as_str()),
             (415, "unsupported-media-type"),
@@ -365,7 +171,7 @@ fn content_types_and_encodings() {
 
 #[test]
 fn a_vet_needs_a_body() {
-    let server = Server::start(&[]);
+    let server = Server::start_bare(&[]);
     for path in ["/v1/vet", "/v1/vet/dcr"] {
         for (ty, body) in [
             (None, ""),
@@ -373,7 +179,7 @@ fn a_vet_needs_a_body() {
             (Some("application/yaml"), ""),
             (None, " \r\n\t\n"),
         ] {
-            let r = server.post(path, ty, body.as_bytes());
+            let r = server.post_typed(path, ty, body.as_bytes());
             assert_eq!(r.status, 400, "{path} {ty:?} {body:?}: {}", r.text());
             assert_eq!(r.code(), "empty-body");
         }
@@ -385,7 +191,7 @@ fn a_vet_needs_a_body() {
             (None, "~"),
             (Some("text/plain"), "# nothing yet\n---\n"),
         ] {
-            let r = server.post(path, ty, body.as_bytes());
+            let r = server.post_typed(path, ty, body.as_bytes());
             assert_eq!(r.status, 422, "{path} {ty:?} {body:?}: {}", r.text());
             assert_eq!(r.code(), "empty-document");
         }
@@ -402,7 +208,7 @@ fn a_vet_needs_a_body() {
 
 #[test]
 fn pkce_requests_are_objects_with_checked_fields() {
-    let server = Server::start(&[]);
+    let server = Server::start_bare(&[]);
     // Not an object.
     for body in ["[43,2]", "43", "\"x\"", "null", "true"] {
         let r = server.post_json("/v1/pkce", body);
@@ -470,7 +276,7 @@ fn pkce_requests_are_objects_with_checked_fields() {
 
 #[test]
 fn every_route_answers_405_with_allow_and_a_json_error() {
-    let server = Server::start(&[]);
+    let server = Server::start_bare(&[]);
     for (method, path, allow) in [
         ("GET", "/v1/pkce", "POST"),
         ("GET", "/v1/vet", "POST"),
@@ -498,7 +304,7 @@ fn every_route_answers_405_with_allow_and_a_json_error() {
 
 #[test]
 fn pkce_challenge_verify_and_authorize_url() {
-    let server = Server::start(&[]);
+    let server = Server::start_bare(&[]);
     // The challenge of RFC 7636 Appendix B.
     let r = server.post_json(
         "/v1/pkce/challenge",
@@ -674,7 +480,7 @@ fn pkce_challenge_verify_and_authorize_url() {
 /// own examples are answered 200 under each documented media type.
 #[test]
 fn the_documented_request_bodies_are_accepted() {
-    let server = Server::start(&[]);
+    let server = Server::start_bare(&[]);
     let api = server.call("GET", "/openapi.json", &[], b"").json();
     let resolve = |v: &serde_json::Value| -> serde_json::Value {
         match v["$ref"].as_str() {
@@ -691,7 +497,7 @@ fn the_documented_request_bodies_are_accepted() {
             let example = &schema["examples"][0];
             assert!(example.is_object(), "{path} {ty}");
             // JSON text is YAML text too.
-            let r = server.post(path, Some(ty), example.to_string().as_bytes());
+            let r = server.post_typed(path, Some(ty), example.to_string().as_bytes());
             assert_eq!(r.status, 200, "{path} {ty}: {}", r.text());
         }
         for status in ["400", "404", "413", "415", "422", "500", "503"] {
@@ -728,7 +534,7 @@ fn the_documented_request_bodies_are_accepted() {
 /// by one; the counts add up to the 503s sent.
 #[test]
 fn overload_is_logged_once_per_interval_with_a_count() {
-    let server = Server::start(&["--max-concurrency", "1", "--time-limit-ms", "60000"]);
+    let server = Server::start_bare(&["--max-concurrency", "1", "--time-limit-ms", "60000"]);
     // A vet that holds the only permit for a while: a large manifest.
     let mut slow = String::from("name: big\nowner: a@example.com\ndata_access:\n");
     let mut i = 0;
@@ -737,7 +543,7 @@ fn overload_is_logged_once_per_interval_with_a_count() {
         i += 1;
     }
     let refused = std::thread::scope(|s| {
-        let heavy = s.spawn(|| server.post("/v1/vet", None, slow.as_bytes()));
+        let heavy = s.spawn(|| server.post_typed("/v1/vet", None, slow.as_bytes()));
         wait_until(
             "the large vet to hold the permit",
             Duration::from_secs(30),
@@ -751,7 +557,7 @@ fn overload_is_logged_once_per_interval_with_a_count() {
         let mut refused = 0u64;
         let start = Instant::now();
         while !heavy.is_finished() && start.elapsed() < Duration::from_secs(60) {
-            let r = server.post("/v1/pkce", None, b"");
+            let r = server.post_typed("/v1/pkce", None, b"");
             if r.status == 503 {
                 assert_eq!(r.code(), "overloaded");
                 refused += 1;

@@ -335,7 +335,7 @@ fn sarif_format_carries_rules_levels_and_lines() {
         "--format",
         "sarif",
         &corpus("case-study"),
-        &corpus("seed-example"),
+        &corpus("article-example"),
     ]);
     assert_eq!(code(&out), 1);
     let log: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -457,11 +457,11 @@ fn pkce_values_beginning_with_a_dash_are_values() {
 #[test]
 fn files_named_like_options_are_files() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = std::fs::read_to_string(corpus("seed-example")).expect("read");
+    let manifest = std::fs::read_to_string(corpus("article-example")).expect("read");
     std::fs::write(dir.path().join("-x.yaml"), &manifest).expect("write");
     let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/default.yaml");
     std::fs::copy(&policy, dir.path().join("-p.yaml")).expect("copy");
-    let direct = run(&["check", "--format", "json", &corpus("seed-example")]);
+    let direct = run(&["check", "--format", "json", &corpus("article-example")]);
     let out = run_at(dir.path(), &["check", "-x.yaml", "--format", "json"]);
     assert_eq!(code(&out), code(&direct), "{}", stderr(&out));
     assert_eq!(stdout(&out), stdout(&direct));

@@ -11,14 +11,12 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::process::{Command, Output};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_microvet");
+mod common;
+use common::*;
 
 /// Fake secrets, one per kind the scanner knows.
 const SECRETS: &[&str] = &[
@@ -124,12 +122,6 @@ fn assert_clean(what: &str, text: &str, secrets: &[String]) {
     }
 }
 
-fn cache() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
-        .path()
-}
-
 fn run(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
@@ -217,75 +209,20 @@ fn errors_never_show_a_secret() {
     }
 }
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    stderr: PathBuf,
-}
-
-impl Server {
-    fn start(log: &Path, dir: &Path) -> Server {
-        let stderr = dir.join("stderr.log");
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--decision-log", log.to_str().unwrap()])
-            .env("MICROVET_CACHE_DIR", cache())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start microvet serve");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        let Some(addr) = line.trim().strip_prefix("microvet: listening on http://") else {
-            let _ = child.kill();
-            panic!("the server did not start: {line:?}");
-        };
-        Server {
-            child,
-            addr: addr.parse().unwrap(),
-            stderr,
-        }
-    }
-
-    fn post(&self, path: &str, body: &[u8]) -> (u16, String) {
-        let mut s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut raw = Vec::new();
-        let _ = s.read_to_end(&mut raw);
-        let raw = String::from_utf8_lossy(&raw).into_owned();
-        let status = raw
-            .split(' ')
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        (status, raw)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A POST's status, and its head and body as text (headers can leak too).
+fn post(server: &Server, path: &str, body: &[u8]) -> (u16, String) {
+    let r = server.post(path, body);
+    (r.status, format!("{:?}\n{}", r.headers, r.text()))
 }
 
 #[test]
 fn the_server_and_its_logs_never_show_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("decisions.jsonl");
-    let server = Server::start(&log, dir.path());
+    let mut server = Server::start_bare(&["--decision-log", log.to_str().unwrap()]);
     let mut secrets = Vec::new();
     for (m, secret) in manifests() {
-        let (status, resp) = server.post("/v1/vet", m.as_bytes());
+        let (status, resp) = post(&server, "/v1/vet", m.as_bytes());
         assert_eq!(status, 200, "{resp}");
         assert!(resp.contains("MV-SECRET-001"), "{resp}");
         assert_clean("/v1/vet", &resp, std::slice::from_ref(&secret));
@@ -299,17 +236,20 @@ fn the_server_and_its_logs_never_show_a_secret() {
             "client_secret": format!(" {secret}"),
             *secret: "x",
         });
-        let (status, resp) = server.post("/v1/vet/dcr", dcr.to_string().as_bytes());
+        let (status, resp) = post(&server, "/v1/vet/dcr", dcr.to_string().as_bytes());
         assert_eq!(status, 200, "{resp}");
         assert!(resp.contains("MV-SECRET-001"), "{resp}");
         assert_clean("/v1/vet/dcr", &resp, &[secret.to_string()]);
     }
-    let server_log = server.stderr.clone();
     // An error response does not quote a secret key either.
     let dup = format!("name: dup\n{BASE}client:\n  {0}: 1\n  {0}: 2\n", SECRETS[2]);
-    let (status, resp) = server.post("/v1/vet", dup.as_bytes());
+    let (status, resp) = post(&server, "/v1/vet", dup.as_bytes());
     assert!(status >= 400, "{resp}");
     assert_clean("an error response", &resp, &[SECRETS[2].to_string()]);
+    // A graceful stop: every log line and decision-log entry is written.
+    server.signal("TERM");
+    server.wait(Duration::from_secs(60));
+    let stderr = server.logs();
     drop(server);
     let all: Vec<String> = secrets
         .into_iter()
@@ -318,6 +258,5 @@ fn the_server_and_its_logs_never_show_a_secret() {
     let log_text = std::fs::read_to_string(&log).unwrap();
     assert!(!log_text.is_empty());
     assert_clean("the decision log", &log_text, &all);
-    let stderr = std::fs::read_to_string(server_log).unwrap();
     assert_clean("the server log", &stderr, &all);
 }

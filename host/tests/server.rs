@@ -11,277 +11,22 @@
 )]
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use microvet::{Vetter, VetterOptions};
+mod common;
+use common::*;
 
-const BIN: &str = env!("CARGO_BIN_EXE_microvet");
-const MANIFEST: &str = include_str!("../../examples/hr-onboarding-helper.yaml");
-const MANIFEST_JSON: &str = include_str!("../../tests/corpus/seed-example-json/input.json");
+const MANIFEST_JSON: &str = include_str!("../../tests/corpus/article-example-json/input.json");
 const DCR: &str = include_str!("../../tests/corpus/dcr-basic/dcr.json");
 const STRICT: &str = include_str!("../../policies/strict.yaml");
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A compiled-code cache shared by every server of this test binary, warmed once.
-fn cache() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let out = Command::new(BIN)
-            .args(["pkce", "--length", "43"])
-            .env("MICROVET_CACHE_DIR", dir.path())
-            .output()
-            .expect("run microvet");
-        assert!(out.status.success(), "{out:?}");
-        dir
-    })
-    .path()
-}
-
-/// The reference: the embedding API with the built-in policy.
-fn vetter() -> &'static Vetter {
-    static V: OnceLock<Vetter> = OnceLock::new();
-    V.get_or_init(|| {
-        Vetter::new(VetterOptions {
-            cache_dir: Some(cache().to_path_buf()),
-            ..VetterOptions::default()
-        })
-        .expect("vetter")
-    })
-}
-
 fn sha256_hex(bytes: &[u8]) -> String {
     microvet::decision_log::sha256_hex(bytes)
-}
-
-// ---------------------------------------------------------------------------------------
-// the server process
-// ---------------------------------------------------------------------------------------
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    stderr: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    fn start(args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let stderr = dir.path().join("stderr.log");
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--web", repo().join("web").to_str().unwrap()])
-            .args(args)
-            .env("MICROVET_CACHE_DIR", cache())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start microvet serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_default();
-        let Some(addr) = line.trim().strip_prefix("microvet: listening on http://") else {
-            let _ = child.kill();
-            panic!(
-                "the server did not start: {line:?}\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        };
-        Server {
-            child,
-            addr: addr.parse().unwrap(),
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn pid(&self) -> String {
-        self.child.id().to_string()
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{sig}"), &self.pid()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn logs(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    fn get(&self, path: &str) -> Resp {
-        request(self.addr, "GET", path, &[], b"")
-    }
-
-    fn post(&self, path: &str, body: &[u8]) -> Resp {
-        request(self.addr, "POST", path, &[], body)
-    }
-
-    /// Wait for the process to exit (after a signal).
-    fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                start.elapsed() < timeout,
-                "the server did not exit\n{}",
-                self.logs()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// a minimal HTTP/1.1 client (one request per connection)
-// ---------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-}
-
-fn request_text(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    let mut bytes = req.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
-}
-
-fn try_request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> std::io::Result<Resp> {
-    let mut stream = TcpStream::connect(addr)?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    // A server that answers early (413) may stop reading: the answer still counts.
-    let _ = stream.write_all(&request_text(method, path, headers, body));
-    read_response(&mut stream)
-}
-
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Resp {
-    try_request(addr, method, path, headers, body)
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-}
-
-fn read_response(stream: &mut TcpStream) -> std::io::Result<Resp> {
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 64 << 10];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e) if raw.is_empty() => return Err(e),
-            Err(_) => break,
-        }
-        if let Some(resp) = parse_response(&raw) {
-            return Ok(resp);
-        }
-    }
-    parse_response(&raw).ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("incomplete response: {}", String::from_utf8_lossy(&raw)),
-        )
-    })
-}
-
-/// A complete response in `raw` (skipping `100 Continue`), if there is one.
-fn parse_response(mut raw: &[u8]) -> Option<Resp> {
-    loop {
-        let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-        let head = std::str::from_utf8(&raw[..end]).ok()?;
-        let rest = &raw[end + 4..];
-        let mut lines = head.split("\r\n");
-        let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        if status == 100 {
-            raw = rest;
-            continue;
-        }
-        let len = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .map(|(_, v)| v.parse::<usize>().ok())?;
-        let body = match len {
-            Some(n) if rest.len() >= n => rest[..n].to_vec(),
-            _ => return None,
-        };
-        return Some(Resp {
-            status,
-            headers,
-            body,
-        });
-    }
 }
 
 fn policies_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -301,14 +46,6 @@ fn log_verify(path: &Path) -> Output {
 
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn policy_sha(server: &Server, name: &str) -> Option<String> {

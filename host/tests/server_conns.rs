@@ -9,88 +9,15 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_microvet");
-const MANIFEST: &str = include_str!("../../examples/hr-onboarding-helper.yaml");
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A compiled-code cache shared by the servers of this test binary, warmed once.
-fn cache() -> &'static Path {
-    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let out = Command::new(BIN)
-            .args(["pkce", "--length", "43"])
-            .env("MICROVET_CACHE_DIR", dir.path())
-            .output()
-            .expect("run microvet");
-        assert!(out.status.success(), "{out:?}");
-        dir
-    })
-    .path()
-}
-
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    stderr: PathBuf,
-    _dir: tempfile::TempDir,
-}
+mod common;
+use common::*;
 
 impl Server {
-    fn start(args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let stderr = dir.path().join("stderr.log");
-        let mut child = Command::new(BIN)
-            .arg("serve")
-            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-            .args(["--web", repo().join("web").to_str().unwrap()])
-            .args(args)
-            .env("MICROVET_CACHE_DIR", cache())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .expect("start microvet serve");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(120))
-            .unwrap_or_default();
-        let Some(addr) = line.trim().strip_prefix("microvet: listening on http://") else {
-            let _ = child.kill();
-            panic!(
-                "the server did not start: {line:?}\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        };
-        Server {
-            child,
-            addr: addr.parse().unwrap(),
-            stderr,
-            _dir: dir,
-        }
-    }
-
-    fn logs(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// One request on a new connection from 127.0.0.1: (status, headers, body).
+    /// One request on a new connection from 127.0.0.1.
     fn request(&self, method: &str, path: &str, body: &[u8]) -> Resp {
         let mut stream = connect_from("127.0.0.1", self.addr);
         stream
@@ -98,43 +25,6 @@ impl Server {
             .unwrap();
         let _ = stream.write_all(&request_text(method, path, body, true));
         read_response(&mut stream).unwrap_or_else(|e| panic!("{method} {path}: {e}"))
-    }
-
-    /// The value of one metric sample (`name{labels}` exactly as exposed).
-    fn metric(&self, sample: &str) -> f64 {
-        let text = self.request("GET", "/metrics", b"").text();
-        text.lines()
-            .find_map(|l| l.strip_prefix(sample)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("no sample {sample} in\n{text}"))
-            .parse()
-            .unwrap()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
@@ -147,51 +37,6 @@ fn request_text(method: &str, path: &str, body: &[u8], close: bool) -> Vec<u8> {
     .into_bytes();
     text.extend_from_slice(body);
     text
-}
-
-fn read_response(stream: &mut TcpStream) -> std::io::Result<Resp> {
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 64 << 10];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e) if raw.is_empty() => return Err(e),
-            Err(_) => break,
-        }
-        if let Some(resp) = parse_response(&raw) {
-            return Ok(resp);
-        }
-    }
-    parse_response(&raw).ok_or_else(|| {
-        std::io::Error::new(
-            ErrorKind::UnexpectedEof,
-            format!("incomplete response: {}", String::from_utf8_lossy(&raw)),
-        )
-    })
-}
-
-fn parse_response(raw: &[u8]) -> Option<Resp> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..end]).ok()?;
-    let rest = &raw[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))?
-        .1
-        .parse()
-        .ok()?;
-    (rest.len() >= len).then(|| Resp {
-        status,
-        headers,
-        body: rest[..len].to_vec(),
-    })
 }
 
 /// A connection to `addr` from the loopback address `from`.

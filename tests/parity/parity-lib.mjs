@@ -50,8 +50,9 @@ export function outputFor(microvet, kind, input, policy = microvet.policy()) {
 
 /**
  * Every case of the corpus, sorted by name:
- * `{name, kind, inputFile, input, expected, expectedBytes}` (`expectedBytes` is the raw
- * file, for the byte-for-byte comparison). Node only. Throws if a case directory is
+ * `{name, kind, inputFile, input, expected, expectedBytes}` (`expected` is the compact form
+ * of the stored, pretty-printed `expected.json`; `expectedBytes` its UTF-8, for the
+ * byte-for-byte comparison). Node only. Throws if a case directory is
  * malformed (no or several input files, no expected.json).
  * @param {URL} [corpus]
  */
@@ -71,13 +72,16 @@ export async function listCases(corpus) {
     }
     if (!present.includes('expected.json')) throw new Error(`corpus case \`${name}\` has no expected.json`);
     const inputFile = inputs[0];
-    const expectedBytes = readFileSync(new URL('expected.json', dir));
+    // Stored pretty-printed for readable diffs; the bytes every runtime must produce are the
+    // compact form (the Rust corpus test checks that it gives back the verdict's exact bytes).
+    const expected = `${JSON.stringify(JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')))}\n`;
+    const expectedBytes = new TextEncoder().encode(expected);
     return {
       name,
       kind: INPUT_FILES[inputFile],
       inputFile,
       input: readFileSync(new URL(inputFile, dir), 'utf8'),
-      expected: expectedBytes.toString('utf8'),
+      expected,
       expectedBytes,
     };
   });

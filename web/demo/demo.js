@@ -19,6 +19,8 @@ const panel = $('#panel');
 const publish = $('#publish');
 const publishReason = $('#publish-reason');
 const toast = $('#toast');
+const jump = $('#jump');
+const jumpText = $('#jump-text');
 
 /** The manifest text, and the last data the form could read from it. */
 const state = { text: '', data: {}, example: '' };
@@ -58,7 +60,7 @@ function say(message) {
   toast.replaceChildren(...rich(message));
   toast.classList.add('show');
   clearTimeout(say.timer);
-  say.timer = setTimeout(() => toast.classList.remove('show'), 4000);
+  say.timer = setTimeout(() => toast.classList.remove('show'), 3000);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -205,17 +207,20 @@ function renderRows() {
   }));
 }
 
-/** Fill every control from `state.data` (leaving the control being typed in alone). */
+/**
+ * Fill every control from `state.data`. List rows and chips are rebuilt, so a list always
+ * shows exactly the manifest's items (an item removed leaves no row behind, one added by
+ * Enter shows its chip); focus goes back to the control at the same path. The control
+ * being typed in is left alone.
+ */
 function renderForm() {
   const active = document.activeElement;
-  const inRow = active && active.closest('.rows, .chips, .checks');
-  // Rows are rebuilt only when the user is not typing in one (else just their values).
-  if (!inRow) renderRows();
+  const activePath = active?.closest('.rows, .chips, .checks') ? active.dataset.path : undefined;
+  renderRows();
+  if (activePath && !document.activeElement?.closest('form')) {
+    form.querySelector(`[data-path="${CSS.escape(activePath)}"]`)?.focus({ preventScroll: true });
+  }
   for (const el of form.querySelectorAll('[data-path][data-kind]')) {
-    if (el.closest('.rows') && inRow) {
-      if (el !== active) writeControl(el, get(state.data, el.dataset.path));
-      continue;
-    }
     if (!el.closest('.rows')) writeControl(el, get(state.data, el.dataset.path));
   }
   const name = get(state.data, '/name');
@@ -279,14 +284,32 @@ $('#f-scope-new').addEventListener('keydown', (e) => {
 // The YAML view
 // ---------------------------------------------------------------------------------------
 
-/** Line numbers; `errorLine` is marked (a syntax error the component reported). */
+/**
+ * Line numbers, one block per line of the text (no newlines inside them, so a marked line
+ * is exactly as tall as the others); `errorLine` is marked (a syntax error the component
+ * reported, see `errorLineIn`).
+ */
 function renderGutter(errorLine = 0) {
   const n = state.text.split('\n').length;
   const key = `${n}:${errorLine}`;
   if (gutter.dataset.key === key) return;
   gutter.dataset.key = key;
-  gutter.replaceChildren(...Array.from({ length: Math.max(n, errorLine) }, (_, i) =>
-    h('span', { class: i + 1 === errorLine ? 'err' : null }, `${i + 1}\n`)));
+  gutter.replaceChildren(...Array.from({ length: n }, (_, i) =>
+    h('span', { class: i + 1 === errorLine ? 'err' : null }, String(i + 1))));
+}
+
+/**
+ * The line to mark for a syntax error: the reported one, except that an error the parser
+ * only noticed at the end of the text (an unclosed bracket or quote: reported on the line
+ * after the last one, or on an empty last line) is marked on the last line that has text.
+ */
+function errorLineIn(text, line, column) {
+  const lines = text.split('\n');
+  const atEnd = line > lines.length || (line === lines.length && (column ?? 1) <= 1 && lines[line - 1].trim() === '');
+  if (!atEnd) return line;
+  let last = lines.length;
+  while (last > 1 && lines[last - 1].trim() === '') last--;
+  return last;
 }
 
 yaml.addEventListener('input', () => setText(yaml.value, { fromYaml: true }));
@@ -338,7 +361,8 @@ function highlight(verdict) {
     if (hint && hints.has(hint)) hint.replaceChildren(...hints.get(hint));
   }
   const perField = new Map();
-  for (const f of verdict?.findings ?? []) {
+  // Info findings are advice, not problems: they stay in the panel, the field keeps its help.
+  for (const f of (verdict?.findings ?? []).filter((x) => x.severity !== 'info')) {
     const el = controlFor(f.path);
     if (!el) continue;
     const rank = SEVERITY_RANK[f.severity] ?? 0;
@@ -349,20 +373,39 @@ function highlight(verdict) {
     if (!perField.has(field)) perField.set(field, []);
     perField.get(field).push(f);
   }
+  // Writes first, then one layout read for all hints, then the buttons (no layout per field).
+  const written = [];
   for (const [field, list] of perField) {
     const worst = list.reduce((a, f) => (SEVERITY_RANK[f.severity] > SEVERITY_RANK[a.severity] ? f : a));
     field.dataset.flagField = worst.severity;
     const hint = field.querySelector(':scope > .hint');
     if (!hint) continue;
     if (!hints.has(hint)) hints.set(hint, [...hint.childNodes]);
-    const more = list.length > 1 ? ` (+${list.length - 1} more)` : '';
-    hint.replaceChildren(h('span', { class: 'sev-dot', 'aria-hidden': 'true' }), ...rich(worst.message), more);
-    hint.title = list.map((f) => f.message.replaceAll('`', '')).join('\n');
+    hint.replaceChildren(h('span', { class: 'sev-dot', 'aria-hidden': 'true' }), ...rich(worst.message));
+    hint.removeAttribute('title');
+    hint.removeAttribute('data-open');
+    written.push({ hint, others: list.filter((f) => f !== worst) });
     for (const el of field.querySelectorAll('input, select, textarea')) {
       const ids = new Set((el.getAttribute('aria-describedby') ?? '').split(' ').filter(Boolean));
       ids.add(hint.id);
       el.setAttribute('aria-describedby', [...ids].join(' '));
     }
+  }
+  // What does not fit in a hint's two lines (more findings, a long message) is a click (or
+  // Enter) away, not only in a hover tooltip.
+  const cut = written.filter(({ hint, others }) => others.length > 0 || hint.scrollHeight > hint.clientHeight + 1);
+  for (const { hint, others } of cut) {
+    const closed = others.length ? `+${others.length} more` : 'more';
+    const more = h('button', { type: 'button', class: 'more', 'aria-expanded': 'false', 'data-more': '' }, closed);
+    const rest = h('span', { class: 'more-list', hidden: true }, ...others.flatMap((f) => [h('br'), h('span', { class: 'sev-dot', 'aria-hidden': 'true' }), ...rich(f.message)]));
+    more.addEventListener('click', () => {
+      const open = more.getAttribute('aria-expanded') !== 'true';
+      more.setAttribute('aria-expanded', String(open));
+      more.textContent = open ? 'less' : closed;
+      rest.hidden = !open;
+      hint.toggleAttribute('data-open', open);
+    });
+    hint.append(rest, ' ', more);
   }
 }
 
@@ -370,36 +413,52 @@ function highlight(verdict) {
 // The panel
 // ---------------------------------------------------------------------------------------
 
-const REASONS = {
-  approve: 'Ready to publish',
-  'approve-with-controls': 'Ready to publish: the listed controls will be applied',
-  remediate: 'Blocked: fix the high-severity findings first',
-  reject: 'Blocked: this app is refused by policy',
-};
+/**
+ * Why Publish is (not) enabled, in words that say what to do. A rejected app is refused as it
+ * stands, not for good: every cause is a finding, and most have a one-click fix.
+ */
+function publishReasonFor(verdict, error = null) {
+  if (verdict === null && error !== null && error.name !== 'MicrovetError') return 'Not checked: the policy check could not start (Retry in the panel)';
+  if (verdict === null) return 'Not checked: the manifest has an error (see the Manifest box)';
+  if (verdict.decision === 'approve') return 'Ready to publish';
+  if (verdict.decision === 'approve-with-controls') return 'Ready to publish, with the listed controls';
+  const blocking = verdict.findings.filter((f) => f.severity === 'critical' || f.severity === 'high');
+  const list = blocking.length ? blocking : verdict.findings;
+  const n = list.length;
+  const fixable = list.filter((f) => f.fix).length;
+  const what = `${n} ${blocking.length ? 'serious ' : ''}problem${n === 1 ? '' : 's'}`;
+  const how = fixable === n ? (n === 1 ? ' (it has a one-click fix)' : ' (each has a one-click fix)') : fixable ? ` (${fixable} with a one-click fix)` : '';
+  return `Not ready: fix ${what}${how}, then publish`;
+}
 
-function setPublish(decision) {
+function setPublish(verdict, decision, error = null) {
   publish.disabled = !PUBLISHABLE.includes(decision);
-  publishReason.textContent = REASONS[decision] ?? 'Blocked: the manifest cannot be vetted';
+  publishReason.textContent = publishReasonFor(verdict, error);
   publishReason.dataset.decision = decision;
+  jump.dataset.decision = decision;
+  jumpText.textContent = publishReason.textContent;
 }
 
 panel.addEventListener('microvet-verdict', (e) => {
   lastVerdict = e.detail;
   renderGutter();
-  setPublish(e.detail.decision);
+  setPublish(e.detail, e.detail.decision);
   highlight(e.detail);
 });
 
 panel.addEventListener('microvet-error', (e) => {
   lastVerdict = null;
-  setPublish('error');
-  highlight(null);
   const err = e.detail;
+  setPublish(null, 'error', err);
+  highlight(null);
   if (err?.line) {
-    yamlState.textContent = `Error at line ${err.line}${err.column ? `:${err.column}` : ''}`;
+    const line = errorLineIn(state.text, err.line, err.column);
+    yamlState.textContent = line === err.line
+      ? `Error at line ${err.line}${err.column ? `:${err.column}` : ''}: ${err.message}`
+      : `Error at the end of the text (after line ${line}): ${err.message}`;
     yamlState.title = err.message;
     yamlState.dataset.warn = '';
-    renderGutter(err.line);
+    renderGutter(line);
   }
 });
 

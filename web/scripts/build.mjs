@@ -6,9 +6,11 @@
 //      $MICROVET_CARGO_PROFILE picks another cargo profile, e.g. `dev`);
 //   2. jco transpile → dist/component/{microvet.js, microvet.core*.wasm};
 //   3. check that the core wasm served to JS is byte-for-byte inside the component;
-//   4. minify for browsers with esbuild: src/index.js + src/panel.js bundled (ESM, code splitting, source maps) to dist/index.js + dist/panel.js — what the
-//      package's `browser` export condition and the demo page load. src/ stays the readable
-//      source Node imports. Then write dist/build.json (hashes, versions, the exact commands).
+//   4. minify for browsers with esbuild: src/index.js + src/panel.js bundled, with the jco glue
+//      and the inlined trampolines (ESM, code splitting, source maps), to dist/index.js +
+//      dist/panel.js — what the package's `browser` export condition and the demo page load;
+//      src/read-file.js (node:fs) is swapped for its browser stand-in. src/ stays the
+//      readable source Node imports. Then write dist/build.json (hashes, versions, commands).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -104,11 +106,11 @@ if (t.status !== 0) fail(`jco transpile failed with exit code ${t.status ?? t.si
 for (const f of readdirSync(out)) if (f.endsWith('.d.ts')) rmSync(join(out, f));
 rmSync(join(out, 'interfaces'), { recursive: true, force: true });
 
-// -- 3. checks and build record -----------------------------------------------------------
-const files = readdirSync(out).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();
+// -- 3. checks, the small core modules inlined, build record ------------------------------
+const written = readdirSync(out).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();
 const core = join(out, 'microvet.core.wasm');
 if (!existsSync(core) || !existsSync(join(out, 'microvet.js'))) {
-  fail(`jco did not write microvet.js and microvet.core.wasm (got: ${files.join(', ')})`);
+  fail(`jco did not write microvet.js and microvet.core.wasm (got: ${written.join(', ')})`);
 }
 const coreBytes = readFileSync(core);
 if (component.indexOf(coreBytes) < 0) {
@@ -116,6 +118,29 @@ if (component.indexOf(coreBytes) < 0) {
 }
 const glue = readFileSync(join(out, 'microvet.js'), 'utf8');
 if (glue.includes('preview2-shim')) fail('the jco output imports @bytecodealliance/preview2-shim');
+// jco's other core modules are two trampolines of ~125 bytes: inlined into
+// dist/component/small.js (base64), so a page fetches one wasm file, and `load({wasmUrl})`
+// names the only file a host has to serve.
+const small = {};
+for (const f of written.filter((n) => n.endsWith('.wasm') && n !== 'microvet.core.wasm')) {
+  const bytes = readFileSync(join(out, f));
+  if (component.indexOf(bytes) < 0) fail(`dist/component/${f} is not byte-for-byte inside the component`);
+  if (bytes.length > 4096) fail(`dist/component/${f} is ${bytes.length} bytes: too large to inline; serve it as a file`);
+  small[f] = bytes.toString('base64');
+  rmSync(join(out, f));
+}
+const requested = [...glue.matchAll(/"(microvet\.core\d*\.wasm)"/g)].map((m) => m[1]).sort();
+const provided = ['microvet.core.wasm', ...Object.keys(small)].sort();
+if (JSON.stringify(requested) !== JSON.stringify(provided)) {
+  fail(`the glue asks for ${requested.join(', ')}; the build provides ${provided.join(', ')}`);
+}
+writeFileSync(
+  join(out, 'small.js'),
+  `// jco's small core modules (trampolines), inlined by scripts/build.mjs.\n` +
+    `const b = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));\n` +
+    `export const SMALL_CORE_MODULES = {${Object.entries(small).map(([f, b64]) => `\n  ${JSON.stringify(f)}: b(${JSON.stringify(b64)}),`).join('')}\n};\n`,
+);
+const files = readdirSync(out).filter((f) => f.endsWith('.js') || f.endsWith('.wasm')).sort();
 
 // -- 4. browser build ---------------------------------------------------------------------
 // The jco glue is left as jco wrote it (jco --minify): re-minifying it with esbuild makes it
@@ -127,7 +152,7 @@ const esbuildVersion = esbuild.version;
 // Safari has from 16.4 (Chrome 91, Firefox 89).
 const TARGET = ['es2022', 'chrome100', 'firefox100', 'safari16.4'];
 const CSS_TARGET = TARGET.slice(1);
-for (const f of readdirSync(dist)) if (/^(index|panel|chunk-[^/]*)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
+for (const f of readdirSync(dist)) if (/^(index|panel|preload|shared|chunk-[^/]*)\.js(\.map)?$/.test(f)) rmSync(join(dist, f));
 // The panel's stylesheet is a template literal in src/panel.js (readable there, and what Node
 // and unbundled browsers use); esbuild minifies JS, not CSS inside JS strings, so minify it
 // here with esbuild's CSS minifier (-1.5 KB raw, -0.3 KB gzip, measured 2026-11-29). The
@@ -148,9 +173,16 @@ const minifyPanelCss = {
 };
 // Output next to dist/component/ so src/index.js's `new URL('../dist/component/', import.meta.url)`
 // resolves to the same directory from dist/ as from src/.
+// src/read-file.js reads `file:` URLs with node:fs in Node; browsers get the stand-in.
+const browserReadFile = {
+  name: 'microvet-browser-read-file',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/read-file\.js$/ }, (args) => ({ path: join(args.resolveDir, 'read-file.browser.js') }));
+  },
+};
 const bundle = await esbuild.build({
   absWorkingDir: web,
-  entryPoints: ['src/index.js', 'src/panel.js'],
+  entryPoints: ['src/index.js', 'src/panel.js', 'src/preload.js'],
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -161,16 +193,23 @@ const bundle = await esbuild.build({
   sourcemap: 'linked',
   sourcesContent: true,
   legalComments: 'none',
-  chunkNames: 'chunk-[hash]',
-  // Node's fs is imported lazily, only when the page is not a browser; the jco glue is
-  // imported at run time from the component base URL (see src/index.js).
-  external: ['node:*'],
+  // One shared chunk under a fixed name, so a page can hint it (`<link rel="modulepreload">`);
+  // a second chunk would collide with it and fail the build.
+  chunkNames: 'shared',
+  // The jco glue and the inlined trampolines are bundled in (no request chain before the
+  // wasm); the core module stays a file, found by `new URL('…wasm', import.meta.url)`.
   metafile: true,
-  plugins: [minifyPanelCss],
+  plugins: [minifyPanelCss, browserReadFile],
   logLevel: 'warning',
 });
 if (bundle.errors.length) fail(`esbuild: ${bundle.errors.map((e) => e.text).join('; ')}`);
 const browserFiles = Object.keys(bundle.metafile.outputs).filter((f) => f.endsWith('.js')).sort();
+// What the `browser` condition reaches must not name a Node built-in (bundlers stop on it).
+for (const f of browserFiles) {
+  const js = readFileSync(join(web, f), 'utf8');
+  const m = /\b(?:from|import)\s*\(?\s*["'](node:[^"']+|fs|path|url|crypto|module|fs\/promises)["']/.exec(js);
+  if (m) fail(`${f} imports the Node built-in \`${m[1]}\`; the browser build must not`);
+}
 
 const record = {
   component: { file: 'dist/microvet.wasm', bytes: component.length, sha256: sha256(component) },

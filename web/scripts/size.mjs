@@ -4,14 +4,17 @@
 //                                    and what it imports, plus dist/component/*
 //   - for `<microvet-panel>`:        dist/panel.js and what it imports, plus dist/component/*
 // The JS files are found by following the static `import … from './x.js'` statements from
-// the entry point, so a new module is counted without editing this script. The component
-// files are every `.js`/`.wasm` jco wrote to dist/component (the browser test checks that
-// this is exactly what a page fetches).
+// the entry point (the jco glue is bundled into the browser build), so a new module is
+// counted without editing this script. The wasm files are every `.wasm` in dist/component
+// (the core module; the build inlines jco's tiny trampolines). The browser test checks that
+// this is exactly what a page fetches.
 //
-//   npm run size            tables for both entry points
-//   npm run size -- --json  the same as JSON
-// `measure(entry)` is exported for test/size.test.mjs (the budget check).
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+//   npm run size              tables for both entry points
+//   npm run size -- --json    the same as JSON
+//   npm run size -- --readme  write the tables into README.md (between the `size:` markers)
+// `measure(entry)` is exported for test/size.test.mjs (the budget check, and that README.md's
+// figures are what this script writes).
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
@@ -42,11 +45,11 @@ export function importClosure(entry) {
   return seen;
 }
 
-/** The files jco wrote that a page loads (the glue and its core modules). */
+/** The wasm files a page loads besides the JS (the component's core module). */
 export function componentFiles() {
   if (!existsSync(COMPONENT)) throw new Error('no dist/component: run `npm run build` first');
   return readdirSync(COMPONENT)
-    .filter((f) => f.endsWith('.js') || f.endsWith('.wasm'))
+    .filter((f) => f.endsWith('.wasm'))
     .sort()
     .map((f) => `dist/component/${f}`);
 }
@@ -73,6 +76,7 @@ export function measure(entry = 'panel') {
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
+
 /** A Markdown table of one measurement. */
 export function table(m) {
   const pad = Math.max(...m.files.map((r) => r.file.length), 5);
@@ -87,6 +91,52 @@ export function table(m) {
   ].join('\n');
 }
 
+export const README = join(WEB, 'README.md');
+export const README_START = '<!-- size:start (written by `npm run size -- --readme`; test/size.test.mjs checks it) -->';
+export const README_END = '<!-- size:end -->';
+const en = (n) => n.toLocaleString('en');
+
+/** The README's size section body, from measurements of both entry points. */
+export function readmeBlock([loadM, panelM] = [measure('load'), measure('panel')]) {
+  const core = panelM.files.find((f) => f.file.endsWith('/microvet.core.wasm'));
+  const jsOf = (m) => m.files.filter((f) => f.file.endsWith('.js')).reduce((a, f) => a + f.gzip, 0);
+  let build = {};
+  try {
+    build = JSON.parse(readFileSync(join(WEB, 'dist', 'build.json'), 'utf8'));
+  } catch {
+    // No build record: the line about the component is left out.
+  }
+  return [
+    'What a browser downloads for `await load()` (gzip level 9, brotli quality 11):',
+    '',
+    table(loadM),
+    '',
+    'and for `<microvet-panel>`:',
+    '',
+    table(panelM),
+    '',
+    ...(build.component ? [`Component ${build.component.bytes.toLocaleString('en')} bytes (sha256 \`${build.component.sha256.slice(0, 8)}…\`), transpiled by jco ${build.jco}.`] : []),
+    `\`await load()\`: ${en(loadM.total.gzip)} bytes gzip, of which ${en(jsOf(loadM))} are JavaScript; ` +
+      `\`<microvet-panel>\`: ${en(panelM.total.gzip)} bytes gzip, of which ${en(panelM.total.gzip - (core?.gzip ?? 0))} are not the core module.`,
+  ].join('\n');
+}
+
+/** README.md with its size section replaced by `block`. */
+export function withReadmeBlock(readme, block) {
+  const a = readme.indexOf(README_START);
+  const b = readme.indexOf(README_END);
+  if (a < 0 || b < a) throw new Error(`README.md has no size section (${README_START} … ${README_END})`);
+  return `${readme.slice(0, a + README_START.length)}\n${block}\n${readme.slice(b)}`;
+}
+
+/** The size section README.md holds now. */
+export function readmeSection(readme) {
+  const a = readme.indexOf(README_START);
+  const b = readme.indexOf(README_END);
+  if (a < 0 || b < a) return null;
+  return readme.slice(a + README_START.length, b).trim();
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   let results;
   try {
@@ -95,7 +145,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     console.error(e.message);
     process.exit(1);
   }
-  if (process.argv.includes('--json')) {
+  if (process.argv.includes('--readme')) {
+    writeFileSync(README, withReadmeBlock(readFileSync(README, 'utf8'), readmeBlock(results)));
+    console.log(`wrote the size section of ${relative(process.cwd(), README) || README}`);
+  } else if (process.argv.includes('--json')) {
     console.log(JSON.stringify(results));
   } else {
     for (const m of results) {

@@ -1,6 +1,17 @@
 // Public types of the `microvet` package (hand-written; they mirror wit/microvet.wit and
 // the canonical verdict JSON, whose keys are snake_case and enum values kebab-case).
 
+declare global {
+  interface SymbolConstructor {
+    /**
+     * `Symbol.dispose` (explicit resource management), declared here as `lib.esnext.disposable`
+     * and `@types/node` declare it, so that `Policy[Symbol.dispose]` type-checks for consumers
+     * on `lib: es2022` too (TypeScript merges the identical declarations).
+     */
+    readonly dispose: unique symbol;
+  }
+}
+
 /** How bad a finding is, least to most severe. */
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 
@@ -224,9 +235,26 @@ export class Microvet {
 export interface LoadOptions {
   /** A new instance instead of the shared one. */
   fresh?: boolean;
-  /** Where `microvet.js` and `microvet.core*.wasm` are served, if not `../dist/component/`. */
+  /**
+   * The URL of the core module `microvet.core.wasm`, e.g. what a bundler gives for
+   * `import wasmUrl from 'microvet/core.wasm'` (esbuild's `file` loader, Vite's `?url`).
+   * Relative URLs are resolved against the page.
+   */
+  wasmUrl?: string | URL;
+  /** The directory `microvet.core.wasm` is served from (a CDN, a bundler's output directory). */
+  componentUrl?: string | URL;
+  /** The older name of `componentUrl`. */
   baseUrl?: string | URL;
 }
 
-/** Load (once) and instantiate the component. */
+/** Load (once per core module URL) and instantiate the component. */
 export function load(options?: LoadOptions): Promise<Microvet>;
+
+/**
+ * Start downloading and compiling the core module now, so that a later `load()` with the
+ * same options only instantiates it. Never rejects (`load()` reports a failure).
+ */
+export function preload(options?: Omit<LoadOptions, 'fresh'>): Promise<void>;
+
+/** The core module URL `load(options)` would use. */
+export function wasmUrlOf(options?: Omit<LoadOptions, 'fresh'>): URL;

@@ -8,10 +8,19 @@
 // No bundler, no import map, no WASI shim: the component's only import is
 // `wasi:random/random`, supplied by ./random.js over `crypto.getRandomValues`.
 
+import { instantiate } from '../dist/component/microvet.js';
+import { SMALL_CORE_MODULES } from '../dist/component/small.js';
+import { readLocalFile } from './read-file.js';
 import { random } from './random.js';
 
-/** Where `npm run build` puts jco's output, relative to this file. */
-const DEFAULT_BASE = new URL('../dist/component/', import.meta.url);
+/**
+ * The component's core module, written so that bundlers (Vite, webpack, Rollup, Parcel)
+ * see `new URL('literal', import.meta.url)` and emit the file beside the bundle. Without a
+ * bundler it is the file `npm run build` wrote, next to src/ and dist/ alike.
+ */
+const DEFAULT_WASM = () => new URL('../dist/component/microvet.core.wasm', import.meta.url);
+/** The file name jco gives the core module (what its glue asks `getCoreModule` for). */
+const CORE_WASM = 'microvet.core.wasm';
 /** The key jco's glue puts a resource's dispose function under (browsers without `Symbol.dispose` too). */
 const DISPOSE = Symbol.dispose ?? Symbol.for('dispose');
 
@@ -309,15 +318,9 @@ export class Microvet {
 // Loading
 // ---------------------------------------------------------------------------------------
 
-const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
-
-/** Compile one core module of the component (`microvet.core.wasm`, ...) from `base`. */
-async function compileCore(base, name) {
-  const url = new URL(name, base);
-  if (url.protocol === 'file:' && isNode) {
-    const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(url));
-  }
+/** Compile the core module at `url`: streaming in browsers, from the file in Node. */
+async function compileUrl(url) {
+  if (url.protocol === 'file:') return WebAssembly.compile(await readLocalFile(url));
   const res = await fetch(url);
   if (!res.ok) throw new Error(`microvet: cannot fetch ${url.href}: HTTP ${res.status}`);
   const type = res.headers.get('content-type') ?? '';
@@ -328,48 +331,103 @@ async function compileCore(base, name) {
   return WebAssembly.compile(await res.arrayBuffer());
 }
 
-/** Compiled core modules, per base URL: compile once, instantiate as often as needed. */
-const modules = new Map();
-/** The shared instance, per base URL. */
+/** The shared instance, per core module URL. */
 const shared = new Map();
+/** jco's two trampoline modules (a few hundred bytes), compiled once from the bytes the build inlined. */
+let small = null;
+/**
+ * Compiled core modules, per URL: compile once, instantiate as often as needed. The map lives
+ * on globalThis under a registered symbol because `microvet/preload` (a separate, tiny
+ * module that may run before or after this one) starts compiles into it too: whichever
+ * comes first fetches, the other one joins.
+ */
+const COMPILING = Symbol.for('microvet.compiling');
 
-function coreModules(base) {
-  const key = base.href;
-  let cache = modules.get(key);
-  if (cache === undefined) {
-    cache = new Map();
-    modules.set(key, cache);
+/** Start (or join) the download and compile of the core module at `url`. */
+function compiled(url) {
+  const modules = (globalThis[COMPILING] ??= new Map());
+  const key = url.href;
+  let p = modules.get(key);
+  if (p === undefined || p.microvetEarly === true) {
+    // A compile `microvet/preload` started: take it over; if it failed, fetch again (and report).
+    p = p === undefined ? compileUrl(url) : p.catch(() => compileUrl(url));
+    const mine = p;
+    // A failed fetch/compile is not cached: the next load() tries again.
+    mine.catch(() => {
+      if (modules.get(key) === mine) modules.delete(key);
+    });
+    modules.set(key, mine);
   }
+  return p;
+}
+
+function coreModules(url) {
   return (name) => {
-    let p = cache.get(name);
+    if (name === CORE_WASM) return compiled(url);
+    if (small === null) small = new Map();
+    let p = small.get(name);
     if (p === undefined) {
-      p = compileCore(base, name);
-      // A failed fetch/compile is not cached: the next load() tries again.
-      p.catch(() => cache.delete(name));
-      cache.set(name, p);
+      const bytes = SMALL_CORE_MODULES[name];
+      if (bytes === undefined) return Promise.reject(new Error(`microvet: the glue asked for an unknown core module \`${name}\``));
+      p = WebAssembly.compile(bytes);
+      small.set(name, p);
     }
     return p;
   };
 }
 
-async function instantiateFresh(base) {
-  const { instantiate } = await import(new URL('microvet.js', base).href);
-  const exports = await instantiate(coreModules(base), { 'wasi:random/random': random });
+async function instantiateFresh(url) {
+  const exports = await instantiate(coreModules(url), { 'wasi:random/random': random });
   return new Microvet(exports);
 }
 
 /**
- * Load the component. Returns the shared instance (created on first use; created again
- * if it ever trapped), or a new instance with `{fresh: true}`. `baseUrl` is where the
- * jco output (`microvet.js`, `microvet.core*.wasm`) lives when it was moved elsewhere.
+ * Where the core module is, from `load()`'s options: `wasmUrl` (the file itself, e.g. what a
+ * bundler's `?url` import gives), else `componentUrl` (or its older name `baseUrl`: the
+ * directory holding `microvet.core.wasm`), else the file beside the package. Relative URLs
+ * are resolved against the page (`document.baseURI`), or this module outside a page.
+ */
+export function wasmUrlOf(options = {}) {
+  // In a page, relative to the page; elsewhere (Node), relative to this module.
+  const base = typeof document !== 'undefined' && typeof document.baseURI === 'string' ? document.baseURI : import.meta.url;
+  if (options.wasmUrl !== undefined && options.wasmUrl !== null && options.wasmUrl !== '') {
+    return new URL(String(options.wasmUrl), base);
+  }
+  const dir = options.componentUrl ?? options.baseUrl;
+  if (dir !== undefined && dir !== null && dir !== '') {
+    return new URL(CORE_WASM, new URL(String(dir).replace(/\/?$/, '/'), base));
+  }
+  return DEFAULT_WASM();
+}
+
+/**
+ * Start downloading and compiling the core module now (say at the top of a page's script),
+ * so that a later `load()` with the same options only instantiates it. Resolves when it is
+ * compiled; never rejects (a failure is retried, and reported, by `load()`).
  *
- * @param {{fresh?: boolean, baseUrl?: string | URL}} [options]
+ * @param {{wasmUrl?: string | URL, componentUrl?: string | URL, baseUrl?: string | URL}} [options]
+ * @returns {Promise<void>}
+ */
+export function preload(options = {}) {
+  return compiled(wasmUrlOf(options)).then(
+    () => undefined,
+    () => undefined,
+  );
+}
+
+/**
+ * Load the component. Returns the shared instance (created on first use; created again
+ * if it ever trapped), or a new instance with `{fresh: true}`. `wasmUrl` (the core module
+ * file) or `componentUrl` (its directory) say where `microvet.core.wasm` is served when it
+ * is not beside the package (a CDN, a bundler's output directory).
+ *
+ * @param {{fresh?: boolean, wasmUrl?: string | URL, componentUrl?: string | URL, baseUrl?: string | URL}} [options]
  * @returns {Promise<Microvet>}
  */
 export async function load(options = {}) {
-  const base = options.baseUrl === undefined ? DEFAULT_BASE : new URL(String(options.baseUrl).replace(/\/?$/, '/'), import.meta.url);
-  if (options.fresh) return instantiateFresh(base);
-  const key = base.href;
+  const url = wasmUrlOf(options);
+  if (options.fresh) return instantiateFresh(url);
+  const key = url.href;
   const existing = shared.get(key);
   if (existing !== undefined) {
     const mv = await existing.catch(() => null);
@@ -377,7 +435,7 @@ export async function load(options = {}) {
     if (shared.get(key) === existing) shared.delete(key);
     else return load(options);
   }
-  const p = instantiateFresh(base);
+  const p = instantiateFresh(url);
   shared.set(key, p);
   p.catch(() => {
     if (shared.get(key) === p) shared.delete(key);

@@ -5,7 +5,7 @@
 //   panel.manifestObject = form.toObject();
 //   panel.addEventListener('microvet-verdict', (e) => { publish.disabled = !panel.publishable; });
 
-import type { Decision, Fix, Finding, JsonValue, MicrovetError, PkcePair, Verdict } from './index.js';
+import type { Decision, Fix, Finding, JsonValue, Microvet, MicrovetError, PkcePair, Verdict } from './index.js';
 
 export { MicrovetError } from './index.js';
 
@@ -56,7 +56,15 @@ export interface MicrovetPanelEventMap extends HTMLElementEventMap {
 }
 
 /**
- * `<microvet-panel manifest="…" policy="…" debounce="150">`: vets the manifest on every
+ * Every panel on the page that was not given its own `engine` (nor a `wasm-url` /
+ * `component-url`) vets with this one: an
+ * instance from `load()` or its promise (load once, with your `wasmUrl`, and share it).
+ * `null` goes back to each panel loading by its `wasm-url` / `component-url` attributes.
+ */
+export function useEngine(engine: Microvet | Promise<Microvet> | null): void;
+
+/**
+ * `<microvet-panel manifest="…" policy="…" debounce="150" wasm-url="…">`: vets the manifest on every
  * change (debounced; never two vets at once, changes meanwhile coalesce) with the one
  * microvet component the page loads, and shows the decision, the risk score and its
  * factors, findings grouped by manifest field with one-click fixes, controls, and a PKCE
@@ -75,6 +83,15 @@ export class MicrovetPanel extends HTMLElement {
   policy: string;
   /** Milliseconds after the last change before vetting (default 150). Attribute `debounce`. */
   debounce: number;
+  /**
+   * The microvet instance this panel vets with. Set it to an instance (or its promise) the
+   * host loaded to share it; unset, `load()` with the `wasm-url` (the core module's URL) or
+   * `component-url` (its directory) attribute when one is set, else the page's
+   * (`useEngine`), else the default `load()`.
+   * Reading it gives the promise of the instance in use.
+   */
+  get engine(): Promise<Microvet>;
+  set engine(engine: Microvet | Promise<Microvet> | null);
   /** The last verdict, or null (before the first vet, or while the input cannot be vetted). */
   readonly verdict: Verdict | null;
   /** Why the current input cannot be vetted, or null. */

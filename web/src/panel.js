@@ -676,31 +676,58 @@ export function patchYaml(text, patch) {
 // One component per page
 // =======================================================================================
 
-let engine = null;
 /** @type {WeakMap<object, Map<string, import('./index.js').Policy>>} */
 const policies = new WeakMap();
 let firstVerdictMarked = false;
+let loadMarked = false;
 /** Errors that came from the policy text rather than the manifest. */
 const policyErrors = new WeakSet();
+/** The engine every panel uses unless it was given its own (`useEngine`, `panel.engine`). */
+let pageEngine = null;
 
-/** The page's one microvet instance (shared by every panel); loaded again if it ever trapped. */
-async function component() {
-  if (engine !== null) {
-    const mv = await engine.catch(() => null);
-    if (mv !== null && !mv.trapped) return mv;
-    engine = null;
+/**
+ * The page's microvet instance for panels with these loading options: `load()` shares one
+ * instance per core module URL (one download, one compile), and makes a new one if it ever
+ * trapped.
+ */
+function component(options) {
+  if (!loadMarked && typeof performance !== 'undefined' && performance.mark) {
+    loadMarked = true;
+    performance.mark('microvet-panel:load-start');
   }
-  if (typeof performance !== 'undefined' && performance.mark) performance.mark('microvet-panel:load-start');
-  const p = load();
-  engine = p;
+  const p = load(options);
   p.then(
-    () => performance?.mark?.('microvet-panel:loaded'),
     () => {
-      if (engine === p) engine = null;
+      if (typeof performance !== 'undefined' && performance.mark && performance.getEntriesByName('microvet-panel:loaded').length === 0) {
+        performance.mark('microvet-panel:loaded');
+      }
     },
+    () => {},
   );
   return p;
 }
+
+/** A host-given engine; null when there is none or it trapped (a failed one rejects: its error is shown). */
+async function given(engine) {
+  if (engine === null) return null;
+  const mv = await engine;
+  return mv !== null && typeof mv === 'object' && !mv.trapped ? mv : null;
+}
+
+/**
+ * Every panel on the page (that was not given its own `engine`, nor a `wasm-url` /
+ * `component-url`) uses this engine: an
+ * instance from `load()`, or the promise of one. The host loads once (with its
+ * `wasmUrl`, say) and shares it with its own code and the panels. `null` goes back to
+ * each panel loading by its `wasm-url` / `component-url` attributes.
+ * @param {import('./index.js').Microvet | Promise<import('./index.js').Microvet> | null} engine
+ */
+export function useEngine(engine) {
+  pageEngine = engine === null || engine === undefined ? null : Promise.resolve(engine);
+  for (const panel of livePanels) panel.rescheduleForEngine();
+}
+/** Panels currently in a document (to vet again when the page's engine changes). */
+const livePanels = new Set();
 
 /** Parsed policies, per instance and policy text (the built-in one under ''). */
 function policyFor(mv, text) {
@@ -745,6 +772,35 @@ const FIELD_LABELS = {
   client: 'OAuth client',
 };
 
+/** Names inside a field whose label is not just `label(name)`. */
+const SUB_LABELS = {
+  redirect_uris: 'Redirect URIs',
+  grant_types: 'Grant types',
+  response_types: 'Response types',
+  token_endpoint_auth_method: 'Auth method',
+  code_challenge_method: 'PKCE method',
+  refresh_token_ttl_days: 'Refresh token lifetime',
+  refresh_token_rotation: 'Refresh token rotation',
+  application_type: 'Application type',
+  audit_log: 'Audit log',
+  contact: 'On-call contact',
+  dpa: 'DPA',
+  jwks_uri: 'JWKS URI',
+  client_uri: 'Client URI',
+  logo_uri: 'Logo URI',
+};
+/** Controls in plain words (the control's ID stays beside it). */
+const CONTROL_LABELS = {
+  client_ttl_days: 'Client expires after (days)',
+  recertify_every_days: 'Owner re-approves every (days)',
+  dlp_required: 'Data-loss prevention scanning on',
+  pkce_required: 'PKCE required',
+  refresh_token: 'Refresh tokens',
+  audit_logging: 'Audit logging',
+  security_review: 'Security review',
+  vendor_review: 'Vendor review',
+};
+
 /** The decisions under which a host may publish. */
 export const PUBLISHABLE = Object.freeze(['approve', 'approve-with-controls']);
 
@@ -752,7 +808,7 @@ const CSS = `
 :host { display: block; box-sizing: border-box; height: 100%; min-height: 540px; color: #1f2328;
   font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   --mv-border: #d0d7de; --mv-muted: #57606a; --mv-focus: #0969da; --mv-surface: #ffffff; --mv-sunken: #f6f8fa;
-  --mv-radius: 8px; --mv-rows: 3; }
+  --mv-radius: 8px; --mv-rows: 3; container-type: inline-size; }
 :host([hidden]) { display: none; }
 *, *::before, *::after { box-sizing: border-box; }
 .panel { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: auto auto minmax(0, 1fr) auto auto auto; height: 100%;
@@ -786,7 +842,8 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .meter { height: 0.5rem; margin: 0.45rem 0 0.4rem; border-radius: 999px; background: #eaeef2; overflow: hidden; display: flex; }
 .meter > span { height: 100%; }
 .summary { font-size: 0.84rem; color: #1f2328; height: 2.5em; line-height: 1.25em; overflow: hidden; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; }
-.summary[data-error] { color: #a40e26; }
+.summary[data-error] { color: #a40e26; display: block; overflow: auto; }
+.retry { margin-left: 0.5rem; font-size: 0.8rem; padding: 0 0.5rem; }
 /* While the input cannot be vetted, what is shown is the last verdict: dim it. */
 .panel[data-stale] :is(.meter, .risk, .findings-section, .controls) { opacity: 0.45; filter: grayscale(0.6); }
 .tally { display: inline-flex; align-items: center; gap: 0.25rem; margin-right: 0.7rem; white-space: nowrap; font-variant-numeric: tabular-nums; }
@@ -807,9 +864,10 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
     radial-gradient(farthest-side at 50% 100%, rgba(31, 35, 40, 0.16), transparent) center bottom / 100% 0.5rem no-repeat scroll; }
 /* Risk factors and controls: one line each, a whole number of rows visible. */
 .risk, .controls { height: calc(2.6rem + var(--mv-rows) * 1.5rem); }
-.line { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.factors li { display: grid; grid-template-columns: 0.6rem 2.2rem minmax(0, 1fr); gap: 0.45rem; align-items: baseline; height: 1.5rem; font-size: 0.86rem; }
-.swatch { width: 0.6rem; height: 0.6rem; border-radius: 2px; align-self: center; }
+.factors li { display: grid; grid-template-columns: 0.6rem 2.2rem minmax(0, 1fr); gap: 0.45rem; align-items: baseline; min-height: 1.5rem;
+  padding: 0.1rem 0; font-size: 0.86rem; line-height: 1.3; }
+.swatch { width: 0.6rem; height: 0.6rem; border-radius: 2px; }
+.factor-text { overflow-wrap: anywhere; }
 .pts { font-variant-numeric: tabular-nums; font-weight: 650; text-align: right; }
 .factor-name { font-weight: 600; }
 .factor-reason { color: var(--mv-muted); }
@@ -830,7 +888,7 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .sev[data-severity="medium"] { background: #fff8c5; color: #6c4400; box-shadow: inset 0 0 0 1px #d4a72c; }
 .sev[data-severity="low"] { background: #ddf4ff; color: #0a3069; box-shadow: inset 0 0 0 1px #54aeff; }
 .sev[data-severity="info"] { background: #eaeef2; color: #424a53; box-shadow: inset 0 0 0 1px #afb8c1; }
-.rule { font-size: 0.78rem; color: var(--mv-muted); }
+.rule { font-size: 0.74rem; color: var(--mv-muted); }
 .loc { font-size: 0.78rem; padding: 0 0.4rem; background: transparent; border-color: transparent; color: #0550ae; text-decoration: underline; }
 .loc:hover { background: #ddf4ff; }
 .fix { flex: none; font-weight: 600; background: #1f883d; border-color: #1a7f37; color: #fff; padding: 0.1rem 0.6rem; }
@@ -840,13 +898,15 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .fix-desc { font-size: 0.82rem; color: var(--mv-muted); min-width: 0; overflow-wrap: anywhere; }
 .fix-error { margin-top: 0.2rem; font-size: 0.82rem; color: #a40e26; }
 .empty { color: var(--mv-muted); font-size: 0.9rem; padding: 0.4rem 0; }
-.control { height: 1.5rem; font-size: 0.86rem; }
+.control { min-height: 1.5rem; padding: 0.1rem 0; font-size: 0.86rem; line-height: 1.3; overflow-wrap: anywhere; }
 .control > dt, .control > dd { display: inline; }
 .control-name { font-weight: 600; }
+.control-id { color: var(--mv-muted); font-size: 0.74rem; }
+.controls-note { color: var(--mv-muted); font-size: 0.86rem; padding: 0.2rem 0; }
 .control-value { font-variant-numeric: tabular-nums; font-weight: 600; }
 .control-reason { color: var(--mv-muted); }
-.pkce { height: 7.5rem; }
-.pkce .section-title { justify-content: space-between; }
+.pkce { min-height: 7.5rem; }
+.pkce .section-title { justify-content: space-between; flex-wrap: wrap; height: auto; min-height: 1.4rem; row-gap: 0.3rem; }
 .pkce .generate { font-size: 0.8rem; padding: 0.05rem 0.6rem; text-transform: none; letter-spacing: 0; font-weight: 600; color: #1f2328; }
 .pkce-out { display: grid; grid-template-columns: 4.6rem minmax(0, 1fr) auto; gap: 0.3rem 0.5rem; align-items: center; margin-top: 0.35rem; font-size: 0.84rem; }
 .pkce-out dt { color: var(--mv-muted); }
@@ -854,10 +914,17 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .pkce-value { display: block; background: var(--mv-sunken); border: 1px solid var(--mv-border); border-radius: 6px; padding: 0.1rem 0.4rem;
   overflow-wrap: anywhere; word-break: break-all; }
 .pkce-value.verifier { height: 2.75em; line-height: 1.25em; overflow: hidden; }
-.pkce-value.one { height: 1.6em; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; }
+.pkce-value.one { min-height: 1.6em; }
 .copy { font-size: 0.78rem; min-width: 4.4rem; padding: 0.05rem 0.5rem; }
 .method { color: var(--mv-muted); font-size: 0.8rem; text-transform: none; letter-spacing: 0; font-weight: 400; }
-.foot { padding: 0.35rem 1rem; font-size: 0.75rem; color: var(--mv-muted); height: 1.9rem; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+@container (max-width: 26rem) {
+  .head { padding-left: 0.75rem; padding-right: 0.75rem; }
+  .head-row { gap: 0.5rem; }
+  .badge { font-size: 0.9rem; padding: 0 0.6rem; gap: 0.35rem; }
+  .score { min-width: 0; }
+  .score-num { font-size: 1.35rem; }
+}
+.foot { padding: 0.35rem 1rem; font-size: 0.75rem; color: var(--mv-muted); min-height: 1.9rem; overflow-wrap: anywhere;
   background: var(--mv-sunken); }
 `;
 
@@ -905,6 +972,19 @@ function fieldOf(path) {
   return t[0] ?? '';
 }
 
+/** `/client/redirect_uris/0` → `OAuth client › Redirect URIs › item 1`: where, in the form's words. */
+function plainPath(path) {
+  const tokens = path === '' ? [] : pointerTokens(path);
+  if (tokens.length === 0) return 'the manifest as a whole';
+  return tokens
+    .map((t, i) => {
+      if (/^[0-9]+$/.test(t)) return `item ${Number(t) + 1}`;
+      if (i === 0) return Object.hasOwn(FIELD_LABELS, t) ? FIELD_LABELS[t] : label(t);
+      return Object.hasOwn(SUB_LABELS, t) ? SUB_LABELS[t] : label(t);
+    })
+    .join(' › ');
+}
+
 function displayPath(path) {
   let out = '';
   for (const t of path === '' ? [] : pointerTokens(path)) {
@@ -933,7 +1013,7 @@ const HostElement = globalThis.HTMLElement ?? class {};
  * `microvet-locate` (detail: {path, line, rule}).
  */
 export class MicrovetPanel extends HostElement {
-  static observedAttributes = ['manifest', 'policy', 'debounce'];
+  static observedAttributes = ['manifest', 'policy', 'debounce', 'wasm-url', 'component-url'];
 
   #text = '';
   #object = undefined;
@@ -949,6 +1029,7 @@ export class MicrovetPanel extends HostElement {
   #error = null;
   #shown = {};
   #ui;
+  #engine = null;
 
   constructor() {
     super();
@@ -957,7 +1038,7 @@ export class MicrovetPanel extends HostElement {
     this.#ui = this.#skeleton();
     root.append(this.#ui.panel);
     // Properties a host set before this element was upgraded shadow the accessors: re-set them.
-    for (const prop of ['debounce', 'policy', 'manifestObject', 'manifest']) {
+    for (const prop of ['engine', 'debounce', 'policy', 'manifestObject', 'manifest']) {
       if (Object.hasOwn(this, prop)) {
         const v = this[prop];
         delete this[prop];
@@ -1048,14 +1129,69 @@ export class MicrovetPanel extends HostElement {
     return this.#error === null && this.#verdict !== null && PUBLISHABLE.includes(this.#verdict.decision);
   }
 
+  /**
+   * The microvet instance this panel vets with: one the host loaded (a `Microvet` or its
+   * promise) shares that instance; unset, the page's (`useEngine`), else `load()` with this
+   * panel's `wasm-url` / `component-url`. Reading it gives the promise of the instance.
+   */
+  get engine() {
+    return this.#component();
+  }
+
+  set engine(mv) {
+    this.#engine = mv === null || mv === undefined ? null : Promise.resolve(mv);
+    this.rescheduleForEngine();
+  }
+
+  /** @internal Vet again with a new engine (when one was vetted with already). */
+  rescheduleForEngine() {
+    if (this.#last !== null || this.#error !== null) {
+      this.#last = null;
+      this.#schedule();
+    }
+  }
+
+  /** `load()` options from the `wasm-url` / `component-url` attributes. */
+  #loadOptions() {
+    const wasmUrl = this.getAttribute('wasm-url');
+    const componentUrl = this.getAttribute('component-url');
+    return { ...(wasmUrl ? { wasmUrl } : {}), ...(componentUrl ? { componentUrl } : {}) };
+  }
+
+  /**
+   * The instance to vet with: the panel's own engine; else, when the panel says where its wasm
+   * is (`wasm-url` / `component-url`), the shared `load()` instance for that URL; else the
+   * page's (`useEngine`); else the shared default `load()` one.
+   */
+  async #component() {
+    const own = await given(this.#engine);
+    if (own !== null) return own;
+    const options = this.#loadOptions();
+    if (Object.keys(options).length === 0) {
+      const page = await given(pageEngine);
+      if (page !== null) return page;
+    }
+    return component(options);
+  }
+
   // -- lifecycle -------------------------------------------------------------------------
 
   connectedCallback() {
+    livePanels.add(this);
+    // Start the download and compile now, before there is a manifest to vet.
+    const loading = this.#component();
+    loading.then(
+      () => {
+        if (this.#error === null || this.#error instanceof MicrovetError) this.#ui.generate.disabled = false;
+      },
+      () => {},
+    );
     if (this.#hasInput) this.#schedule();
-    else component().catch((e) => this.#fail(e));
+    else loading.catch((e) => this.#fail(e));
   }
 
   disconnectedCallback() {
+    livePanels.delete(this);
     clearTimeout(this.#timer);
   }
 
@@ -1064,6 +1200,7 @@ export class MicrovetPanel extends HostElement {
       if (v !== null) this.manifest = v;
     } else if (name === 'policy') this.policy = v;
     else if (name === 'debounce') this.debounce = v ?? 150;
+    else if (_old !== v) this.rescheduleForEngine();
   }
 
   // -- actions ---------------------------------------------------------------------------
@@ -1106,7 +1243,7 @@ export class MicrovetPanel extends HostElement {
 
   /** A fresh PKCE pair (S256), also shown in the panel. */
   async generatePkce(length = 64) {
-    const mv = await component();
+    const mv = await this.#component();
     const pair = mv.pkce.generate(length);
     this.#showPkce(pair);
     return pair;
@@ -1142,7 +1279,7 @@ export class MicrovetPanel extends HostElement {
   async #vetOnce() {
     let mv;
     try {
-      mv = await component();
+      mv = await this.#component();
     } catch (e) {
       this.#fail(e);
       return;
@@ -1204,7 +1341,9 @@ export class MicrovetPanel extends HostElement {
     // What screen readers hear (politely, only when it changes); the summary is what sighted users see.
     const status = h('p', { class: 'sr', role: 'status', 'aria-live': 'polite', 'aria-atomic': 'true' }, 'Loading the vetting engine…');
     const summary = h('p', { class: 'summary', 'aria-hidden': 'true' }, 'Loading the vetting engine…');
-    const head = h('header', { class: 'head', part: 'head' }, h('div', { class: 'head-row' }, badge, score), meter, summary, status);
+    // Shown only when the component could not be loaded (a network error, a 404): load again.
+    const retry = h('button', { type: 'button', class: 'retry', part: 'retry', hidden: true, onclick: () => this.#retry() }, 'Retry');
+    const head = h('header', { class: 'head', part: 'head' }, h('div', { class: 'head-row' }, badge, retry, score), meter, summary, status);
 
     const factorsCount = h('span', { class: 'count' });
     const factors = h('ol', { class: 'factors scroll', tabindex: '0', 'aria-label': 'Risk factors' });
@@ -1228,7 +1367,8 @@ export class MicrovetPanel extends HostElement {
       h('button', { type: 'button', class: 'copy', disabled: true, 'aria-label': `Copy ${what}`, dataset: { copy: what }, onclick: (e) => this.#copy(e.currentTarget, el) }, 'Copy');
     const copyVerifier = copy('verifier', verifier);
     const copyChallenge = copy('challenge', challenge);
-    const generate = h('button', { type: 'button', class: 'generate', part: 'pkce-generate', onclick: () => this.generatePkce().catch((e) => this.#fail(e)) }, 'Generate PKCE pair');
+    // Enabled once the engine is loaded (it makes the pair).
+    const generate = h('button', { type: 'button', class: 'generate', part: 'pkce-generate', disabled: true, onclick: () => this.generatePkce().catch((e) => this.#fail(e)) }, 'Generate PKCE pair');
     const pkce = h('section', { class: 'section pkce', part: 'pkce', 'aria-labelledby': 'mv-pkce-title' },
       h('div', { class: 'section-title' }, h('h3', { id: 'mv-pkce-title', class: 'section-title' }, 'PKCE test pair ', h('span', { class: 'method' }, 'method ', method)), generate),
       h('dl', { class: 'pkce-out', 'aria-live': 'polite' },
@@ -1240,7 +1380,7 @@ export class MicrovetPanel extends HostElement {
       head, risk, findingsSection, controlsSection, pkce, foot);
     return {
       panel, badge, badgeIcon, badgeText, scoreNum, tier, meter, status, summary, factors, factorsCount, findings, findingsCount,
-      controls, controlsCount, verifier, challenge, method, copyVerifier, copyChallenge, generate, foot,
+      controls, controlsCount, verifier, challenge, method, copyVerifier, copyChallenge, generate, foot, retry,
     };
   }
 
@@ -1262,6 +1402,8 @@ export class MicrovetPanel extends HostElement {
     const fixes = v.findings.filter((f) => f.fix).length;
     delete ui.summary.dataset.error;
     delete ui.panel.dataset.stale;
+    ui.generate.disabled = false;
+    ui.retry.hidden = true;
     for (const b of ui.findings.querySelectorAll('button.fix')) b.disabled = false;
     this.#summary(v.findings);
     this.#set(ui.status,
@@ -1278,9 +1420,9 @@ export class MicrovetPanel extends HostElement {
       shown.findings = sig(v.findings);
       this.#renderFindings(v.findings);
     }
-    if (shown.controls !== sig(v.controls)) {
-      shown.controls = sig(v.controls);
-      this.#renderControls(v.controls);
+    if (shown.controls !== sig([v.decision, v.controls])) {
+      shown.controls = sig([v.decision, v.controls]);
+      this.#renderControls(v.controls, v.decision);
     }
     this.#set(ui.foot, `${v.engine} · ${policyName} policy · vetted in ${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms · manifest ${v.manifest_sha256.slice(0, 12)}`);
     ui.foot.title = `manifest sha256 ${v.manifest_sha256}\npolicy sha256 ${v.policy_sha256}`;
@@ -1304,6 +1446,8 @@ export class MicrovetPanel extends HostElement {
 
   #renderFactors(risk) {
     const ui = this.#ui;
+    // Largest contribution first (ties keep the engine's order): the +88 is never sixth.
+    risk = { ...risk, factors: risk.factors.map((f, i) => ({ f, i })).sort((a, b) => b.f.points - a.f.points || a.i - b.i).map((x) => x.f) };
     const total = Math.max(100, risk.factors.reduce((a, f) => a + f.points, 0));
     ui.meter.replaceChildren(...risk.factors.map((f, i) => {
       const s = h('span');
@@ -1319,8 +1463,8 @@ export class MicrovetPanel extends HostElement {
     ui.factors.replaceChildren(...risk.factors.map((f, i) => {
       const sw = h('span', { class: 'swatch', 'aria-hidden': 'true' });
       sw.style.background = FACTOR_COLORS[i % FACTOR_COLORS.length];
-      return h('li', { title: `${f.factor}: ${f.reason}` }, sw, h('span', { class: 'pts' }, `+${f.points}`),
-        h('span', { class: 'line' }, h('span', { class: 'factor-name' }, f.factor.replaceAll('-', ' ')), h('span', { class: 'factor-reason' }, ` — ${f.reason}`)));
+      return h('li', { dataset: { factor: f.factor } }, sw, h('span', { class: 'pts' }, `+${f.points}`),
+        h('span', { class: 'factor-text' }, h('span', { class: 'factor-name' }, f.factor.replaceAll('-', ' ')), h('span', { class: 'factor-reason' }, ` — ${f.reason}`)));
     }));
   }
 
@@ -1343,8 +1487,8 @@ export class MicrovetPanel extends HostElement {
     for (const [field, list] of groups) {
       const id = `mv-group-${gi++}`;
       sections.push(h('section', { class: 'group', 'aria-labelledby': id, dataset: { field } },
-        h('h4', { class: 'group-title', id }, Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : label(field),
-          field ? h('span', { class: 'path mono' }, field) : null, h('span', { class: 'path' }, `· ${list.length}`)),
+        h('h4', { class: 'group-title', id, title: field ? `manifest field ${field}` : null }, Object.hasOwn(FIELD_LABELS, field) ? FIELD_LABELS[field] : label(field),
+          h('span', { class: 'path' }, `· ${list.length}`)),
         h('ul', {}, list.map((f) => this.#finding(f)))));
     }
     ui.findings.replaceChildren(...sections);
@@ -1353,15 +1497,15 @@ export class MicrovetPanel extends HostElement {
 
   #finding(f) {
     const icon = SEVERITY[f.severity] ?? '?';
-    const where = displayPath(f.path) || 'manifest';
+    const where = plainPath(f.path);
     const top = h('div', { class: 'f-top' },
       h('span', { class: 'sev', dataset: { severity: f.severity } }, h('span', { 'aria-hidden': 'true' }, icon), label(f.severity)),
-      h('span', { class: 'rule mono' }, f.rule),
       h('button', {
-        type: 'button', class: 'loc', title: `Show ${where}`,
+        type: 'button', class: 'loc',
         'aria-label': `Show ${where}${f.line ? `, line ${f.line}` : ''}`,
         onclick: () => this.#emit('microvet-locate', { path: f.path, line: f.line ?? null, rule: f.rule }),
-      }, f.line ? `${where} · line ${f.line}` : where));
+      }, f.line ? `${where} · line ${f.line}` : where),
+      h('span', { class: 'rule mono', title: `rule ${f.rule}; at ${displayPath(f.path) || '(the manifest)'}` }, f.rule));
     const item = h('li', { class: 'finding', dataset: { severity: f.severity, rule: f.rule, path: f.path } }, top, h('p', { class: 'msg' }, ...rich(f.message)));
     if (f.fix) {
       const err = h('p', { class: 'fix-error', role: 'alert', hidden: true });
@@ -1388,17 +1532,26 @@ export class MicrovetPanel extends HostElement {
     return item;
   }
 
-  #renderControls(controls) {
+  #renderControls(controls, decision) {
     const ui = this.#ui;
     this.#set(ui.controlsCount, `${controls.length}`);
+    if (!PUBLISHABLE.includes(decision)) {
+      // Controls come with an approval: an app that cannot be approved yet gets none.
+      ui.controls.replaceChildren(h('div', { class: 'controls-note' },
+        controls.length
+          ? `None yet: ${controls.length === 1 ? 'a control applies' : `${controls.length} controls apply`} once the findings above are fixed and the app is approved.`
+          : 'None yet: controls are set when the app is approved.'));
+      return;
+    }
     if (controls.length === 0) {
       ui.controls.replaceChildren(h('div', { class: 'empty' }, 'No controls required.'));
       return;
     }
     ui.controls.replaceChildren(...controls.map((c) =>
-      h('div', { class: 'control line', title: `${c.control} = ${formatValue(c.value)}: ${c.reason}`, dataset: { control: c.control } },
-        h('dt', { class: 'control-name mono' }, c.control), ' ',
-        h('dd', { class: 'control-value' }, `= ${formatValue(c.value)}`),
+      h('div', { class: 'control', dataset: { control: c.control } },
+        h('dt', { class: 'control-name' }, Object.hasOwn(CONTROL_LABELS, c.control) ? CONTROL_LABELS[c.control] : label(c.control)), ' ',
+        h('dd', { class: 'control-value' }, `${formatValue(c.value)} `),
+        h('dd', { class: 'control-id mono' }, `(${c.control})`),
         h('dd', { class: 'control-reason' }, ` — ${c.reason}`))));
   }
 
@@ -1406,6 +1559,10 @@ export class MicrovetPanel extends HostElement {
     const ui = this.#ui;
     ui.badge.dataset.decision = 'error';
     this.#set(ui.badgeText, e instanceof MicrovetError ? 'Cannot vet' : 'Engine unavailable');
+    // The input cannot be vetted: the engine works (PKCE too). The engine failed: offer Retry.
+    const engineFailed = !(e instanceof MicrovetError);
+    ui.retry.hidden = !engineFailed;
+    ui.generate.disabled = engineFailed;
     this.#set(ui.badgeIcon.firstChild, '✕');
     this.#set(ui.scoreNum, '–');
     this.#set(ui.tier, 'not vetted');
@@ -1415,9 +1572,29 @@ export class MicrovetPanel extends HostElement {
     ui.summary.dataset.error = '';
     this.#shown.summary = null;
     const at = e.line ? ` (line ${e.line}${e.column ? `:${e.column}` : ''})` : '';
-    const what = policyErrors.has(e) ? 'Policy error' : e instanceof MicrovetError ? 'Cannot vet' : 'Could not load microvet';
+    const what = policyErrors.has(e) ? 'Policy error' : e instanceof MicrovetError ? 'Cannot vet' : 'Could not load the policy check (Retry)';
     this.#set(ui.status, `${what}${at}: ${e.message}${e.help ? ` — ${e.help}` : ''}`);
     this.#set(ui.summary, ui.status.textContent);
+  }
+
+  /** Load the engine again (a failed load is not cached) and vet. */
+  #retry() {
+    this.#ui.retry.hidden = true;
+    this.#set(this.#ui.badgeText, 'Loading engine…');
+    this.#last = null;
+    this.#error = null;
+    if (this.#hasInput) {
+      this.vet().catch(() => {});
+    } else {
+      this.#component().then(
+        () => {
+          this.#ui.generate.disabled = false;
+          this.#ui.panel.removeAttribute('data-stale');
+          this.#set(this.#ui.badgeText, 'Ready');
+        },
+        (err) => this.#fail(err),
+      );
+    }
   }
 
   #showPkce(pair) {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { load, MicrovetError, Microvet, Policy } from '../src/index.js';
+import { load, MicrovetError, Microvet, Policy, preload, wasmUrlOf } from '../src/index.js';
 
 if (!existsSync(new URL('../dist/component/microvet.js', import.meta.url))) {
   throw new Error('web/dist is missing: run `npm run build` first');
@@ -46,6 +46,25 @@ describe('load', () => {
   test('a bad baseUrl rejects with a clear error, and does not poison later loads', async () => {
     await assert.rejects(load({ baseUrl: new URL('../no-such-dir/', import.meta.url) }), /Cannot find module|ERR_MODULE_NOT_FOUND|no-such-dir/);
     assert.ok((await load()) instanceof Microvet);
+  });
+
+  test('where the wasm is: wasmUrl, else componentUrl (or baseUrl), else beside the package', () => {
+    const beside = new URL('../dist/component/microvet.core.wasm', import.meta.url).href;
+    assert.equal(wasmUrlOf().href, beside);
+    assert.equal(wasmUrlOf({ componentUrl: 'https://cdn.example.com/mv' }).href, 'https://cdn.example.com/mv/microvet.core.wasm');
+    assert.equal(wasmUrlOf({ baseUrl: 'https://cdn.example.com/mv/' }).href, 'https://cdn.example.com/mv/microvet.core.wasm');
+    assert.equal(wasmUrlOf({ wasmUrl: 'https://cdn.example.com/a-1f2e.wasm', componentUrl: 'https://other.example.com/' }).href, 'https://cdn.example.com/a-1f2e.wasm');
+    // Outside a page, relative URLs are relative to the module.
+    assert.equal(wasmUrlOf({ wasmUrl: '../dist/component/microvet.core.wasm' }).href, beside);
+  });
+
+  test('load({wasmUrl}) shares one instance per URL; preload() never rejects and does not poison load()', async () => {
+    const wasmUrl = new URL('../dist/component/microvet.core.wasm', import.meta.url);
+    assert.equal(await preload({ wasmUrl }), undefined);
+    assert.equal(await load({ wasmUrl }), await load());
+    const missing = new URL('../no-such-dir/microvet.core.wasm', import.meta.url);
+    assert.equal(await preload({ wasmUrl: missing }), undefined);
+    await assert.rejects(load({ wasmUrl: missing }), /no-such-dir/);
   });
 
   /** Make `mv` trap: an import (crypto.getRandomValues) throws through the guest. */

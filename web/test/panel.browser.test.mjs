@@ -9,7 +9,7 @@
 //   - a generated PKCE pair's challenge, recomputed with WebCrypto, matches;
 //   - keyboard use, an aria-live region, WCAG AA contrast, no layout jumps;
 //   - timings (first verdict after navigation, per-vet) are printed, not asserted.
-// Screenshots: web/test-results/demo.png (the example) and demo-finding.png (the http case).
+// Screenshots: web/test-output/demo.png (the example) and demo-finding.png (the http case).
 // $MICROVET_CHROMIUM overrides the browser path; MICROVET_SKIP_BROWSER=1 skips.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -22,7 +22,7 @@ import { serve } from '../../tests/parity/static-server.mjs';
 import { measure } from '../scripts/size.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const RESULTS = fileURLToPath(new URL('../test-results/', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../test-output/', import.meta.url));
 const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
 const LAUNCH_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
@@ -321,7 +321,9 @@ test('one component per page; the size measurement counts exactly what was fetch
   const fetched = server.requests.filter((r) => r.status === 200).map((r) => r.path);
   assert.equal(fetched.filter((p) => p.endsWith('/microvet.core.wasm')).length, 1, 'the core wasm is fetched once');
   const measured = measure('panel').files.map((f) => `/web/${f.file}`).sort();
-  const downloaded = [...new Set(fetched.filter((p) => p.startsWith('/web/src/') || p.startsWith('/web/dist/')))].sort();
+  // (The demo also loads `dist/preload.js`, the optional early-compile module: not part of the panel.)
+  const downloaded = [...new Set(fetched.filter((p) => (p.startsWith('/web/src/') || p.startsWith('/web/dist/')) && p !== '/web/dist/preload.js'))].sort();
+  assert.ok(fetched.includes('/web/dist/preload.js'), 'the demo loads dist/preload.js');
   assert.deepEqual(downloaded, measured);
   assert.deepEqual(server.requests.filter((r) => r.status !== 200 && r.path !== '/favicon.ico'), []);
 });

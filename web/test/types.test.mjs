@@ -1,0 +1,112 @@
+// The package's types as a TypeScript consumer sees them: the `npm pack` tarball unpacked
+// into a project's node_modules, a consumer `.ts` file using `microvet` and `microvet/panel`,
+// compiled with `tsc --strict` (the pinned `typescript` devDependency) and no `skipLibCheck`,
+// on `lib: es2022` (no `esnext.disposable`), under three module resolutions:
+//   - `node16` (the `exports` map and its `types` conditions),
+//   - `bundler` (the same, as Vite/esbuild projects configure it),
+//   - the default (no module options: `node10`, which ignores `exports`; `microvet/panel` is
+//     found through `typesVersions`),
+// and once more on `lib: esnext` (whose `Symbol.dispose` merges with the package's).
+// A second file checks that wrong uses are type errors (so the types are not just `any`).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { consumerProject, WEB } from './consumer/pack.mjs';
+
+const TSC = join(WEB, 'node_modules', 'typescript', 'bin', 'tsc');
+
+const CONSUMER = `import { load, MicrovetError, type Verdict, type Microvet, type LoadOptions } from 'microvet';
+import { MicrovetPanel, useEngine, toYaml, PUBLISHABLE, type MicrovetFixDetail } from 'microvet/panel';
+import { startCompile } from 'microvet/preload';
+import wasmUrl from 'microvet/core.wasm';
+
+export async function main(text: string): Promise<string> {
+  const early: Promise<WebAssembly.Module> | null = startCompile(wasmUrl);
+  const options: LoadOptions = early === null ? { wasmUrl: new URL('/assets/microvet.core.wasm', 'https://example.com/') } : { wasmUrl };
+  const engine: Promise<Microvet> = load(options);
+  useEngine(engine);
+  const mv = await engine;
+  const policy = mv.policy();
+  try {
+    const verdict: Verdict = policy.vet(text);
+    const first = verdict.findings[0];
+    const line: number | undefined = first?.line;
+    return \`\${verdict.decision} \${verdict.risk.score} \${line ?? ''} \${PUBLISHABLE.includes(verdict.decision as 'approve')}\`;
+  } catch (e) {
+    if (e instanceof MicrovetError) return \`\${e.code}: \${e.message} \${e.line ?? ''}\`;
+    throw e;
+  } finally {
+    policy.dispose();
+  }
+}
+
+export function wire(publish: HTMLButtonElement): MicrovetPanel | null {
+  const panel = document.querySelector('microvet-panel');
+  if (panel === null) return null;
+  panel.engine = load({ componentUrl: '/assets/' });
+  panel.manifestObject = { name: 'x', owner: 'me@example.com' };
+  panel.addEventListener('microvet-verdict', (e) => {
+    publish.disabled = !panel.publishable || e.detail.decision === 'reject';
+  });
+  panel.addEventListener('microvet-fix', (e: CustomEvent<MicrovetFixDetail>) => {
+    console.log(e.detail.manifest, toYaml(e.detail.manifestObject));
+  });
+  return panel;
+}
+`;
+
+const WRONG = `import { load } from 'microvet';
+import { MicrovetPanel } from 'microvet/panel';
+
+export async function wrong(panel: MicrovetPanel): Promise<void> {
+  const mv = await load({ wasmUrl: 42 });
+  mv.policy().vet(7);
+  panel.addEventListener('microvet-verdict', (e) => e.detail.nope);
+}
+`;
+
+const BASE = { strict: true, noEmit: true, lib: ['es2022', 'dom'], types: [] };
+const CONFIGS = {
+  node16: { ...BASE, target: 'es2022', module: 'node16', moduleResolution: 'node16' },
+  bundler: { ...BASE, target: 'es2022', module: 'esnext', moduleResolution: 'bundler' },
+  default: { ...BASE },
+  // lib.esnext.disposable declares Symbol.dispose too: the two declarations must merge.
+  'nodenext, lib esnext': { ...BASE, lib: ['esnext', 'dom'], target: 'esnext', module: 'nodenext', moduleResolution: 'nodenext' },
+};
+
+function tsc(dir, config, file) {
+  const name = `tsconfig.${config.replaceAll(/[^a-z0-9]+/g, '-')}.${file.replace('.ts', '')}.json`;
+  writeFileSync(join(dir, name), `${JSON.stringify({ compilerOptions: CONFIGS[config], files: [file] }, null, 2)}\n`);
+  const r = spawnSync(process.execPath, [TSC, '-p', name, '--pretty', 'false'], { cwd: dir, encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout}${r.stderr}`.trim() };
+}
+
+let dir;
+function project() {
+  if (dir === undefined) {
+    dir = consumerProject('types');
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'consumer-types', private: true, type: 'module' }, null, 2)}\n`);
+    writeFileSync(join(dir, 'consumer.ts'), CONSUMER);
+    writeFileSync(join(dir, 'wrong.ts'), WRONG);
+  }
+  return dir;
+}
+
+for (const config of Object.keys(CONFIGS)) {
+  test(`tsc --strict, no skipLibCheck, ${config}${config.includes('lib') ? '' : ', lib es2022'}: a consumer compiles`, { timeout: 120_000 }, () => {
+    const r = tsc(project(), config, 'consumer.ts');
+    assert.equal(r.out, '', `tsc (${config}) reported:\n${r.out}`);
+    assert.equal(r.status, 0);
+  });
+
+  test(`tsc --strict, ${config}: wrong uses are type errors`, { timeout: 120_000 }, () => {
+    const r = tsc(project(), config, 'wrong.ts');
+    assert.notEqual(r.status, 0, 'wrong.ts compiled');
+    const codes = [...r.out.matchAll(/error (TS\d+)/g)].map((m) => m[1]);
+    // 42 is not a string | URL; 7 is not a string; `nope` is not on a Verdict.
+    assert.deepEqual(codes, ['TS2322', 'TS2345', 'TS2339'], r.out);
+  });
+}
