@@ -78,6 +78,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::apps::AppsCommand,
     },
+    /// Vet inputs under two policies and report what would change (decisions first).
+    Whatif(commands::whatif::WhatifArgs),
 }
 
 /// Commands whose positional values may begin with `-` (a PKCE value, a file named
@@ -276,6 +278,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Log { command } => serve_cmd::log(command, out),
         Command::Discover(args) => commands::discover::discover(&ctx, *args, out),
         Command::Apps { command } => commands::apps::run(&ctx, command, out),
+        Command::Whatif(args) => commands::whatif::whatif(&ctx, args, out),
     };
     match result {
         Ok(code) => Ok(code),

@@ -117,6 +117,11 @@ pub(crate) struct ServeArgs {
     /// answered vet may then be lost in a power failure).
     #[arg(long, hide = true)]
     decision_log_no_sync: bool,
+    /// Also vet every request under the policy NAME of `--policies` (after the answer,
+    /// without changing it); disagreements go to /metrics and the decision log
+    /// (docs/POLICY-CHANGES.md).
+    #[arg(long, value_name = "NAME")]
+    shadow_policy: Option<String>,
 }
 
 fn millis(d: Duration) -> u64 {
@@ -167,6 +172,7 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
         decision_log: args.decision_log,
         decision_log_sync: !args.decision_log_no_sync,
         decision_log_max_bytes: args.decision_log_max_bytes,
+        shadow_policy: args.shadow_policy,
         max_concurrency: concurrency,
         max_body_bytes: args.max_body_bytes,
         vetter: VetterOptions {

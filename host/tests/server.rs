@@ -855,3 +855,183 @@ fn kill_9_under_load_keeps_every_answered_vet() {
     );
     assert!(logged.len() >= answered.len());
 }
+
+/// The value of a metric line (`name{labels} value`) in a `/metrics` text.
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn decision_log_group_commit_shares_fsyncs_between_concurrent_vets() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut server = Server::start(&["--decision-log", log.to_str().unwrap()]);
+    let addr = server.addr;
+    let n = 64;
+    let barrier = Arc::new(std::sync::Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let barrier = Arc::clone(&barrier);
+            std::thread::spawn(move || {
+                barrier.wait();
+                let r = request(addr, "POST", "/v1/vet", &[], MANIFEST.as_bytes());
+                assert_eq!(r.status, 200, "{}", r.text());
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let m = server.get("/metrics").text();
+    let appends = metric(&m, "microvet_decision_log_appends_total").unwrap();
+    let fsyncs = metric(&m, "microvet_decision_log_fsyncs_total").unwrap();
+    let batches = metric(&m, "microvet_decision_log_batches_total").unwrap();
+    println!("{n} concurrent vets: {appends} lines, {batches} batches, {fsyncs} fsyncs");
+    assert_eq!(appends, n as f64);
+    assert_eq!(fsyncs, batches, "one sync_data per batch");
+    assert!(
+        fsyncs < n as f64,
+        "{n} concurrent vets took {fsyncs} fsyncs: no group commit"
+    );
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    let out = log_verify(&log);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(lines(&log).len(), n);
+}
+
+#[test]
+fn shadow_policy_leaves_the_answer_unchanged_and_logs_and_counts_disagreements() {
+    let clean = include_str!("../../tests/corpus/clean-approve/input.yaml");
+    let native = include_str!("../../tests/corpus/oauth-clean-native/input.yaml");
+    let retention = include_str!("../../tests/corpus/expiry-out-of-range/input.yaml");
+    let policies = policies_dir(&[("strict.yaml", STRICT)]);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let pdir = policies.path().to_str().unwrap();
+    let args = ["--policies", pdir, "--decision-log", log.to_str().unwrap()];
+    let mut server = Server::start(&[&args[..], &["--shadow-policy", "strict"]].concat());
+    let plain = Server::start(&["--policies", pdir]);
+
+    // (body, route, default decision, strict decision, whether the rule sets differ)
+    let cases: [(&str, &str, &str, &str, bool); 6] = [
+        (
+            MANIFEST,
+            "/v1/vet",
+            "approve-with-controls",
+            "remediate",
+            true,
+        ),
+        (
+            MANIFEST_JSON,
+            "/v1/vet",
+            "approve-with-controls",
+            "remediate",
+            true,
+        ),
+        (native, "/v1/vet", "approve", "approve-with-controls", true),
+        (retention, "/v1/vet", "remediate", "remediate", true),
+        (clean, "/v1/vet", "approve", "approve", false),
+        (DCR, "/v1/vet/dcr", "approve", "approve", false),
+    ];
+    let mut ids = Vec::new();
+    for (body, route, decision, _, _) in cases {
+        let r = server.post(route, body.as_bytes());
+        let p = plain.post(route, body.as_bytes());
+        assert_eq!(r.status, 200, "{}", r.text());
+        // The answer is the default policy's, byte for byte, as without a shadow.
+        assert_eq!(r.body, p.body);
+        let want = match route {
+            "/v1/vet" => vetter().vet(body).unwrap().json,
+            _ => vetter().vet_dcr(body).unwrap().json,
+        };
+        assert_eq!(r.text(), want);
+        assert_eq!(r.header("x-microvet-decision"), Some(decision));
+        ids.push(r.header("x-request-id").unwrap().to_owned());
+    }
+    // A request under the shadow policy itself is not shadowed.
+    let r = server.post("/v1/vet?policy=strict", MANIFEST.as_bytes());
+    assert_eq!(r.header("x-microvet-decision"), Some("remediate"));
+
+    let shadowed = cases.len() as f64;
+    wait_until("the shadow vets", Duration::from_secs(30), || {
+        let m = server.get("/metrics").text();
+        metric(&m, "microvet_shadow_vets_total") == Some(shadowed)
+    });
+    let m = server.get("/metrics").text();
+    let count = |from: &str, to: &str| {
+        metric(
+            &m,
+            &format!("microvet_shadow_disagreements_total{{from=\"{from}\",to=\"{to}\"}}"),
+        )
+        .unwrap()
+    };
+    assert_eq!(count("approve-with-controls", "remediate"), 2.0, "{m}");
+    assert_eq!(count("approve", "approve-with-controls"), 1.0, "{m}");
+    assert_eq!(count("remediate", "remediate"), 1.0, "{m}");
+    assert_eq!(count("approve", "approve"), 0.0, "{m}");
+    assert_eq!(count("approve-with-controls", "approve-with-controls"), 0.0);
+    assert_eq!(metric(&m, "microvet_shadow_skipped_total"), Some(0.0));
+    assert_eq!(metric(&m, "microvet_shadow_errors_total"), Some(0.0));
+    assert!(
+        !plain.get("/metrics").text().contains("microvet_shadow_"),
+        "no shadow metrics without a shadow policy"
+    );
+
+    // The log: every answered vet, plus one `shadow` line per disagreement.
+    let disagreements = cases.iter().filter(|c| c.4).count();
+    wait_until("the shadow lines", Duration::from_secs(30), || {
+        lines(&log).len() == cases.len() + 1 + disagreements
+    });
+    server.signal("TERM");
+    assert!(server.wait(Duration::from_secs(30)).success());
+    let out = log_verify(&log);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let entries: Vec<serde_json::Value> = lines(&log)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for ((_, _, decision, shadow_decision, differs), id) in cases.iter().zip(&ids) {
+        let of_request: Vec<&serde_json::Value> =
+            entries.iter().filter(|e| e["request_id"] == *id).collect();
+        let answered = of_request[0];
+        assert_eq!(answered["policy"], "default");
+        assert_eq!(answered["decision"], *decision);
+        assert!(answered.get("shadow").is_none());
+        if !differs {
+            assert_eq!(of_request.len(), 1, "{of_request:?}");
+            continue;
+        }
+        assert_eq!(of_request.len(), 2, "{of_request:?}");
+        let shadow = of_request[1];
+        assert!(shadow["seq"].as_u64() > answered["seq"].as_u64());
+        assert_eq!(shadow["policy"], "strict");
+        assert_eq!(shadow["decision"], *shadow_decision);
+        assert_eq!(shadow["manifest_sha256"], answered["manifest_sha256"]);
+        assert_ne!(shadow["policy_sha256"], answered["policy_sha256"]);
+        assert_eq!(shadow["shadow"]["answered_policy"], "default");
+        assert_eq!(shadow["shadow"]["answered_decision"], *decision);
+    }
+}
+
+#[test]
+fn an_unknown_shadow_policy_stops_the_server_at_start() {
+    let out = Command::new(BIN)
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--shadow-policy",
+            "nope",
+        ])
+        .env("MICROVET_CACHE_DIR", cache())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--shadow-policy: no policy named `nope` (known: default)"),
+        "{err}"
+    );
+}

@@ -2,3 +2,5 @@
 pub mod discover;
 
 pub(crate) mod apps;
+
+pub(crate) mod whatif;

@@ -99,12 +99,14 @@ impl ConnSnapshot {
 }
 
 /// Point-in-time values the server adds when rendering.
-pub(crate) struct Gauges {
+pub(crate) struct Gauges<'a> {
     pub(crate) in_flight: usize,
     pub(crate) max_concurrency: usize,
     pub(crate) policies: Vec<(String, String)>,
     pub(crate) pool: Option<PoolStats>,
-    pub(crate) log: Option<(u64, u64, u64, u64)>,
+    /// (appends, batches, fsyncs, write nanoseconds, failures)
+    pub(crate) log: Option<(u64, u64, u64, u64, u64)>,
+    pub(crate) shadow: Option<&'a super::shadow::Shadow>,
     pub(crate) uptime: Duration,
     /// (open, active) connections.
     pub(crate) connections: (usize, usize),
@@ -112,7 +114,7 @@ pub(crate) struct Gauges {
     pub(crate) max_connections_per_ip: usize,
 }
 
-fn decision_index(d: Decision) -> usize {
+pub(crate) fn decision_index(d: Decision) -> usize {
     match d {
         Decision::Approve => 0,
         Decision::ApproveWithControls => 1,
@@ -223,7 +225,7 @@ impl Metrics {
     }
 
     /// The exposition text.
-    pub(crate) fn render(&self, g: &Gauges) -> String {
+    pub(crate) fn render(&self, g: &Gauges<'_>) -> String {
         let mut out = String::with_capacity(8 << 10);
         let w = &mut out;
         {
@@ -386,7 +388,7 @@ impl Metrics {
                 );
             }
         }
-        if let Some((appends, batches, nanos, failures)) = g.log {
+        if let Some((appends, batches, fsyncs, nanos, failures)) = g.log {
             counter(
                 w,
                 "microvet_decision_log_appends_total",
@@ -398,6 +400,12 @@ impl Metrics {
                 "microvet_decision_log_batches_total",
                 "Decision log group commits (write + flush + sync_data).",
                 batches,
+            );
+            counter(
+                w,
+                "microvet_decision_log_fsyncs_total",
+                "Decision log sync_data calls (one per batch: concurrent vets share one).",
+                fsyncs,
             );
             header(
                 w,
@@ -416,6 +424,9 @@ impl Metrics {
                 "Failed decision log writes (the requests got a 500).",
                 failures,
             );
+        }
+        if let Some(s) = g.shadow {
+            render_shadow(w, s);
         }
         gauge(
             w,
@@ -511,4 +522,73 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+/// The shadow policy's counters.
+fn render_shadow(w: &mut String, s: &super::shadow::Shadow) {
+    let _ = writeln!(
+        w,
+        "# HELP microvet_shadow_policy_info The shadow policy every vet is also vetted under."
+    );
+    let _ = writeln!(w, "# TYPE microvet_shadow_policy_info gauge");
+    let _ = writeln!(
+        w,
+        "microvet_shadow_policy_info{{policy=\"{}\"}} 1",
+        escape(&s.policy)
+    );
+    counter(
+        w,
+        "microvet_shadow_vets_total",
+        "Shadow vets done (agreeing with the answer or not).",
+        s.vets.load(Ordering::Relaxed),
+    );
+    header(
+        w,
+        "microvet_shadow_disagreements_total",
+        "counter",
+        "Shadow vets that disagreed with the answer, by answered decision (from) and shadow decision (to); from = to when only the rule set differs.",
+    );
+    for (i, from) in DECISIONS.iter().enumerate() {
+        for (j, to) in DECISIONS.iter().enumerate() {
+            let n = s
+                .disagreements
+                .get(i)
+                .and_then(|row| row.get(j))
+                .map_or(0, |c| c.load(Ordering::Relaxed));
+            let _ = writeln!(
+                w,
+                "microvet_shadow_disagreements_total{{from=\"{from}\",to=\"{to}\"}} {n}"
+            );
+        }
+    }
+    counter(
+        w,
+        "microvet_shadow_skipped_total",
+        "Shadow vets skipped because the shadow queue was full (the answers were not affected).",
+        s.skipped.load(Ordering::Relaxed),
+    );
+    counter(
+        w,
+        "microvet_shadow_errors_total",
+        "Shadow vets that failed (a limit hit, a trap); the answers were not affected.",
+        s.errors.load(Ordering::Relaxed),
+    );
+    counter(
+        w,
+        "microvet_shadow_log_failures_total",
+        "Shadow disagreements whose decision log line could not be written.",
+        s.log_failures.load(Ordering::Relaxed),
+    );
+    gauge(
+        w,
+        "microvet_shadow_in_flight",
+        "Shadow vets queued or running.",
+        s.in_flight() as f64,
+    );
+    gauge(
+        w,
+        "microvet_shadow_max_in_flight",
+        "Shadow vets queued or running at most; over it a shadow vet is skipped.",
+        s.max_in_flight() as f64,
+    );
 }

@@ -37,6 +37,7 @@ mod discover;
 mod metrics;
 mod pkce;
 mod policies;
+mod shadow;
 mod web;
 
 use std::net::SocketAddr;
@@ -127,6 +128,9 @@ pub struct Config {
     pub discover: Option<usize>,
     /// The app lifecycle (`/v1/apps*`); `None`: those routes answer 404.
     pub lifecycle: Option<LifecycleConfig>,
+    /// A policy of `policies_dir` every vet is also vetted under, without changing the
+    /// answer; disagreements go to `/metrics` and the decision log (see [`shadow`]).
+    pub shadow_policy: Option<String>,
 }
 
 impl Default for Config {
@@ -153,6 +157,7 @@ impl Default for Config {
             connections: ConnLimits::default(),
             discover: None,
             lifecycle: None,
+            shadow_policy: None,
         }
     }
 }
@@ -290,6 +295,7 @@ struct App {
     permits: Semaphore,
     max_concurrency: usize,
     overload_log: Arc<OverloadLog>,
+    shadow: Option<shadow::Shadow>,
     max_body_bytes: usize,
     body_timeout: Duration,
     web_root: Option<PathBuf>,
@@ -355,6 +361,19 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
     for (name, sha) in set.shas() {
         tracing::info!(policy = %name, sha256 = %sha, "policy loaded");
     }
+    let shadow = match &config.shadow_policy {
+        Some(name) if set.get(name).is_none() => {
+            return Err(ServeError::Policies(format!(
+                "--shadow-policy: no policy named `{name}` (known: {})",
+                set.names().join(", ")
+            )));
+        }
+        Some(name) => {
+            tracing::info!(shadow_policy = %name, "every vet is also vetted under the shadow policy");
+            Some(shadow::Shadow::new(name.clone(), config.vet_threads))
+        }
+        None => None,
+    };
 
     let log = match &config.decision_log {
         Some(path) => {
@@ -433,6 +452,7 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         permits: Semaphore::new(config.max_concurrency),
         max_concurrency: config.max_concurrency,
         overload_log: Arc::default(),
+        shadow,
         max_body_bytes: config.max_body_bytes,
         body_timeout: config.connections.body_timeout,
         web_root,
@@ -1195,6 +1215,7 @@ async fn vet(
     // for the vet and another for the log.
     let (tx, rx) = oneshot::channel::<Done>();
     let worker = Arc::clone(&app);
+    let shadow_input = app.shadow.as_ref().map(|_| (text.clone(), name.clone()));
     let (log_id, log_policy) = (Arc::clone(&id), name);
     let warm_idle = vetter.pool_stats().is_some_and(|s| s.idle > 0);
     let inline = cheap_to_vet(&text, warm_idle);
@@ -1255,6 +1276,16 @@ async fn vet(
     };
     let decision = outcome.decision;
     app.metrics.decision(kind, decision);
+    if let Some((text, policy)) = shadow_input {
+        let answered = shadow::Answered {
+            request_id: Arc::clone(&id),
+            kind,
+            policy,
+            decision,
+            rules: outcome.rules.clone(),
+        };
+        shadow::spawn(&app, text, answered);
+    }
     (
         StatusCode::OK,
         [
@@ -1434,10 +1465,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             (
                 s.appends.load(Ordering::Relaxed),
                 s.batches.load(Ordering::Relaxed),
+                s.fsyncs.load(Ordering::Relaxed),
                 s.write_nanos.load(Ordering::Relaxed),
                 s.failures.load(Ordering::Relaxed),
             )
         }),
+        shadow: app.shadow.as_ref(),
         uptime: app.started.elapsed(),
         connections: app.conns.counts(),
         max_connections: app.conns.limits().max_connections,
