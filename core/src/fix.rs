@@ -1,10 +1,19 @@
-//! `microvet fix`: apply the verdict's machine-applicable fixes to a manifest.
+//! Fixes: apply the verdict's machine-applicable fixes to a manifest, in its own text.
 //!
 //! Fixes are JSON Patch operations (RFC 6902 `add` / `replace` / `remove`) on RFC 6901
-//! pointers into the manifest. They are applied to the document's data (one fix per path, the
-//! most severe finding's wins), replacements and additions first, then removals from the
-//! highest array index down so earlier indices stay valid. The result is emitted as YAML;
-//! comments and formatting of the original are not kept (the tool says so).
+//! pointers into the manifest. Each one is applied to the original text at the span of the
+//! node it names ([`span`]): only the bytes of that value, entry or item change; comments,
+//! order, quoting and layout of everything else stay byte for byte, and a JSON manifest
+//! stays JSON. Every edit is read back by the loader and must give exactly the data the
+//! operation gives on the document's data; where an edit at a span is not possible (see
+//! [`span`] for where) the document is written out again instead (YAML, or JSON for a JSON
+//! manifest), and [`Fixed::rewritten`] says so.
+//!
+//! [`Policy::fix`] applies every fix of a verdict (one fix per path, the most severe
+//! finding's wins), replacements and additions first, then removals from the highest array
+//! index down so earlier indices stay valid, and then removes every secret left.
+
+mod span;
 
 use crate::engine::{InputKind, Policy};
 use crate::error::{Error, ErrorCode, Result};
@@ -13,55 +22,212 @@ use crate::yaml::{self, Limits};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// The outcome of [`Policy::fix`].
+/// The outcome of applying fixes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fixed {
-    /// The manifest with every applicable fix applied, as YAML.
+    /// The manifest with every applicable fix applied.
     pub manifest: String,
     /// The fixes that were applied, in the order applied.
     pub applied: Vec<Fix>,
+    /// Whether the document had to be written out again (its comments and layout lost)
+    /// because an edit at a span was not possible.
+    pub rewritten: bool,
 }
 
 impl Policy {
-    /// Vet `text`, apply every machine-applicable fix, and return the new manifest.
+    /// Vet `text`, apply every machine-applicable fix, remove every secret left, and
+    /// return the new manifest.
     pub fn fix(&self, text: &str) -> Result<Fixed> {
         let verdict = self.vet_kind(InputKind::Manifest, text)?;
-        let root = yaml::parse(text, Limits::MANIFEST)?;
-        let mut doc = root.to_json();
-        if doc.is_null() {
-            doc = Value::Object(serde_json::Map::new());
-        }
-        // The paths seen (a map like the rules' so the component has one instance of it).
-        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
         let fixes: Vec<Fix> = verdict
             .findings
             .iter()
-            .filter_map(|f| f.fix.as_ref())
-            .filter(|fx| seen.insert(fx.path.as_str(), 0).is_none())
-            .cloned()
+            .filter_map(|f| f.fix.clone())
             .collect();
-        let (mut removes, others): (Vec<Fix>, Vec<Fix>) =
-            fixes.into_iter().partition(|f| f.op == "remove");
-        let mut applied = Vec::new();
-        for f in others {
-            if apply(&mut doc, &f).is_ok() {
-                applied.push(f);
-            }
-        }
-        // Highest index first, so the remaining pointers keep pointing at the same items.
-        crate::engine::stable_sort_by(&mut removes, |a, b| sort_key(b).cmp(&sort_key(a)));
-        for f in removes {
-            if apply(&mut doc, &f).is_ok() {
-                applied.push(f);
-            }
-        }
+        let mut fixed = apply_fixes(text, &fixes)?;
         // No secret survives into the fixed manifest: not one whose fix did not apply, not
-        // one written as a key.
-        crate::rules::scrub_document(&mut doc, &root);
-        Ok(Fixed {
-            manifest: to_yaml(&doc),
-            applied,
-        })
+        // one written as a key, not one repeated in a comment.
+        let root = yaml::parse(text, Limits::MANIFEST)?;
+        let (manifest, rewritten) = scrub(&fixed.manifest, &root)?;
+        fixed.manifest = manifest;
+        fixed.rewritten |= rewritten;
+        Ok(fixed)
+    }
+}
+
+/// Apply one fix to a manifest (YAML or JSON text) at the span of the node it names.
+///
+/// Errors: the text is not a manifest the loader reads, or the fix does not apply (its
+/// parent does not exist, an index is out of range, an unknown op, no value).
+pub fn apply_fix(text: &str, fix: &Fix) -> Result<String> {
+    apply_one(text, fix).map(|(t, _)| t)
+}
+
+/// Apply fixes to a manifest the way `microvet fix` does: one fix per path (the first
+/// wins), replacements and additions in order, then removals from the highest array index
+/// down. A fix that does not apply is left out of [`Fixed::applied`].
+pub fn apply_fixes(text: &str, fixes: &[Fix]) -> Result<Fixed> {
+    // Fail on a text that is not a manifest even when no fix is given.
+    yaml::parse(text, Limits::MANIFEST)?;
+    // The paths seen (a map like the rules' so the component has one instance of it).
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let fixes: Vec<&Fix> = fixes
+        .iter()
+        .filter(|fx| seen.insert(fx.path.as_str(), 0).is_none())
+        .collect();
+    let (mut removes, others): (Vec<&Fix>, Vec<&Fix>) =
+        fixes.into_iter().partition(|f| f.op == "remove");
+    // Highest index first, so the remaining pointers keep pointing at the same items.
+    crate::engine::stable_sort_by(&mut removes, |a, b| sort_key(b).cmp(&sort_key(a)));
+    let mut out = Fixed {
+        manifest: text.to_string(),
+        applied: Vec::new(),
+        rewritten: false,
+    };
+    for f in others.into_iter().chain(removes) {
+        if let Ok((t, rewritten)) = apply_one(&out.manifest, f) {
+            out.manifest = t;
+            out.rewritten |= rewritten;
+            out.applied.push(f.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `text` (without a byte order mark) is a JSON document.
+fn is_json(text: &str) -> bool {
+    text.trim_start().starts_with('{') && serde_json::from_str::<Value>(text).is_ok()
+}
+
+/// The document written out again: JSON for a JSON manifest, else block YAML.
+fn reemit(doc: &Value, json: bool) -> String {
+    if matches!(doc, Value::Object(m) if m.is_empty()) {
+        return "{}\n".to_string();
+    }
+    if json {
+        let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
+        s.push('\n');
+        s
+    } else {
+        to_yaml(doc)
+    }
+}
+
+/// Whether `text` reads back as exactly `want` (and, for JSON, is still JSON).
+fn reads_as(text: &str, want: &Value, json: bool) -> bool {
+    if json && serde_json::from_str::<Value>(text).ok().as_ref() != Some(want) {
+        return false;
+    }
+    yaml::parse(text, Limits::MANIFEST).is_ok_and(|n| n.to_json() == *want)
+}
+
+/// Apply one fix; the new text and whether it had to be written out again.
+fn apply_one(text: &str, fix: &Fix) -> Result<(String, bool)> {
+    let (bom, body) = match text.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", text),
+    };
+    let root = yaml::parse(body, Limits::MANIFEST)?;
+    let mut want = root.to_json();
+    if want.is_null() {
+        want = Value::Object(serde_json::Map::new());
+    }
+    apply(&mut want, fix)?;
+    let json = is_json(body);
+    let tokens: Vec<String> = fix
+        .path
+        .strip_prefix('/')
+        .map(|p| p.split('/').map(unescape).collect())
+        .unwrap_or_default();
+    let doc = span::Doc::new(body, json);
+    if let Some(e) = doc.edit(&root, fix.op, &tokens, fix.value.as_ref(), &want)
+        && let (Some(head), Some(tail)) = (body.get(..e.start), body.get(e.end..))
+    {
+        let out = format!("{head}{}{tail}", e.text);
+        if reads_as(&out, &want, json) {
+            return Ok((format!("{bom}{out}"), false));
+        }
+    }
+    Ok((reemit(&want, json), true))
+}
+
+/// Remove every secret of `original` from `text`: values become `[REDACTED]` (edited at
+/// their spans), entries whose key is a secret go, and so does any form of a secret in a
+/// comment. The new text and whether it had to be written out again.
+fn scrub(text: &str, original: &yaml::Node) -> Result<(String, bool)> {
+    let hits = crate::rules::secret_hits(original);
+    if hits.is_empty() {
+        return Ok((text.to_string(), false));
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let have = yaml::parse(body, Limits::MANIFEST)?.to_json();
+    let mut want = have.clone();
+    crate::rules::scrub_document(&mut want, original);
+    let json = is_json(body);
+    let mut ops = Vec::new();
+    diff(&have, &want, &mut String::new(), &mut ops);
+    let mut out = text.to_string();
+    let mut rewritten = false;
+    // Removals last and from the end, as in `apply_fixes`.
+    let (mut removes, others): (Vec<Fix>, Vec<Fix>) =
+        ops.into_iter().partition(|f| f.op == "remove");
+    removes.reverse();
+    for f in others.into_iter().chain(removes) {
+        let (t, r) = apply_one(&out, &f)?;
+        out = t;
+        rewritten |= r;
+    }
+    // What is left of a secret is outside the data: in a comment.
+    let forms = crate::rules::secret_forms(&hits);
+    let mut clean = out.clone();
+    for f in &forms {
+        if let Some(c) = crate::engine::replace_ci(&clean, f) {
+            clean = c;
+        }
+    }
+    let check = clean.strip_prefix('\u{feff}').unwrap_or(&clean);
+    if reads_as(check, &want, json) {
+        return Ok((clean, rewritten));
+    }
+    Ok((reemit(&want, json), true))
+}
+
+/// The operations that turn `have` into `want` (same shapes, but for removed members and
+/// changed scalars).
+fn diff(have: &Value, want: &Value, path: &mut String, ops: &mut Vec<Fix>) {
+    let len = path.len();
+    match (have, want) {
+        (Value::Object(h), Value::Object(w)) => {
+            for (k, hv) in h {
+                path.push('/');
+                path.push_str(&yaml::escape_token(k));
+                match w.get(k) {
+                    None => ops.push(Fix {
+                        op: "remove",
+                        path: path.clone(),
+                        value: None,
+                        description: String::new(),
+                    }),
+                    Some(wv) => diff(hv, wv, path, ops),
+                }
+                path.truncate(len);
+            }
+        }
+        (Value::Array(h), Value::Array(w)) if h.len() == w.len() => {
+            for (i, (hv, wv)) in h.iter().zip(w).enumerate() {
+                path.push('/');
+                yaml::push_index(path, i);
+                diff(hv, wv, path, ops);
+                path.truncate(len);
+            }
+        }
+        _ if have != want => ops.push(Fix {
+            op: "replace",
+            path: path.clone(),
+            value: Some(want.clone()),
+            description: String::new(),
+        }),
+        _ => {}
     }
 }
 
@@ -165,11 +331,38 @@ fn is_collection(v: &Value) -> bool {
     matches!(v, Value::Array(a) if !a.is_empty()) || matches!(v, Value::Object(o) if !o.is_empty())
 }
 
-fn key(k: &str) -> String {
+/// A mapping key as YAML: plain when it reads back as the same string, else quoted.
+fn yaml_key(k: &str) -> String {
     if plain_ok(k) {
         k.to_string()
     } else {
-        serde_json::to_string(k).unwrap_or_default()
+        json_key(k)
+    }
+}
+
+/// A mapping key as JSON (a JSON string is also a YAML double-quoted scalar).
+fn json_key(k: &str) -> String {
+    serde_json::to_string(k).unwrap_or_default()
+}
+
+/// A value on one line: a scalar, or a collection in flow style (`[a, b]`, `{k: v}`).
+/// The scalars `scalar` writes never hold `,[]{}`, so they read the same in a flow
+/// collection.
+fn inline(v: &Value, flow: bool) -> String {
+    let _ = flow;
+    match v {
+        Value::Array(items) => {
+            let parts: Vec<String> = items.iter().map(|x| inline(x, true)).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Object(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, x)| format!("{}: {}", yaml_key(k), inline(x, true)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => scalar(other),
     }
 }
 
@@ -179,10 +372,10 @@ fn emit(v: &Value, indent: usize, out: &mut String) {
         Value::Object(map) => {
             for (k, val) in map {
                 if is_collection(val) {
-                    out.push_str(&format!("{pad}{}:\n", key(k)));
+                    out.push_str(&format!("{pad}{}:\n", yaml_key(k)));
                     emit(val, indent + 2, out);
                 } else {
-                    out.push_str(&format!("{pad}{}: {}\n", key(k), scalar(val)));
+                    out.push_str(&format!("{pad}{}: {}\n", yaml_key(k), scalar(val)));
                 }
             }
         }
@@ -201,6 +394,13 @@ fn emit(v: &Value, indent: usize, out: &mut String) {
         }
         other => out.push_str(&format!("{pad}{}\n", scalar(other))),
     }
+}
+
+/// `v` as block YAML lines indented by `indent`.
+fn block(v: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    emit(v, indent, &mut out);
+    out
 }
 
 /// Emit a JSON value as block YAML (keys in document order).

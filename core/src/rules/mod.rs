@@ -593,6 +593,16 @@ pub(crate) use json;
 
 pub(crate) use secret_literal::{REDACTED_KEY, key_is_secret, scrub_document};
 
+/// The literal secrets of a document (for `microvet fix`, which removes them).
+pub(crate) fn secret_hits(root: &Node) -> Vec<secret_literal::SecretHit> {
+    secret_literal::find(root)
+}
+
+/// Every form of the secrets of `hits` that an output could quote (see [`secret_strings`]).
+pub(crate) fn secret_forms(hits: &[secret_literal::SecretHit]) -> Vec<String> {
+    secret_strings_of(hits)
+}
+
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {
     secret_strings_of(&secret_literal::find(root))
