@@ -94,6 +94,56 @@ pub fn apply_fixes(text: &str, fixes: &[Fix]) -> Result<Fixed> {
     Ok(out)
 }
 
+/// A fix from its parts as hosts pass them (the value as JSON text): the op must be
+/// `add`, `replace` or `remove`, the path an RFC 6901 pointer, the value valid JSON.
+pub fn fix_from_parts(
+    op: &str,
+    path: String,
+    value: Option<&str>,
+    description: String,
+) -> Result<Fix> {
+    let op = match op {
+        "add" => "add",
+        "replace" => "replace",
+        "remove" => "remove",
+        _ => {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "a fix's op must be `add`, `replace` or `remove`",
+            )
+            .with_help("fixes are JSON Patch (RFC 6902) operations; `move`, `copy` and `test` are not applied"));
+        }
+    };
+    if !path.starts_with('/') {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            "a fix's path must be a JSON pointer to a member (`/name`)",
+        ));
+    }
+    let value = match value {
+        None => None,
+        Some(v) => Some(serde_json::from_str(v).map_err(|e| {
+            Error::new(
+                ErrorCode::InvalidArgument,
+                format!("a fix's value is not JSON: {e}"),
+            )
+            .with_help("pass the value as JSON text: `\"text\"`, `30`, `[\"a\"]`")
+        })?),
+    };
+    if op != "remove" && value.is_none() {
+        return Err(Error::new(
+            ErrorCode::InvalidArgument,
+            format!("a fix `{op}` needs a value"),
+        ));
+    }
+    Ok(Fix {
+        op,
+        path,
+        value,
+        description,
+    })
+}
+
 /// Whether `text` (without a byte order mark) is a JSON document.
 fn is_json(text: &str) -> bool {
     text.trim_start().starts_with('{') && serde_json::from_str::<Value>(text).is_ok()
