@@ -122,3 +122,35 @@ fn scopes_written_as_one_string_are_fixed_into_a_list_without_the_denied_ones() 
         after.findings
     );
 }
+
+#[test]
+fn fixes_change_only_what_they_fix() {
+    let policy = Policy::builtin().unwrap();
+    let read = |case: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../tests/corpus/{case}/input.yaml")),
+        )
+        .unwrap()
+    };
+    // The read scope is already there: the write scope goes, no duplicate comes.
+    let fixed = policy.fix(&read("fix-write-scope-read-present")).unwrap();
+    assert!(
+        fixed
+            .manifest
+            .contains("oauth_scopes: [openid, hr.read_only]\n"),
+        "{}",
+        fixed.manifest
+    );
+    // A secret inside a purpose: the token goes, the description stays.
+    let text = read("fix-secret-in-prose");
+    let fixed = policy.fix(&text).unwrap();
+    assert!(
+        fixed.manifest.contains(
+            "purpose: \"社員名簿をチームのシートに毎晩同期する（トークンvault://micro-apps/roster-sync/purpose）\"\n"
+        ),
+        "{}",
+        fixed.manifest
+    );
+    assert!(!fixed.manifest.contains("ghp_"), "{}", fixed.manifest);
+}

@@ -379,7 +379,13 @@ impl<'a> Ctx<'a> {
             .iter()
             .flat_map(|s| s.value.iter())
             .map(|raw| {
-                let url = crate::idn::parse_url(raw.value.trim());
+                let text = raw.value.trim();
+                // A bare address (`jane@gmail.com`) is mail to it: read as its `mailto:` URL.
+                let url = crate::idn::parse_url(text).or_else(|e| {
+                    bare_address(text)
+                        .and_then(|m| crate::idn::parse_url(&m).ok())
+                        .ok_or(e)
+                });
                 let (allowed, denied) = match &url {
                     Ok(u) => (
                         policy
@@ -544,6 +550,14 @@ impl Reported<'_> {
         }
         self.fix("replace", &s.path, Some(json!(rest.join(" "))), description);
     }
+}
+
+/// `mailto:` + `text` when `text` is an email address written without a scheme (and
+/// without anything a URL would read as a path, query or fragment).
+fn bare_address(text: &str) -> Option<String> {
+    (owner_not_email::email_domain(text).is_some()
+        && !text.contains(['?', '#', '/', ':', '%', ',']))
+    .then(|| ["mailto:", text].concat())
 }
 
 /// Run every enabled rule.

@@ -56,8 +56,11 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         );
         match &def.read_alternative {
-            Some(alt) => r.scope_fix(cx, s, Some(alt)),
-            None => r.scope_fix(cx, s, None),
+            // The read scope is already requested: the write scope goes, no duplicate comes.
+            Some(alt) if !cx.scopes.iter().any(|(o, _)| o.value == *alt) => {
+                r.scope_fix(cx, s, Some(alt));
+            }
+            _ => r.scope_fix(cx, s, None),
         }
     }
 }
