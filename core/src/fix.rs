@@ -122,13 +122,19 @@ pub fn fix_from_parts(
     }
     let value = match value {
         None => None,
-        Some(v) => Some(serde_json::from_str(v).map_err(|e| {
-            Error::new(
-                ErrorCode::InvalidArgument,
-                format!("a fix's value is not JSON: {e}"),
-            )
-            .with_help("pass the value as JSON text: `\"text\"`, `30`, `[\"a\"]`")
-        })?),
+        // JSON is YAML 1.2: the loader reads it (with its limits), so the component needs
+        // no second parser.
+        Some(v) => Some(
+            yaml::parse(v, Limits::MANIFEST)
+                .map_err(|e| {
+                    Error::new(
+                        ErrorCode::InvalidArgument,
+                        format!("a fix's value is not JSON: {}", e.message),
+                    )
+                    .with_help("pass the value as JSON text: `\"text\"`, `30`, `[\"a\"]`")
+                })?
+                .to_json(),
+        ),
     };
     if op != "remove" && value.is_none() {
         return Err(Error::new(
@@ -144,9 +150,43 @@ pub fn fix_from_parts(
     })
 }
 
-/// Whether `text` (without a byte order mark) is a JSON document.
+/// Whether `text` (without a byte order mark, read by the loader) is written as a JSON
+/// object: new members and values are then written as JSON.
 fn is_json(text: &str) -> bool {
-    text.trim_start().starts_with('{') && serde_json::from_str::<Value>(text).is_ok()
+    let t = text.trim();
+    t.starts_with('{') && t.ends_with('}')
+}
+
+/// `v` as JSON, indented by two spaces per level (what a person writes).
+fn pretty_json(v: &Value, indent: usize, out: &mut String) {
+    let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
+    match v {
+        Value::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                pad(out, indent + 2);
+                pretty_json(x, indent + 2, out);
+            }
+            out.push('\n');
+            pad(out, indent);
+            out.push(']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.push('{');
+            for (i, (k, x)) in map.iter().enumerate() {
+                out.push_str(if i == 0 { "\n" } else { ",\n" });
+                pad(out, indent + 2);
+                out.push_str(&json_key(k));
+                out.push_str(": ");
+                pretty_json(x, indent + 2, out);
+            }
+            out.push('\n');
+            pad(out, indent);
+            out.push('}');
+        }
+        other => out.push_str(&crate::verdict::value_json(other)),
+    }
 }
 
 /// The document written out again: JSON for a JSON manifest, else block YAML.
@@ -155,7 +195,8 @@ fn reemit(doc: &Value, json: bool) -> String {
         return "{}\n".to_string();
     }
     if json {
-        let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
+        let mut s = String::new();
+        pretty_json(doc, 0, &mut s);
         s.push('\n');
         s
     } else {
@@ -163,11 +204,8 @@ fn reemit(doc: &Value, json: bool) -> String {
     }
 }
 
-/// Whether `text` reads back as exactly `want` (and, for JSON, is still JSON).
-fn reads_as(text: &str, want: &Value, json: bool) -> bool {
-    if json && serde_json::from_str::<Value>(text).ok().as_ref() != Some(want) {
-        return false;
-    }
+/// Whether `text` reads back as exactly `want`.
+fn reads_as(text: &str, want: &Value) -> bool {
     yaml::parse(text, Limits::MANIFEST).is_ok_and(|n| n.to_json() == *want)
 }
 
@@ -194,7 +232,7 @@ fn apply_one(text: &str, fix: &Fix) -> Result<(String, bool)> {
         && let (Some(head), Some(tail)) = (body.get(..e.start), body.get(e.end..))
     {
         let out = format!("{head}{}{tail}", e.text);
-        if reads_as(&out, &want, json) {
+        if reads_as(&out, &want) {
             return Ok((format!("{bom}{out}"), false));
         }
     }
@@ -236,7 +274,7 @@ fn scrub(text: &str, original: &yaml::Node) -> Result<(String, bool)> {
         }
     }
     let check = clean.strip_prefix('\u{feff}').unwrap_or(&clean);
-    if reads_as(check, &want, json) {
+    if reads_as(check, &want) {
         return Ok((clean, rewritten));
     }
     Ok((reemit(&want, json), true))
@@ -370,7 +408,7 @@ fn scalar(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) if plain_ok(s) => s.clone(),
         // A JSON string literal is a valid YAML double-quoted scalar.
-        Value::String(s) => serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()),
+        Value::String(_) => crate::verdict::value_json(v),
         Value::Array(a) if a.is_empty() => "[]".into(),
         Value::Object(o) if o.is_empty() => "{}".into(),
         _ => String::new(),
@@ -392,7 +430,7 @@ fn yaml_key(k: &str) -> String {
 
 /// A mapping key as JSON (a JSON string is also a YAML double-quoted scalar).
 fn json_key(k: &str) -> String {
-    serde_json::to_string(k).unwrap_or_default()
+    crate::verdict::value_json(&Value::String(k.to_string()))
 }
 
 /// A value on one line: a scalar, or a collection in flow style (`[a, b]`, `{k: v}`).

@@ -15,6 +15,7 @@
 //! loader and must give exactly the patched data, or it is not used.
 
 use super::{block, inline, json_key, yaml_key};
+
 use crate::yaml::{Key, Node, Value as Y};
 use serde_json::Value;
 
@@ -361,7 +362,7 @@ impl<'a> Doc<'a> {
     /// A value written where a value goes in its context.
     fn value_text(&self, v: &Value, flow: bool) -> String {
         if self.json {
-            return serde_json::to_string(v).unwrap_or_default();
+            return crate::verdict::value_json(v);
         }
         inline(v, flow)
     }
@@ -498,7 +499,7 @@ impl<'a> Doc<'a> {
         let mut one = serde_json::Map::new();
         one.insert(key.to_string(), v.clone());
         if self.json {
-            text.push_str(&serde_json::to_string_pretty(&Value::Object(one)).unwrap_or_default());
+            super::pretty_json(&Value::Object(one), 0, &mut text);
             text.push_str(self.nl());
         } else {
             text.push_str(&self.lines_of(block(&Value::Object(one), 0)));
