@@ -8,18 +8,17 @@
 //     document.querySelector('microvet-panel').manifestObject = form.toObject();
 //   </script>
 //
-// It also exports the small helpers it is built on (usable in Node too): `toYaml` (an
-// emitter for manifest-shaped data), `parseYaml` (a positioned reader for the YAML subset
-// manifests use; the component stays the one real parser), `applyPatch` (RFC 6902 add /
-// replace / remove on a plain object) and `patchYaml` (the same on YAML text, keeping the
-// author's comments and layout where it can).
+// Fixes are applied by the component (`applyFix`: the manifest's text edited at the fixed
+// node's span, comments and layout kept), the same code `microvet fix` runs. The module also
+// exports `parseYaml`, the small reader a builder's form needs to show the YAML text as
+// fields on every keystroke (the component stays the one real parser), and `pointerTokens`.
 
 import { MicrovetError, load } from './index.js';
 
 export { MicrovetError };
 
 // =======================================================================================
-// JSON Pointer (RFC 6901) and JSON Patch (RFC 6902: add, replace, remove)
+// JSON Pointer (RFC 6901)
 // =======================================================================================
 
 /** `/client/redirect_uris/0` → `['client', 'redirect_uris', '0']`. */
@@ -35,146 +34,6 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 /** `o[k] = v` that also works for a key named `__proto__`. */
 const put = (o, k, v) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
-
-function arrayIndex(arr, token, allowEnd) {
-  if (allowEnd && token === '-') return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new Error(`microvet: \`${token}\` is not an array index`);
-  const i = Number(token);
-  if (i > arr.length || (!allowEnd && i === arr.length)) throw new Error(`microvet: index ${i} is out of range`);
-  return i;
-}
-
-/**
- * Apply one JSON Patch operation (`add`, `replace` or `remove`) to a copy of `doc`, the way
- * the core's `microvet fix` does: an empty (null) document counts as `{}`, and `replace` of
- * a missing object member adds it.
- * @param {unknown} doc
- * @param {{op: string, path: string, value?: unknown}} patch
- */
-export function applyPatch(doc, patch) {
-  const tokens = pointerTokens(patch.path);
-  const { op } = patch;
-  if (op !== 'add' && op !== 'replace' && op !== 'remove') throw new Error(`microvet: unsupported patch op \`${op}\``);
-  if ((op === 'add' || op === 'replace') && !('value' in patch)) throw new Error(`microvet: \`${op}\` needs a value`);
-  if (tokens.length === 0) {
-    if (op === 'remove') throw new Error('microvet: cannot remove the whole document');
-    return clone(patch.value);
-  }
-  const root = doc === null || doc === undefined ? {} : clone(doc);
-  let parent = root;
-  for (const t of tokens.slice(0, -1)) {
-    const next = Array.isArray(parent) ? parent[arrayIndex(parent, t, false)] : isObject(parent) && Object.hasOwn(parent, t) ? parent[t] : undefined;
-    if (next === null || typeof next !== 'object') throw new Error(`microvet: \`${patch.path}\` does not exist`);
-    parent = next;
-  }
-  const last = tokens[tokens.length - 1];
-  if (Array.isArray(parent)) {
-    const i = arrayIndex(parent, last, op === 'add');
-    if (op === 'add') parent.splice(i, 0, clone(patch.value));
-    else if (op === 'replace') parent[i] = clone(patch.value);
-    else parent.splice(i, 1);
-  } else if (isObject(parent)) {
-    if (op === 'remove' && !Object.hasOwn(parent, last)) throw new Error(`microvet: \`${patch.path}\` does not exist`);
-    if (op === 'remove') delete parent[last];
-    else put(parent, last, clone(patch.value));
-  } else {
-    throw new Error(`microvet: \`${patch.path}\` does not exist`);
-  }
-  return root;
-}
-
-// =======================================================================================
-// YAML emitter (manifest-shaped data: maps, lists, strings, numbers, booleans, null)
-// =======================================================================================
-
-const RESERVED_PLAIN = /^(?:~|null|true|false|yes|no|on|off|y|n)$/i;
-const NUMBER_LIKE = /^[-+.]?(?:[0-9]|\.(?:inf|nan)$)|^0[xo]/i;
-
-/** Whether `s` can be written as a plain (unquoted) YAML scalar that reads back as the same string. */
-function plainOk(s, flow) {
-  if (s === '' || s.trim() !== s || RESERVED_PLAIN.test(s) || NUMBER_LIKE.test(s)) return false;
-  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s)) return false;
-  if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s)) return false;
-  if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
-  if (flow && /[,[\]{}]/.test(s)) return false;
-  return true;
-}
-
-function scalar(v, flow) {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new TypeError(`microvet: cannot write ${v} as YAML`);
-    return String(v);
-  }
-  if (typeof v === 'bigint') return String(v);
-  const s = String(v);
-  // JSON strings are valid YAML double-quoted scalars.
-  return plainOk(s, flow) ? s : JSON.stringify(s);
-}
-
-function yamlKey(k) {
-  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) && !RESERVED_PLAIN.test(k) ? k : JSON.stringify(k);
-}
-
-/** A value on one line, in flow style: `[a, b]`, `{a: 1}`, or a scalar. */
-function inline(v, flow) {
-  if (Array.isArray(v)) return `[${v.map((x) => inline(x, true)).join(', ')}]`;
-  if (isObject(v)) {
-    const e = Object.entries(v).filter(([, x]) => x !== undefined);
-    return `{${e.map(([k, x]) => `${yamlKey(k)}: ${inline(x, true)}`).join(', ')}}`;
-  }
-  return scalar(v, flow);
-}
-
-const isScalar = (v) => v === null || typeof v !== 'object';
-const FLOW_WIDTH = 88;
-
-/** Lines (each ending in `\n`) for `v` as a block collection indented by `ind`. */
-function block(v, ind) {
-  const pad = ' '.repeat(ind);
-  if (Array.isArray(v)) {
-    if (v.length === 0) return `${pad}[]\n`;
-    return v
-      .map((item) => {
-        if (isObject(item) && Object.keys(item).length > 0) return `${pad}- ${block(item, ind + 2).slice(ind + 2)}`;
-        return `${pad}- ${inline(item, false)}\n`;
-      })
-      .join('');
-  }
-  if (isObject(v)) {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-    if (entries.length === 0) return `${pad}{}\n`;
-    return entries.map(([k, x]) => `${pad}${yamlKey(k)}:${value(x, ind)}`).join('');
-  }
-  return `${pad}${scalar(v, false)}\n`;
-}
-
-/** The text after `key:` for a value whose key sits at indent `ind`. */
-function value(x, ind) {
-  if (Array.isArray(x)) {
-    if (x.length === 0) return ' []\n';
-    if (x.every(isScalar)) {
-      const one = inline(x, false);
-      if (ind + one.length <= FLOW_WIDTH) return ` ${one}\n`;
-    }
-    return `\n${block(x, ind + 2)}`;
-  }
-  if (isObject(x)) return Object.keys(x).length === 0 ? ' {}\n' : `\n${block(x, ind + 2)}`;
-  return ` ${scalar(x, false)}\n`;
-}
-
-/**
- * Write manifest-shaped data as YAML: block maps, lists of scalars in flow style when they
- * fit on a line (`oauth_scopes: [openid, profile]`), lists of maps as `- key: value`
- * blocks, strings quoted only when a plain scalar would read back differently.
- * @param {unknown} data
- */
-export function toYaml(data) {
-  const v = clone(data);
-  if (v === undefined) return '';
-  return block(v, 0);
-}
 
 // =======================================================================================
 // YAML subset reader, with positions
@@ -521,158 +380,6 @@ export function parseYaml(text) {
 }
 
 // =======================================================================================
-// JSON Patch on YAML text, keeping comments and layout
-// =======================================================================================
-
-function splice(text, start, end, insert) {
-  return text.slice(0, start) + insert + text.slice(end);
-}
-
-/** The node at `tokens` plus the chain of (container, slot) that leads to it. */
-function walk(root, tokens) {
-  const chain = [];
-  let node = root;
-  for (const t of tokens) {
-    let slot = null;
-    if (node.kind === 'map') slot = node.entries.find((e) => e.key === t) ?? null;
-    else if (node.kind === 'seq' && /^(0|[1-9][0-9]*)$/.test(t)) slot = node.items[Number(t)] ?? null;
-    if (slot === null) return null;
-    chain.push({ container: node, slot });
-    node = slot.node;
-  }
-  return { node, chain };
-}
-
-/** Replace the value held in `slot` (a map entry or list item) of `container`. */
-function replaceSlot(text, container, slot, v) {
-  const n = slot.node;
-  if (container.style === 'flow' || n.kind === 'scalar' || n.style === 'flow') {
-    if (n.kind === 'scalar' && n.empty) return splice(text, n.start, n.end, ` ${inline(v, container.style === 'flow')}`);
-    return splice(text, n.start, n.end, inline(v, container.style === 'flow'));
-  }
-  // A block collection: replace everything after `key:` / `-` up to its last line.
-  const from = container.kind === 'map' ? slot.colonEnd : slot.dashEnd;
-  return splice(text, from, n.contentEnd, ` ${inline(v, false)}`);
-}
-
-function endsLine(text, at) {
-  return at === 0 || text[at - 1] === '\n' ? '' : '\n';
-}
-
-function insertInMap(text, map, key, v) {
-  if (map.style === 'flow') {
-    const last = map.entries[map.entries.length - 1];
-    const at = last ? last.end : map.start + 1;
-    return splice(text, at, at, `${last ? ', ' : ''}${yamlKey(key)}: ${inline(v, true)}`);
-  }
-  const at = map.end;
-  return splice(text, at, at, `${endsLine(text, at)}${' '.repeat(map.indent)}${yamlKey(key)}:${value(v, map.indent)}`);
-}
-
-function insertInSeq(text, seq, index, v) {
-  if (seq.style === 'flow') {
-    const item = seq.items[index];
-    if (item) return splice(text, item.start, item.start, `${inline(v, true)}, `);
-    const last = seq.items[seq.items.length - 1];
-    const at = last ? last.end : seq.start + 1;
-    return splice(text, at, at, `${last ? ', ' : ''}${inline(v, true)}`);
-  }
-  const pad = ' '.repeat(seq.indent);
-  const line = isObject(v) && Object.keys(v).length > 0 ? `${pad}- ${block(v, seq.indent + 2).slice(seq.indent + 2)}` : `${pad}- ${inline(v, false)}\n`;
-  const item = seq.items[index];
-  if (item && !item.virtual) return splice(text, item.lineStart, item.lineStart, line);
-  if (item) return null;
-  return splice(text, seq.end, seq.end, `${endsLine(text, seq.end)}${line}`);
-}
-
-function removeSlot(text, container, slot, chain) {
-  const list = container.kind === 'map' ? container.entries : container.items;
-  const i = list.indexOf(slot);
-  if (container.style === 'flow') {
-    if (i + 1 < list.length) return splice(text, slot.start, list[i + 1].start, '');
-    if (i > 0) return splice(text, list[i - 1].end, slot.end, '');
-    return splice(text, slot.start, slot.end, '');
-  }
-  if (list.length === 1) {
-    // The collection becomes empty: write it as `[]` / `{}` in its parent.
-    const up = chain[chain.length - 2];
-    if (!up) return null;
-    return replaceSlot(text, up.container, up.slot, container.kind === 'map' ? {} : []);
-  }
-  if (slot.virtual) {
-    // The first key of a list item (`- type: x`): keep the `- `, pull the next key up.
-    const next = list[i + 1];
-    return next && !next.virtual && container.kind === 'map' ? splice(text, slot.keyStart, next.keyStart, '') : null;
-  }
-  return splice(text, slot.lineStart, slot.end, '');
-}
-
-function surgical(text, patch) {
-  const tokens = pointerTokens(patch.path);
-  if (tokens.length === 0) return null;
-  const root = parseTree(text);
-  if (root.kind === 'scalar' && root.empty && tokens.length === 1 && patch.op !== 'remove') {
-    // An empty document (perhaps only comments): the first member goes after them.
-    return `${text}${endsLine(text, text.length)}${block(put({}, tokens[0], patch.value), 0)}`;
-  }
-  const found = walk(root, tokens.slice(0, -1));
-  if (found === null) return null;
-  const parent = found.node;
-  const last = tokens[tokens.length - 1];
-  if (parent.kind === 'map') {
-    const entry = parent.entries.find((e) => e.key === last);
-    if (patch.op === 'remove') return entry ? removeSlot(text, parent, entry, [...found.chain, { container: parent, slot: entry }]) : null;
-    if (entry) return replaceSlot(text, parent, entry, patch.value);
-    return insertInMap(text, parent, last, patch.value);
-  }
-  if (parent.kind === 'seq') {
-    const index = last === '-' ? parent.items.length : Number(last);
-    const item = parent.items[index];
-    if (patch.op === 'add') return insertInSeq(text, parent, index, patch.value);
-    if (!item) return null;
-    if (patch.op === 'remove') return removeSlot(text, parent, item, [...found.chain, { container: parent, slot: item }]);
-    return replaceSlot(text, parent, item, patch.value);
-  }
-  return null;
-}
-
-/**
- * Apply one JSON Patch operation to a manifest given as YAML (or JSON) text. The edit is
- * made in place (comments, order and layout of everything else kept) and checked by
- * reading the result back; when an in-place edit is not possible the document is written
- * out again with `toYaml` (JSON input stays JSON).
- * @throws {YamlSubsetError} when the text cannot be read by the panel's YAML reader
- * @throws {Error} when the patch does not apply (RFC 6902: e.g. a missing parent)
- */
-export function patchYaml(text, patch) {
-  const t = String(text);
-  const before = parseYaml(t);
-  const expected = applyPatch(before, patch);
-  if (/^\s*[[{]/.test(t)) {
-    try {
-      JSON.parse(t);
-      return `${JSON.stringify(expected, null, 2)}\n`;
-    } catch {
-      // not JSON: YAML below
-    }
-  }
-  let out = null;
-  try {
-    out = surgical(t, patch);
-  } catch {
-    out = null;
-  }
-  if (out !== null) {
-    try {
-      if (JSON.stringify(parseYaml(out)) === JSON.stringify(expected)) return out;
-    } catch {
-      // fall back below
-    }
-  }
-  return toYaml(expected);
-}
-
-// =======================================================================================
 // One component per page
 // =======================================================================================
 
@@ -700,6 +407,17 @@ async function component() {
     },
   );
   return p;
+}
+
+/**
+ * Apply one JSON Patch operation (a finding's fix, or a form's edit) to a manifest's text
+ * with the page's component: the text is edited at the span of the node it names, comments
+ * and layout kept (`Microvet.applyFix`). Throws `MicrovetError` when it does not apply.
+ * @param {string} text
+ * @param {{op: string, path: string, value?: unknown}} patch
+ */
+export async function applyFix(text, patch) {
+  return (await component()).applyFix(text, patch);
 }
 
 /** Parsed policies, per instance and policy text (the built-in one under ''). */
@@ -983,8 +701,9 @@ export class MicrovetPanel extends HostElement {
   }
 
   /**
-   * The manifest as an object (set by the host page; written as YAML with `toYaml`). When
-   * the manifest was given as text, the getter reads it back (null if it cannot).
+   * The manifest as an object (set by the host page; the panel vets it as JSON text, which
+   * the component reads as it reads YAML). When the manifest was given as text, the getter
+   * reads it back with `parseYaml` (null if it cannot).
    */
   get manifestObject() {
     if (this.#object !== undefined) return clone(this.#object);
@@ -997,7 +716,7 @@ export class MicrovetPanel extends HostElement {
 
   set manifestObject(obj) {
     const o = obj === undefined ? null : clone(obj);
-    const t = toYaml(o);
+    const t = `${JSON.stringify(o, null, 2)}\n`;
     this.#hasInput = true;
     this.#object = o;
     if (t === this.#text) return;
@@ -1081,20 +800,26 @@ export class MicrovetPanel extends HostElement {
   }
 
   /**
-   * Apply a fix (a JSON Patch operation) to the manifest the panel holds, emit
-   * `microvet-fix`, and vet again. Resolves with the new verdict.
+   * Apply a fix (a JSON Patch operation) to the manifest the panel holds, with the
+   * component's `applyFix` (the text edited at the fixed node's span: comments and layout
+   * kept, JSON stays JSON), emit `microvet-fix`, and vet again. Resolves with the new
+   * verdict; rejects with an `Error` when the fix does not apply to the current text.
    * @param {{op: string, path: string, value?: unknown}} fix
    * @param {object} [finding] the finding it fixes (passed on in the event)
    */
   async applyFix(fix, finding = null) {
     const patch = { op: fix.op, path: fix.path };
     if (fix.value !== undefined) patch.value = fix.value;
-    if (this.#object !== undefined) {
-      this.#object = applyPatch(this.#object, patch);
-      this.#text = toYaml(this.#object);
-    } else {
-      this.#text = patchYaml(this.#text, patch);
+    const mv = await component();
+    let text;
+    try {
+      text = mv.applyFix(this.#text, patch);
+    } catch (e) {
+      // Not a verdict's error: the fix does not apply to the text as it is now.
+      throw new Error(e.message, { cause: e });
     }
+    this.#text = text;
+    if (this.#object !== undefined) this.#object = JSON.parse(text);
     this.#emit('microvet-fix', {
       patch: { ...patch, ...(fix.description ? { description: fix.description } : {}) },
       finding,

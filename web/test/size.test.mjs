@@ -10,11 +10,14 @@ import { measure, table } from '../scripts/size.mjs';
 /**
  * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
  * every byte goes and what removing it would cost), so the budget is the measured size plus
- * ~1 %, to catch regressions: 319,415 B in all, of which the component's core module is
- * 298,317 B and the minified panel bundle 14,784 B (jco 1.12.0 glue and trampolines the rest).
+ * ~1 %, to catch regressions: 332,098 B in all, of which the component's core module is
+ * 311,843 B and the minified panel bundle 10.5 KiB (jco 1.12.0 glue and trampolines the rest).
  * The fail-closed checks cost ~42 KB of it: the secret scanner's vendor formats and redaction
  * forms (~16.5 KB), normal forms with NFKC's mappings to ASCII and the wrong-type rules
  * (~12.3 KB), the client-metadata rules (~11.9 KB), the YAML tag and merge-key checks (~3.1 KB).
+ * The one fix applier (edits at a node's span that keep comments, `apply-fix`) costs
+ * ~13.6 KB of the core module; the panel's JavaScript copy of it (JSON Patch, a YAML emitter
+ * and a comment-keeping patcher, ~4 KB of the bundle) is gone.
  * A gate that fails closed comes first; the bytes are the price.
  * - BUDGET_GZIP_BYTES: the total, plus ~1 %.
  * - JS_BUDGET_GZIP_BYTES: everything except the core module (~21 KB), plus ~5 %: the core
@@ -22,7 +25,7 @@ import { measure, table } from '../scripts/size.mjs';
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 323_000;
+const BUDGET_GZIP_BYTES = 335_500;
 const JS_BUDGET_GZIP_BYTES = 22_000;
 const CORE = 'dist/component/microvet.core.wasm';
 
