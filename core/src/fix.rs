@@ -39,10 +39,12 @@ impl Policy {
     /// return the new manifest.
     pub fn fix(&self, text: &str) -> Result<Fixed> {
         let verdict = self.vet_kind(InputKind::Manifest, text)?;
+        // The first [`MAX_FIXES`] (most severe first); any left are findings of the next vet.
         let fixes: Vec<Fix> = verdict
             .findings
             .iter()
             .filter_map(|f| f.fix.clone())
+            .take(MAX_FIXES)
             .collect();
         let mut fixed = apply_fixes(text, &fixes)?;
         // No secret survives into the fixed manifest: not one whose fix did not apply, not
@@ -63,10 +65,23 @@ pub fn apply_fix(text: &str, fix: &Fix) -> Result<String> {
     apply_one(text, fix).map(|(t, _)| t)
 }
 
+/// At most this many fixes in one `apply_fixes` (each is applied, and read back, on the whole
+/// text): far above any manifest's, far below a hang. Documented in `docs/LIMITS.md`.
+pub const MAX_FIXES: usize = 1_000;
+
 /// Apply fixes to a manifest the way `microvet fix` does: one fix per path (the first
 /// wins), replacements and additions in order, then removals from the highest array index
 /// down. A fix that does not apply is left out of [`Fixed::applied`].
+///
+/// Errors: the text is not a manifest the loader reads; more than [`MAX_FIXES`] fixes.
 pub fn apply_fixes(text: &str, fixes: &[Fix]) -> Result<Fixed> {
+    if fixes.len() > MAX_FIXES {
+        return Err(Error::new(
+            ErrorCode::Limit,
+            format!("more than {MAX_FIXES} fixes in one call"),
+        )
+        .with_help("apply the fixes in batches, vetting in between"));
+    }
     // Fail on a text that is not a manifest even when no fix is given.
     yaml::parse(text, Limits::MANIFEST)?;
     // The paths seen (a map like the rules' so the component has one instance of it).
@@ -436,17 +451,16 @@ fn json_key(k: &str) -> String {
 /// A value on one line: a scalar, or a collection in flow style (`[a, b]`, `{k: v}`).
 /// The scalars `scalar` writes never hold `,[]{}`, so they read the same in a flow
 /// collection.
-fn inline(v: &Value, flow: bool) -> String {
-    let _ = flow;
+fn inline(v: &Value) -> String {
     match v {
         Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(|x| inline(x, true)).collect();
+            let parts: Vec<String> = items.iter().map(|x| inline(x)).collect();
             format!("[{}]", parts.join(", "))
         }
         Value::Object(map) => {
             let parts: Vec<String> = map
                 .iter()
-                .map(|(k, x)| format!("{}: {}", yaml_key(k), inline(x, true)))
+                .map(|(k, x)| format!("{}: {}", yaml_key(k), inline(x)))
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }

@@ -457,3 +457,46 @@ fn a_fix_that_does_not_apply_is_an_error() {
     assert!(fixed.applied.is_empty());
     assert_eq!(fixed.manifest, "a: 1 # c\n");
 }
+
+#[test]
+fn more_fixes_than_the_limit_are_refused() {
+    let f = Fix {
+        op: "replace",
+        path: "/a".into(),
+        value: Some(json!(2)),
+        description: String::new(),
+    };
+    let many = vec![f.clone(); microvet_core::fix::MAX_FIXES + 1];
+    let e = apply_fixes("a: 1\n", &many).unwrap_err();
+    assert_eq!(e.code, microvet_core::ErrorCode::Limit);
+    assert!(e.message.contains("more than 1000 fixes"), "{e:?}");
+    let fixed = apply_fixes("a: 1\n", &many[1..]).unwrap();
+    assert_eq!(fixed.manifest, "a: 2\n");
+}
+
+#[test]
+fn a_fix_from_its_parts_is_checked() {
+    use microvet_core::fix::fix_from_parts;
+    let f = fix_from_parts(
+        "add",
+        "/x".into(),
+        Some("[1, {\"k\": \"v\"}]"),
+        String::new(),
+    )
+    .unwrap();
+    assert_eq!(f.value, Some(json!([1, {"k": "v"}])));
+    for (op, path, value) in [
+        ("move", "/x", Some("1")),
+        ("add", "x", Some("1")),
+        ("add", "/x", None),
+        ("replace", "/x", Some("[1,")),
+    ] {
+        let e = fix_from_parts(op, path.into(), value, String::new()).unwrap_err();
+        assert_eq!(
+            e.code,
+            microvet_core::ErrorCode::InvalidArgument,
+            "{op} {path} {value:?}"
+        );
+    }
+    assert!(fix_from_parts("remove", "/x".into(), None, String::new()).is_ok());
+}

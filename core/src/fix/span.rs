@@ -360,11 +360,11 @@ impl<'a> Doc<'a> {
     }
 
     /// A value written where a value goes in its context.
-    fn value_text(&self, v: &Value, flow: bool) -> String {
+    fn value_text(&self, v: &Value) -> String {
         if self.json {
             return crate::verdict::value_json(v);
         }
-        inline(v, flow)
+        inline(v)
     }
 
     fn key_text(&self, k: &str) -> String {
@@ -518,7 +518,7 @@ impl<'a> Doc<'a> {
             return Some(Edit {
                 start: colon,
                 end: colon,
-                text: format!(" {}", self.value_text(new, flow)),
+                text: format!(" {}", self.value_text(new)),
             });
         }
         let (start, end) = self.span(v, flow)?;
@@ -527,13 +527,13 @@ impl<'a> Doc<'a> {
             return Some(Edit {
                 start: colon,
                 end,
-                text: format!(" {}", self.value_text(new, false)),
+                text: format!(" {}", self.value_text(new)),
             });
         }
         Some(Edit {
             start,
             end,
-            text: self.value_text(new, flow),
+            text: self.value_text(new),
         })
     }
 
@@ -552,14 +552,14 @@ impl<'a> Doc<'a> {
             return Some(Edit {
                 start: dash + 1,
                 end,
-                text: format!(" {}", self.value_text(new, false)),
+                text: format!(" {}", self.value_text(new)),
             });
         }
         let (start, end) = self.span(item, flow)?;
         Some(Edit {
             start,
             end,
-            text: self.value_text(new, flow),
+            text: self.value_text(new),
         })
     }
 
@@ -569,7 +569,7 @@ impl<'a> Doc<'a> {
         };
         let (mstart, mend) = self.span(map, flow)?;
         if flow || self.is_flow(map) {
-            let member = format!("{}: {}", self.key_text(key), self.value_text(v, true));
+            let member = format!("{}: {}", self.key_text(key), self.value_text(v));
             let Some((lk, lv)) = entries.last() else {
                 return Some(Edit {
                     start: mstart + 1,
@@ -586,7 +586,6 @@ impl<'a> Doc<'a> {
             } else {
                 ", ".to_string()
             };
-            let _ = mend;
             return Some(Edit {
                 start: at,
                 end: at,
@@ -624,7 +623,7 @@ impl<'a> Doc<'a> {
         }
         if flow || self.is_flow(seq) {
             let (start, _) = self.span(seq, true)?;
-            let val = self.value_text(v, true);
+            let val = self.value_text(v);
             if let Some(item) = items.get(i) {
                 let at = self.span(item, true)?.0;
                 return Some(Edit {
@@ -743,8 +742,7 @@ impl<'a> Doc<'a> {
             };
         }
         match &c.value {
-            Y::Map(entries) => {
-                let (k, _) = entries.get(i)?;
+            Y::Map(_) => {
                 let (start, end) = self.slot(c, i, false)?;
                 if self.starts_line(start) {
                     return Some(Edit {
@@ -755,7 +753,6 @@ impl<'a> Doc<'a> {
                 }
                 // The first key of a list item (`- type: x`): the `- ` stays, the next key
                 // moves up.
-                let _ = k;
                 let (next, _) = self.slot(c, i + 1, false)?;
                 if !self.starts_line(next) {
                     return None;
