@@ -454,7 +454,7 @@ fn json_key(k: &str) -> String {
 fn inline(v: &Value) -> String {
     match v {
         Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(|x| inline(x)).collect();
+            let parts: Vec<String> = items.iter().map(inline).collect();
             format!("[{}]", parts.join(", "))
         }
         Value::Object(map) => {

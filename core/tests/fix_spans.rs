@@ -177,10 +177,9 @@ fn every_corpus_fix_is_an_edit_at_its_span() {
                     lines_of(target, &mut allowed);
                     if let (Y::Map(entries), Some(last)) =
                         (&parent.value, f.path.rsplit('/').next())
+                        && let Some((k, _)) = entries.iter().find(|(k, _)| k.name == last)
                     {
-                        if let Some((k, _)) = entries.iter().find(|(k, _)| k.name == last) {
-                            allowed.insert(k.line);
-                        }
+                        allowed.insert(k.line);
                     }
                 }
                 None => {
