@@ -29,6 +29,16 @@ fn fixed_findings_do_not_come_back_on_any_corpus_manifest() {
             continue;
         };
         let fixed = policy.fix(&text).unwrap();
+        // Every fix is an edit of the text: no corpus manifest is written out again, and
+        // every comment stays.
+        assert!(!fixed.rewritten, "{}: rewritten", case.display());
+        for c in text.lines().filter(|l| l.trim_start().starts_with('#')) {
+            assert!(
+                fixed.manifest.contains(c),
+                "{}: lost the comment {c:?}",
+                case.display()
+            );
+        }
         let after = policy.vet(&fixed.manifest).unwrap_or_else(|e| {
             panic!(
                 "{}: fixed manifest does not vet: {e:?}\n{}",
@@ -153,4 +163,25 @@ fn fixes_change_only_what_they_fix() {
         fixed.manifest
     );
     assert!(!fixed.manifest.contains("ghp_"), "{}", fixed.manifest);
+}
+
+#[test]
+fn fix_leaves_no_secret_anywhere_and_keeps_the_rest_of_the_text() {
+    let policy = Policy::builtin().unwrap();
+    let text = "# rotated on Monday; the old one was Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4Lz\nname: roster-sync   # slug\nowner: it@example.com\nclient:\n  client_secret: \"Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4Lz\"  # from the console\n  token_endpoint_auth_method: client_secret_basic\n";
+    let fixed = policy.fix(text).unwrap();
+    let lower = fixed.manifest.to_ascii_lowercase();
+    assert!(
+        !lower.contains("zx9qw3er7ty1ui5op0as8df2gh6jk4lz"),
+        "{}",
+        fixed.manifest
+    );
+    assert!(
+        fixed.manifest.starts_with(
+            "# rotated on Monday; the old one was [REDACTED]\nname: roster-sync   # slug\n"
+        ),
+        "{}",
+        fixed.manifest
+    );
+    assert!(!fixed.rewritten);
 }
