@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     what: "For each catalogued write scope: whether every data type it grants that the app declares is declared read-only.",
     why: "Micro Apps, Macro Risk's case study: an HR app requested `hr:write` though it only needed read access, and candidate PII was exposed. A write token turns a leak into tampering.",
     example: "data_access: [{ type: hr.candidate_records }]\noauth_scopes: [hr.write]",
-    fix: "Replace the write scope with its read alternative from the catalogue (e.g. `hr.read_only`).",
+    fix: "Replace the write scope with its read alternative from the catalogue (e.g. `hr.read_only`), or remove it when the read scope is already requested.",
     references: &[
         "Micro Apps, Macro Risk (2026): case study (hr:write when read suffices)",
         "RFC 9700 §2.3 (privilege restriction)",
