@@ -36,7 +36,7 @@ const put = (o, k, v) => Object.defineProperty(o, k, { value: v, enumerable: tru
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
 // =======================================================================================
-// YAML subset reader, with positions
+// YAML subset reader (for a form: data only)
 // =======================================================================================
 // Block maps and lists, one-line flow collections, plain/single/double-quoted scalars,
 // comments. Not supported (it throws YamlSubsetError; the component still vets such text):
@@ -103,7 +103,7 @@ function scanLines(text) {
         throw new YamlSubsetError('several documents or directives', no);
       } else {
         started = true;
-        lines.push({ no, start: pos, indent, content: body, contentStart: pos + indent, contentEnd: pos + indent + body.length, lineEnd: next });
+        lines.push({ no, indent, content: body });
       }
     }
     pos = next;
@@ -118,7 +118,7 @@ function mapKey(c) {
   let key;
   let i;
   if (c[0] === '"' || c[0] === "'") {
-    const q = readQuoted(c, 0, 0);
+    const q = readQuoted(c, 0);
     if (q === null) return null;
     key = q.value;
     i = q.end;
@@ -139,7 +139,7 @@ function mapKey(c) {
 }
 
 /** A quoted scalar starting at `s[i]`: {value, end} or null. */
-function readQuoted(s, i, base) {
+function readQuoted(s, i) {
   const q = s[i];
   if (q === "'") {
     let j = i + 1;
@@ -152,7 +152,7 @@ function readQuoted(s, i, base) {
         out += "'";
         j = k + 2;
       } else {
-        return { value: out, end: k + 1, start: base + i };
+        return { value: out, end: k + 1 };
       }
     }
   }
@@ -161,7 +161,7 @@ function readQuoted(s, i, base) {
   if (j >= s.length) return null;
   const raw = s.slice(i, j + 1);
   try {
-    return { value: JSON.parse(raw.replaceAll('\\/', '/').replaceAll("\\'", "'")), end: j + 1, start: base + i };
+    return { value: JSON.parse(raw.replaceAll('\\/', '/').replaceAll("\\'", "'")), end: j + 1 };
   } catch {
     throw new YamlSubsetError('a double-quoted escape the panel cannot read');
   }
@@ -180,30 +180,28 @@ function resolvePlain(s) {
   return s;
 }
 
-/** One flow node or scalar in `s` from `i`; `base` is the offset of `s` in the document. */
-function readFlow(s, i, base, inFlow, line) {
+/** One flow node or scalar in `s` from `i`. */
+function readFlow(s, i, inFlow, line) {
   while (s[i] === ' ' || s[i] === '\t') i++;
   const c = s[i];
   if (c === '[' || c === '{') {
     const seq = c === '[';
-    const node = seq ? { kind: 'seq', style: 'flow', items: [], start: base + i } : { kind: 'map', style: 'flow', entries: [], start: base + i };
+    const node = seq ? { kind: 'seq', items: [] } : { kind: 'map', entries: [] };
     i++;
     for (;;) {
       while (s[i] === ' ') i++;
       if (s[i] === (seq ? ']' : '}')) {
-        node.end = base + i + 1;
         return { node, end: i + 1 };
       }
       if (i >= s.length) throw new YamlSubsetError('a flow collection that does not close on its line', line);
       if (seq) {
-        const r = readFlow(s, i, base, true, line);
-        node.items.push({ node: r.node, start: r.node.start, end: r.node.end });
+        const r = readFlow(s, i, true, line);
+        node.items.push({ node: r.node });
         i = r.end;
       } else {
         let key;
-        const kStart = i;
         if (s[i] === '"' || s[i] === "'") {
-          const q = readQuoted(s, i, base);
+          const q = readQuoted(s, i);
           if (q === null) throw new YamlSubsetError('an unterminated quoted key', line);
           key = q.value;
           i = q.end;
@@ -219,9 +217,9 @@ function readFlow(s, i, base, inFlow, line) {
         if (node.entries.some((e) => e.key === key)) throw new YamlSubsetError(`duplicate key \`${key}\``, line);
         let r;
         while (s[i] === ' ') i++;
-        if (s[i] === ',' || s[i] === '}') r = { node: { kind: 'scalar', value: null, start: base + i, end: base + i }, end: i };
-        else r = readFlow(s, i, base, true, line);
-        node.entries.push({ key, node: r.node, start: base + kStart, end: r.node.end });
+        if (s[i] === ',' || s[i] === '}') r = { node: { kind: 'scalar', value: null }, end: i };
+        else r = readFlow(s, i, true, line);
+        node.entries.push({ key, node: r.node });
         i = r.end;
       }
       while (s[i] === ' ') i++;
@@ -230,9 +228,9 @@ function readFlow(s, i, base, inFlow, line) {
     }
   }
   if (c === '"' || c === "'") {
-    const q = readQuoted(s, i, base);
+    const q = readQuoted(s, i);
     if (q === null) throw new YamlSubsetError('an unterminated quoted string', line);
-    return { node: { kind: 'scalar', value: q.value, start: base + i, end: base + q.end, quoted: true }, end: q.end };
+    return { node: { kind: 'scalar', value: q.value }, end: q.end };
   }
   if (c !== undefined && '&*!|>%@`'.includes(c)) throw new YamlSubsetError(`\`${c}\` (anchors, aliases, tags and block scalars are not supported)`, line);
   let j = i;
@@ -243,12 +241,12 @@ function readFlow(s, i, base, inFlow, line) {
     if (s.slice(i).includes(': ')) throw new YamlSubsetError('a `: ` inside a plain value (quote it)', line);
   }
   const text = s.slice(i, j).replace(/[ \t]+$/, '');
-  return { node: { kind: 'scalar', value: resolvePlain(text), start: base + i, end: base + i + text.length }, end: j };
+  return { node: { kind: 'scalar', value: resolvePlain(text) }, end: j };
 }
 
 function inlineNode(L, offset) {
   const s = L.content;
-  const r = readFlow(s, offset, L.contentStart, false, L.no);
+  const r = readFlow(s, offset, false, L.no);
   let k = r.end;
   while (s[k] === ' ') k++;
   if (k < s.length) throw new YamlSubsetError('text after a value', L.no);
@@ -263,23 +261,22 @@ function parseNode(cx, indent) {
   return inlineNode(L, 0);
 }
 
-function nullAt(offset) {
-  return { kind: 'scalar', value: null, start: offset, end: offset, empty: true };
+function nullNode() {
+  return { kind: 'scalar', value: null };
 }
 
 /** The value of `key:` with nothing after the colon: a deeper block, a list at the same indent, or null. */
-function blockValue(cx, L, indent, colonAt) {
+function blockValue(cx, L, indent) {
   const N = cx.lines[cx.i];
   if (N && (N.indent > indent || (N.indent === indent && isSeqItem(N.content) && L.kind !== 'seq'))) {
     const node = parseNode(cx, N.indent);
     return node;
   }
-  return nullAt(colonAt);
+  return nullNode();
 }
 
 function parseMap(cx, indent) {
-  const first = cx.lines[cx.i];
-  const node = { kind: 'map', style: 'block', indent, entries: [], start: first.contentStart };
+  const node = { kind: 'map', entries: [] };
   while (cx.i < cx.lines.length) {
     const L = cx.lines[cx.i];
     if (L.indent < indent) break;
@@ -290,23 +287,17 @@ function parseMap(cx, indent) {
       throw new YamlSubsetError('expected `key: value`', L.no);
     }
     if (node.entries.some((e) => e.key === k.key)) throw new YamlSubsetError(`duplicate key \`${k.key}\``, L.no);
-    const entry = { key: k.key, lineStart: L.start, keyStart: L.contentStart, colonEnd: L.contentStart + k.colon, virtual: L.virtual === true, line: L.no };
+    const entry = { key: k.key };
     cx.i++;
-    if (k.rest >= L.content.length) entry.node = blockValue(cx, { kind: 'map' }, indent, entry.colonEnd);
+    if (k.rest >= L.content.length) entry.node = blockValue(cx, { kind: 'map' }, indent);
     else entry.node = inlineNode(L, k.rest);
-    const last = cx.lines[cx.i - 1];
-    entry.end = last.lineEnd;
-    entry.contentEnd = last.contentEnd;
     node.entries.push(entry);
   }
-  const last = cx.lines[cx.i - 1];
-  node.end = last.lineEnd;
-  node.contentEnd = last.contentEnd;
   return node;
 }
 
 function parseSeq(cx, indent) {
-  const node = { kind: 'seq', style: 'block', indent, items: [], start: cx.lines[cx.i].contentStart };
+  const node = { kind: 'seq', items: [] };
   while (cx.i < cx.lines.length) {
     const L = cx.lines[cx.i];
     if (L.indent < indent || !isSeqItem(L.content)) {
@@ -314,38 +305,32 @@ function parseSeq(cx, indent) {
       break;
     }
     if (L.indent > indent) throw new YamlSubsetError('unexpected indentation', L.no);
-    const item = { lineStart: L.start, dashEnd: L.contentStart + 1, virtual: L.virtual === true, line: L.no };
+    const item = {};
     let off = 1;
     while (L.content[off] === ' ') off++;
     if (off >= L.content.length) {
       cx.i++;
-      item.node = blockValue(cx, { kind: 'seq' }, indent, item.dashEnd);
+      item.node = blockValue(cx, { kind: 'seq' }, indent);
     } else {
       const rest = L.content.slice(off);
       if (isSeqItem(rest) || mapKey(rest) !== null) {
         // `- key: value` / `- - x`: the rest of the line starts a block at its own column.
-        cx.lines[cx.i] = { ...L, indent: L.indent + off, content: rest, contentStart: L.contentStart + off, virtual: true };
+        cx.lines[cx.i] = { ...L, indent: L.indent + off, content: rest };
         item.node = parseNode(cx, L.indent + off);
       } else {
         cx.i++;
         item.node = inlineNode(L, off);
       }
     }
-    const last = cx.lines[cx.i - 1];
-    item.end = last.lineEnd;
-    item.contentEnd = last.contentEnd;
     node.items.push(item);
   }
-  const last = cx.lines[cx.i - 1];
-  node.end = last.lineEnd;
-  node.contentEnd = last.contentEnd;
   return node;
 }
 
 /** The positioned tree of `text` (null document → a null scalar). */
 function parseTree(text) {
   const lines = scanLines(text);
-  if (lines.length === 0) return nullAt(text.length);
+  if (lines.length === 0) return nullNode();
   const cx = { lines, i: 0 };
   const root = parseNode(cx, lines[0].indent);
   if (cx.i < lines.length) throw new YamlSubsetError('unexpected content', lines[cx.i].no);
