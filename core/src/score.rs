@@ -332,8 +332,15 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
         ]
         .concat(),
     });
-    if cx.sensitive() && !cx.sinks.is_empty() {
-        let sinks: Vec<String> = cx.sinks.iter().map(|s| redact_sink(&s.url)).collect();
+    // Sinks that are not URLs have their own finding (MV-SINK-001); they are not sinks a
+    // DLP scanner could be put on.
+    let sinks: Vec<String> = cx
+        .sinks
+        .iter()
+        .filter(|s| s.url.is_ok())
+        .map(|s| redact_sink(&s.url))
+        .collect();
+    if cx.sensitive() && !sinks.is_empty() {
         out.push(Control {
             control: "dlp_required",
             value: json!(sinks),

@@ -29,6 +29,16 @@ fn fixed_findings_do_not_come_back_on_any_corpus_manifest() {
             continue;
         };
         let fixed = policy.fix(&text).unwrap();
+        // Every fix is an edit of the text: no corpus manifest is written out again, and
+        // every comment stays.
+        assert!(!fixed.rewritten, "{}: rewritten", case.display());
+        for c in text.lines().filter(|l| l.trim_start().starts_with('#')) {
+            assert!(
+                fixed.manifest.contains(c),
+                "{}: lost the comment {c:?}",
+                case.display()
+            );
+        }
         let after = policy.vet(&fixed.manifest).unwrap_or_else(|e| {
             panic!(
                 "{}: fixed manifest does not vet: {e:?}\n{}",
@@ -121,4 +131,57 @@ fn scopes_written_as_one_string_are_fixed_into_a_list_without_the_denied_ones() 
         "{:?}",
         after.findings
     );
+}
+
+#[test]
+fn fixes_change_only_what_they_fix() {
+    let policy = Policy::builtin().unwrap();
+    let read = |case: &str| {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../tests/corpus/{case}/input.yaml")),
+        )
+        .unwrap()
+    };
+    // The read scope is already there: the write scope goes, no duplicate comes.
+    let fixed = policy.fix(&read("fix-write-scope-read-present")).unwrap();
+    assert!(
+        fixed
+            .manifest
+            .contains("oauth_scopes: [openid, hr.read_only]\n"),
+        "{}",
+        fixed.manifest
+    );
+    // A secret inside a purpose: the token goes, the description stays.
+    let text = read("fix-secret-in-prose");
+    let fixed = policy.fix(&text).unwrap();
+    assert!(
+        fixed.manifest.contains(
+            "purpose: \"社員名簿をチームのシートに毎晩同期する（トークンvault://micro-apps/roster-sync/purpose）\"\n"
+        ),
+        "{}",
+        fixed.manifest
+    );
+    assert!(!fixed.manifest.contains("ghp_"), "{}", fixed.manifest);
+}
+
+#[test]
+fn fix_leaves_no_secret_anywhere_and_keeps_the_rest_of_the_text() {
+    let policy = Policy::builtin().unwrap();
+    let text = "# rotated on Monday; the old one was Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4Lz\nname: roster-sync   # slug\nowner: it@example.com\nclient:\n  client_secret: \"Zx9Qw3Er7Ty1Ui5Op0As8Df2Gh6Jk4Lz\"  # from the console\n  token_endpoint_auth_method: client_secret_basic\n";
+    let fixed = policy.fix(text).unwrap();
+    let lower = fixed.manifest.to_ascii_lowercase();
+    assert!(
+        !lower.contains("zx9qw3er7ty1ui5op0as8df2gh6jk4lz"),
+        "{}",
+        fixed.manifest
+    );
+    assert!(
+        fixed.manifest.starts_with(
+            "# rotated on Monday; the old one was [REDACTED]\nname: roster-sync   # slug\n"
+        ),
+        "{}",
+        fixed.manifest
+    );
+    assert!(!fixed.rewritten);
 }

@@ -342,11 +342,21 @@ impl wit_vetting::GuestPolicy for Policy {
 
     fn fix(&self, manifest: String) -> Result<wit_vetting::Fixed, wit::Error> {
         let fixed = self.0.fix(&manifest).map_err(error)?;
-        Ok(wit_vetting::Fixed {
-            manifest: fixed.manifest,
-            applied: fixed.applied.into_iter().map(fix).collect(),
-        })
+        Ok(fixed_record(fixed))
     }
+}
+
+fn fixed_record(fixed: microvet_core::fix::Fixed) -> wit_vetting::Fixed {
+    wit_vetting::Fixed {
+        manifest: fixed.manifest,
+        applied: fixed.applied.into_iter().map(fix).collect(),
+        rewritten: fixed.rewritten,
+    }
+}
+
+fn core_fix(f: wit::Fix) -> Result<microvet_core::Fix, wit::Error> {
+    microvet_core::fix::fix_from_parts(&f.op, f.path, f.value.as_deref(), f.description)
+        .map_err(error)
 }
 
 impl wit_vetting::Guest for Component {
@@ -362,6 +372,23 @@ impl wit_vetting::Guest for Component {
 
     fn explain(id: String) -> Option<String> {
         microvet_core::rules::find(&id).map(|r| r.doc_markdown())
+    }
+
+    fn apply_fix(manifest: String, fix: wit::Fix) -> Result<String, wit::Error> {
+        microvet_core::fix::apply_fix(&manifest, &core_fix(fix)?).map_err(error)
+    }
+
+    fn apply_fixes(
+        manifest: String,
+        fixes: Vec<wit::Fix>,
+    ) -> Result<wit_vetting::Fixed, wit::Error> {
+        let fixes = fixes
+            .into_iter()
+            .map(core_fix)
+            .collect::<Result<Vec<_>, _>>()?;
+        microvet_core::fix::apply_fixes(&manifest, &fixes)
+            .map(fixed_record)
+            .map_err(error)
     }
 }
 

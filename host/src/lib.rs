@@ -581,8 +581,9 @@ impl Vetter {
         })
     }
 
-    /// Vet a manifest and apply every machine-applicable fix (`microvet fix`). Returns the
-    /// fixed manifest (YAML) and the fixes applied, each as `(op, path, value JSON, description)`.
+    /// Vet a manifest, apply every machine-applicable fix and remove every secret left
+    /// (`microvet fix`). Returns the fixed manifest (the input's text edited at the fixed
+    /// nodes' spans) and the fixes applied, each as `(op, path, value JSON, description)`.
     ///
     /// # Errors
     /// As [`Vetter::vet`].
@@ -593,19 +594,41 @@ impl Vetter {
                 .policy()
                 .call_fix(store, policy, manifest)?;
             Ok(result
-                .map(|f| FixOutcome {
-                    manifest: f.manifest,
-                    applied: f
-                        .applied
-                        .into_iter()
-                        .map(|x| AppliedFix {
-                            op: x.op,
-                            path: x.path,
-                            value: x.value,
-                            description: x.description,
-                        })
-                        .collect(),
-                })
+                .map(fix_outcome)
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// Apply one fix (JSON Patch `add` / `replace` / `remove`, the value as JSON text) to a
+    /// manifest, editing its text at the span of the node the fix names.
+    ///
+    /// # Errors
+    /// `Input` when the manifest cannot be read or the fix does not apply.
+    pub fn apply_fix(&self, manifest: &str, fix: &AppliedFix) -> Result<String, HostError> {
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_vetting()
+                .call_apply_fix(store, manifest, &wit_fix(fix))?
+                .map_err(|e| HostError::Input(vet_error(e))))
+        })
+    }
+
+    /// Apply fixes as [`Vetter::fix`] does, without vetting (fixes that do not apply are
+    /// left out of `applied`).
+    ///
+    /// # Errors
+    /// `Input` when the manifest cannot be read or a fix is malformed.
+    pub fn apply_fixes(
+        &self,
+        manifest: &str,
+        fixes: &[AppliedFix],
+    ) -> Result<FixOutcome, HostError> {
+        let fixes: Vec<_> = fixes.iter().map(wit_fix).collect();
+        self.call_free(|store, mv| {
+            Ok(mv
+                .microvet_vetting_vetting()
+                .call_apply_fixes(store, manifest, &fixes)?
+                .map(fix_outcome)
                 .map_err(|e| HostError::Input(vet_error(e))))
         })
     }
@@ -847,6 +870,32 @@ fn vet_error(e: wit::Error) -> VetError {
         path: e.path,
         line: e.line,
         column: e.column,
+    }
+}
+
+fn fix_outcome(f: bindings::exports::microvet::vetting::vetting::Fixed) -> FixOutcome {
+    FixOutcome {
+        manifest: f.manifest,
+        applied: f
+            .applied
+            .into_iter()
+            .map(|x| AppliedFix {
+                op: x.op,
+                path: x.path,
+                value: x.value,
+                description: x.description,
+            })
+            .collect(),
+        rewritten: f.rewritten,
+    }
+}
+
+fn wit_fix(f: &AppliedFix) -> wit::Fix {
+    wit::Fix {
+        op: f.op.clone(),
+        path: f.path.clone(),
+        value: f.value.clone(),
+        description: f.description.clone(),
     }
 }
 

@@ -52,8 +52,9 @@ enum Command {
         #[arg(allow_hyphen_values = true)]
         id: String,
     },
-    /// Apply every machine-applicable fix of the verdict and write the fixed manifest
-    /// (YAML; comments of the input are not kept). Exit 0 if the fixed manifest is approved.
+    /// Apply every machine-applicable fix of the verdict and write the fixed manifest: the
+    /// input's text edited where the fixes apply, its comments and layout kept (JSON stays
+    /// JSON); every secret left is removed. Exit 0 if the fixed manifest is approved.
     Fix(FixArgs),
     /// Work with policies.
     Policy {
@@ -547,7 +548,11 @@ fn fix(ctx: &Ctx, args: FixArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         if fixed.applied.is_empty() {
             ""
         } else {
-            "; comments of the input are not kept"
+            if fixed.rewritten {
+                "; the manifest was written out again (a fix could not be made in place): comments of the input are not kept"
+            } else {
+                "; comments and layout of the input kept"
+            }
         }
     );
     Ok(if after.verdict.decision.is_approved() {

@@ -266,13 +266,17 @@ impl std::fmt::Display for VetError {
 
 impl std::error::Error for VetError {}
 
-/// The outcome of [`crate::Vetter::fix`].
+/// The outcome of [`crate::Vetter::fix`] and [`crate::Vetter::apply_fixes`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FixOutcome {
-    /// The fixed manifest, as YAML.
+    /// The fixed manifest: the input's text edited at the fixed nodes' spans (comments,
+    /// layout and untouched lines kept; JSON stays JSON).
     pub manifest: String,
     /// The fixes applied, in order.
     pub applied: Vec<AppliedFix>,
+    /// The document had to be written out again (comments and layout lost): an edit at a
+    /// span was not possible.
+    pub rewritten: bool,
 }
 
 /// One applied fix (JSON Patch terms; `value` is JSON text).

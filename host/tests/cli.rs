@@ -329,6 +329,60 @@ fn fix_of_invalid_input_exits_2() {
 }
 
 #[test]
+fn fix_keeps_every_comment_and_untouched_line_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.yaml");
+    let text = "# Roster sync: reviewed by IT on request.\n\
+name: roster-sync     # the slug the builder shows\n\
+owner: it@example.com\n\
+purpose: 'sync the staff directory into the team roster sheet'   # quoted on purpose\n\
+data_access:\n\
+  # what the app reads\n\
+  - { type: user.profile, access: read }\n\
+retention_days: 30\n\
+oauth_scopes:\n\
+  - openid            # sign-in\n\
+  - directory.admin   # asked for by the template\n\
+  - profile\n\
+external_sinks: []\n\
+instrumentation:\n\
+  audit_log: \"siem://corp/micro-apps\"\n\
+  contact: it-oncall@example.com\n\
+# no expiry yet\n";
+    std::fs::write(&file, text).unwrap();
+    let out = run(&["fix", file.to_str().unwrap()]);
+    let fixed = stdout(&out);
+    assert!(
+        stderr(&out).contains("comments and layout of the input kept"),
+        "{}",
+        stderr(&out)
+    );
+    // The denied scope's line goes and the missing expiry is added after the last entry;
+    // every other line, comments included, is the input's, byte for byte and in order.
+    let got: Vec<&str> = fixed.split_inclusive('\n').collect();
+    assert_eq!(
+        got.iter().filter(|l| **l == "expiry_days: 60\n").count(),
+        1,
+        "{fixed}"
+    );
+    let kept: Vec<&str> = text
+        .split_inclusive('\n')
+        .filter(|l| !l.contains("directory.admin"))
+        .collect();
+    let rest: Vec<&str> = got
+        .iter()
+        .copied()
+        .filter(|l| *l != "expiry_days: 60\n")
+        .collect();
+    assert_eq!(rest, kept, "{fixed}");
+    assert!(
+        stderr(&out).contains("the fixed manifest is approve"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn sarif_format_carries_rules_levels_and_lines() {
     let out = run(&[
         "check",

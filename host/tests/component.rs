@@ -312,3 +312,52 @@ fn pooling_allocator_works() {
         );
     }
 }
+
+#[test]
+fn apply_fix_edits_the_text_through_the_component() {
+    use microvet::AppliedFix;
+    let v = vetter();
+    let text = "# c\nname: app  # slug\noauth_scopes: [openid, hr.write]\n";
+    let fix = |op: &str, path: &str, value: Option<&str>| AppliedFix {
+        op: op.into(),
+        path: path.into(),
+        value: value.map(str::to_owned),
+        description: String::new(),
+    };
+    let out = v
+        .apply_fix(
+            text,
+            &fix("replace", "/oauth_scopes/1", Some("\"hr.read_only\"")),
+        )
+        .unwrap();
+    assert_eq!(
+        out,
+        "# c\nname: app  # slug\noauth_scopes: [openid, hr.read_only]\n"
+    );
+    let fixed = v
+        .apply_fixes(
+            text,
+            &[
+                fix("remove", "/oauth_scopes/0", None),
+                fix("add", "/expiry_days", Some("30")),
+            ],
+        )
+        .unwrap();
+    assert_eq!(
+        fixed.manifest,
+        "# c\nname: app  # slug\noauth_scopes: [hr.write]\nexpiry_days: 30\n"
+    );
+    assert_eq!(fixed.applied.len(), 2);
+    assert!(!fixed.rewritten);
+    // A fix that does not apply, or is not a fix, is the component's typed error.
+    for bad in [
+        fix("add", "/missing/x", Some("1")),
+        fix("copy", "/name", Some("1")),
+        fix("add", "/x", Some("[1,")),
+    ] {
+        match v.apply_fix(text, &bad) {
+            Err(microvet::HostError::Input(e)) => assert_eq!(e.code, "invalid-argument", "{e:?}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

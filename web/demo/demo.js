@@ -1,10 +1,11 @@
 // The "App settings" screen of a pretend no-code builder, wired to <microvet-panel>.
 //
 // The YAML text is the one source of truth. The form is a view of it: editing a field
-// turns into a JSON Patch operation applied to the YAML in place (comments and layout
-// kept), editing the YAML refreshes the form, and the panel's one-click fixes come back as
-// `microvet-fix` events carrying the new text. No bundler, no network beyond this origin.
-import { applyPatch, patchYaml, parseYaml, pointerTokens, PUBLISHABLE, toYaml } from '../dist/panel.js';
+// turns into a JSON Patch operation that the component applies to the YAML in place
+// (`applyFix`: comments and layout kept), editing the YAML refreshes the form, and the
+// panel's one-click fixes come back as `microvet-fix` events carrying the new text. No
+// bundler, no network beyond this origin.
+import { applyFix, parseYaml, pointerTokens, PUBLISHABLE } from '../dist/panel.js';
 
 const EXAMPLE_URL = new URL('../../examples/hr-onboarding-helper.yaml', import.meta.url);
 const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials', 'implicit', 'password'];
@@ -89,7 +90,14 @@ function setText(text, { fromYaml = false, refreshForm = true } = {}) {
  * One form edit as a JSON Patch operation on the text: `undefined` removes the member,
  * a missing parent (say `instrumentation`) is created with the value inside it.
  */
-function edit(path, value, { refreshForm = false } = {}) {
+let editing = Promise.resolve();
+function edit(path, value, options) {
+  // One at a time, each on the text the previous one left (the component is async to load).
+  editing = editing.then(() => editNow(path, value, options));
+  return editing;
+}
+
+async function editNow(path, value, { refreshForm = false } = {}) {
   const tokens = pointerTokens(path);
   let op;
   if (value === undefined) {
@@ -110,16 +118,11 @@ function edit(path, value, { refreshForm = false } = {}) {
   }
   let text;
   try {
-    text = patchYaml(state.text, op);
+    text = await applyFix(state.text, op);
   } catch (e) {
-    try {
-      // The YAML cannot be read right now (mid-edit by hand): regenerate it from the form's data.
-      if (e.name !== 'YamlSubsetError') throw e;
-      text = toYaml(applyPatch(state.data, op));
-    } catch (e2) {
-      say(`Cannot change ${path}: ${e2.message}`);
-      return;
-    }
+    // The YAML cannot be read right now (mid-edit by hand): it says where.
+    say(`Cannot change ${path}: ${e.message}`);
+    return;
   }
   setText(text, { refreshForm });
 }

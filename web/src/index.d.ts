@@ -230,6 +230,40 @@ export class Microvet {
   policy(text?: string): Policy;
   /** The rule catalogue. */
   rules(): RuleInfo[];
+  /**
+   * Apply one fix (a finding's, or any JSON Patch `add` / `replace` / `remove`) to a manifest
+   * (YAML or JSON text), editing the text at the span of the node it names: comments,
+   * layout and every other line are kept. @throws {MicrovetError} when it does not apply
+   */
+  applyFix(manifest: string, fix: PatchOperation): string;
+  /**
+   * Apply fixes as `microvet fix` does (one per path; removals last, highest index first),
+   * without vetting; fixes that do not apply are left out of `applied`.
+   */
+  applyFixes(manifest: string, fixes: PatchOperation[]): FixedManifest;
+}
+
+/** A JSON Patch (RFC 6902) operation the fix functions apply (a `Fix` is one). */
+export interface PatchOperation {
+  op: 'add' | 'replace' | 'remove';
+  /** RFC 6901 pointer into the manifest. */
+  path: string;
+  /** The new value (absent for `remove`). */
+  value?: JsonValue;
+  description?: string;
+}
+
+/** The outcome of `applyFixes`. */
+export interface FixedManifest {
+  /** The manifest's text with the fixes applied (JSON stays JSON). */
+  manifest: string;
+  /** The fixes applied, in order. */
+  applied: Fix[];
+  /**
+   * The document had to be written out again (comments and layout lost): an edit at a
+   * span was not possible (a block scalar, an anchored or tagged value...).
+   */
+  rewritten: boolean;
 }
 
 export interface LoadOptions {

@@ -122,6 +122,17 @@ function pairs(name, v) {
   });
 }
 
+/** A fix (`{op, path, value?, description?}`, the value as JSON data) as the component takes it. */
+function witFix(name, f) {
+  if (f === null || typeof f !== 'object') throw new TypeError(`microvet: \`${name}\` must be a fix ({op, path, value?})`);
+  return {
+    op: text(`${name}.op`, f.op),
+    path: text(`${name}.path`, f.path),
+    value: f.value === undefined ? undefined : JSON.stringify(f.value),
+    description: f.description === undefined ? '' : text(`${name}.description`, f.description),
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // Policy
 // ---------------------------------------------------------------------------------------
@@ -305,6 +316,39 @@ export class Microvet {
     }
     const t = text('policy', text_);
     return new Policy(this.#state, call(this.#state, () => P.parse(t)));
+  }
+
+  /**
+   * Apply one fix (a finding's `fix`, or any JSON Patch `add` / `replace` / `remove` with a
+   * JSON `value`) to a manifest (YAML or JSON text). The text is edited at the span of the
+   * node the fix names: comments, layout and every other line are kept byte for byte.
+   * Throws `MicrovetError` (code `invalid-argument`) when the fix does not apply.
+   */
+  applyFix(manifest, fix) {
+    const m = text('manifest', manifest);
+    const f = witFix('fix', fix);
+    return call(this.#state, () => this.#exports.vetting.applyFix(m, f));
+  }
+
+  /**
+   * Apply fixes as `microvet fix` does (one per path; additions and replacements first, then
+   * removals from the highest index down), without vetting. Returns `{manifest, applied,
+   * rewritten}`; fixes that do not apply are left out of `applied`.
+   */
+  applyFixes(manifest, fixes) {
+    const m = text('manifest', manifest);
+    if (!Array.isArray(fixes)) throw new TypeError('microvet: `fixes` must be an array of fixes');
+    const list = fixes.map((f, i) => witFix(`fixes[${i}]`, f));
+    const r = call(this.#state, () => this.#exports.vetting.applyFixes(m, list));
+    return {
+      manifest: r.manifest,
+      applied: r.applied.map((f) => {
+        const out = { op: f.op, path: f.path, description: f.description };
+        if (f.value !== undefined) out.value = JSON.parse(f.value);
+        return out;
+      }),
+      rewritten: r.rewritten,
+    };
   }
 
   /** The rule catalogue (id, name, category, severity, summary, what, why, example, fix, references). */

@@ -75,8 +75,9 @@ export class MicrovetPanel extends HTMLElement {
   /** The manifest as YAML (or JSON) text. Attribute `manifest`. */
   manifest: string;
   /**
-   * The manifest as an object; written as YAML with `toYaml`. Reading it back when the
-   * manifest was given as text parses it with `parseYaml` (null if that reader cannot).
+   * The manifest as an object; vetted as its JSON text (`manifest` then reads that JSON).
+   * Reading it back when the manifest was given as text parses it with `parseYaml` (null
+   * if that reader cannot).
    */
   manifestObject: JsonValue | null;
   /** Policy YAML; `''` means the built-in default policy. Attribute `policy`. */
@@ -102,7 +103,10 @@ export class MicrovetPanel extends HTMLElement {
   readonly publishable: boolean;
   /** Vet now, skipping the debounce. Rejects with the error when the input cannot be vetted. */
   vet(): Promise<Verdict>;
-  /** Apply a fix to the held manifest, emit `microvet-fix`, vet again. */
+  /**
+   * Apply a fix to the held manifest with the component's `applyFix` (comments and layout
+   * kept), emit `microvet-fix`, vet again. Rejects with an `Error` when it does not apply.
+   */
   applyFix(fix: Fix | PatchOperation, finding?: Finding | null): Promise<Verdict>;
   /** Generate (and show) a PKCE pair: a verifier of `length` (43..=128, default 64) and its S256 challenge. */
   generatePkce(length?: number): Promise<PkcePair>;
@@ -123,24 +127,18 @@ export class MicrovetPanel extends HTMLElement {
  */
 export function define(name?: string): void;
 
-/** YAML for manifest-shaped data: block maps, short scalar lists in flow style, minimal quoting. */
-export function toYaml(data: unknown): string;
-
 /**
  * Read YAML (the subset manifests use: block/flow collections on one line, plain and quoted
- * scalars, comments) or JSON into plain data. @throws {YamlSubsetError}
+ * scalars, comments) or JSON into plain data, for a builder's form. @throws {YamlSubsetError}
  */
 export function parseYaml(text: string): JsonValue;
 
-/** One JSON Patch operation on a copy of `doc` (a null document counts as `{}`, `replace` of a missing member adds it, as `microvet fix` does). */
-export function applyPatch(doc: unknown, patch: PatchOperation): JsonValue;
-
 /**
- * One JSON Patch operation on YAML (or JSON) text: edited in place, comments and layout
- * kept, checked by reading the result back; else the document is written again by `toYaml`.
- * @throws {YamlSubsetError} when the text cannot be read by `parseYaml`
+ * One JSON Patch operation (a finding's fix or a form's edit) applied by the page's
+ * component to a manifest's text, edited at the span of the node it names: comments,
+ * layout and every other line kept (JSON stays JSON). @throws {MicrovetError} when it does not apply
  */
-export function patchYaml(text: string, patch: PatchOperation): string;
+export function applyFix(text: string, patch: PatchOperation): Promise<string>;
 
 /** `/client/redirect_uris/0` → `['client', 'redirect_uris', '0']` (RFC 6901 unescaping). */
 export function pointerTokens(pointer: string): string[];

@@ -8,18 +8,17 @@
 //     document.querySelector('microvet-panel').manifestObject = form.toObject();
 //   </script>
 //
-// It also exports the small helpers it is built on (usable in Node too): `toYaml` (an
-// emitter for manifest-shaped data), `parseYaml` (a positioned reader for the YAML subset
-// manifests use; the component stays the one real parser), `applyPatch` (RFC 6902 add /
-// replace / remove on a plain object) and `patchYaml` (the same on YAML text, keeping the
-// author's comments and layout where it can).
+// Fixes are applied by the component (`applyFix`: the manifest's text edited at the fixed
+// node's span, comments and layout kept), the same code `microvet fix` runs. The module also
+// exports `parseYaml`, the small reader a builder's form needs to show the YAML text as
+// fields on every keystroke (the component stays the one real parser), and `pointerTokens`.
 
 import { MicrovetError, load } from './index.js';
 
 export { MicrovetError };
 
 // =======================================================================================
-// JSON Pointer (RFC 6901) and JSON Patch (RFC 6902: add, replace, remove)
+// JSON Pointer (RFC 6901)
 // =======================================================================================
 
 /** `/client/redirect_uris/0` → `['client', 'redirect_uris', '0']`. */
@@ -36,148 +35,8 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 const put = (o, k, v) => Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 const clone = (v) => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
 
-function arrayIndex(arr, token, allowEnd) {
-  if (allowEnd && token === '-') return arr.length;
-  if (!/^(0|[1-9][0-9]*)$/.test(token)) throw new Error(`microvet: \`${token}\` is not an array index`);
-  const i = Number(token);
-  if (i > arr.length || (!allowEnd && i === arr.length)) throw new Error(`microvet: index ${i} is out of range`);
-  return i;
-}
-
-/**
- * Apply one JSON Patch operation (`add`, `replace` or `remove`) to a copy of `doc`, the way
- * the core's `microvet fix` does: an empty (null) document counts as `{}`, and `replace` of
- * a missing object member adds it.
- * @param {unknown} doc
- * @param {{op: string, path: string, value?: unknown}} patch
- */
-export function applyPatch(doc, patch) {
-  const tokens = pointerTokens(patch.path);
-  const { op } = patch;
-  if (op !== 'add' && op !== 'replace' && op !== 'remove') throw new Error(`microvet: unsupported patch op \`${op}\``);
-  if ((op === 'add' || op === 'replace') && !('value' in patch)) throw new Error(`microvet: \`${op}\` needs a value`);
-  if (tokens.length === 0) {
-    if (op === 'remove') throw new Error('microvet: cannot remove the whole document');
-    return clone(patch.value);
-  }
-  const root = doc === null || doc === undefined ? {} : clone(doc);
-  let parent = root;
-  for (const t of tokens.slice(0, -1)) {
-    const next = Array.isArray(parent) ? parent[arrayIndex(parent, t, false)] : isObject(parent) && Object.hasOwn(parent, t) ? parent[t] : undefined;
-    if (next === null || typeof next !== 'object') throw new Error(`microvet: \`${patch.path}\` does not exist`);
-    parent = next;
-  }
-  const last = tokens[tokens.length - 1];
-  if (Array.isArray(parent)) {
-    const i = arrayIndex(parent, last, op === 'add');
-    if (op === 'add') parent.splice(i, 0, clone(patch.value));
-    else if (op === 'replace') parent[i] = clone(patch.value);
-    else parent.splice(i, 1);
-  } else if (isObject(parent)) {
-    if (op === 'remove' && !Object.hasOwn(parent, last)) throw new Error(`microvet: \`${patch.path}\` does not exist`);
-    if (op === 'remove') delete parent[last];
-    else put(parent, last, clone(patch.value));
-  } else {
-    throw new Error(`microvet: \`${patch.path}\` does not exist`);
-  }
-  return root;
-}
-
 // =======================================================================================
-// YAML emitter (manifest-shaped data: maps, lists, strings, numbers, booleans, null)
-// =======================================================================================
-
-const RESERVED_PLAIN = /^(?:~|null|true|false|yes|no|on|off|y|n)$/i;
-const NUMBER_LIKE = /^[-+.]?(?:[0-9]|\.(?:inf|nan)$)|^0[xo]/i;
-
-/** Whether `s` can be written as a plain (unquoted) YAML scalar that reads back as the same string. */
-function plainOk(s, flow) {
-  if (s === '' || s.trim() !== s || RESERVED_PLAIN.test(s) || NUMBER_LIKE.test(s)) return false;
-  if (/[\u0000-\u001f\u007f\u0085\u2028\u2029\ufeff]/.test(s)) return false;
-  if (/^[-?:,[\]{}#&*!|>'"%@`]/.test(s)) return false;
-  if (s.includes(': ') || s.includes(' #') || s.endsWith(':')) return false;
-  if (flow && /[,[\]{}]/.test(s)) return false;
-  return true;
-}
-
-function scalar(v, flow) {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v)) throw new TypeError(`microvet: cannot write ${v} as YAML`);
-    return String(v);
-  }
-  if (typeof v === 'bigint') return String(v);
-  const s = String(v);
-  // JSON strings are valid YAML double-quoted scalars.
-  return plainOk(s, flow) ? s : JSON.stringify(s);
-}
-
-function yamlKey(k) {
-  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(k) && !RESERVED_PLAIN.test(k) ? k : JSON.stringify(k);
-}
-
-/** A value on one line, in flow style: `[a, b]`, `{a: 1}`, or a scalar. */
-function inline(v, flow) {
-  if (Array.isArray(v)) return `[${v.map((x) => inline(x, true)).join(', ')}]`;
-  if (isObject(v)) {
-    const e = Object.entries(v).filter(([, x]) => x !== undefined);
-    return `{${e.map(([k, x]) => `${yamlKey(k)}: ${inline(x, true)}`).join(', ')}}`;
-  }
-  return scalar(v, flow);
-}
-
-const isScalar = (v) => v === null || typeof v !== 'object';
-const FLOW_WIDTH = 88;
-
-/** Lines (each ending in `\n`) for `v` as a block collection indented by `ind`. */
-function block(v, ind) {
-  const pad = ' '.repeat(ind);
-  if (Array.isArray(v)) {
-    if (v.length === 0) return `${pad}[]\n`;
-    return v
-      .map((item) => {
-        if (isObject(item) && Object.keys(item).length > 0) return `${pad}- ${block(item, ind + 2).slice(ind + 2)}`;
-        return `${pad}- ${inline(item, false)}\n`;
-      })
-      .join('');
-  }
-  if (isObject(v)) {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-    if (entries.length === 0) return `${pad}{}\n`;
-    return entries.map(([k, x]) => `${pad}${yamlKey(k)}:${value(x, ind)}`).join('');
-  }
-  return `${pad}${scalar(v, false)}\n`;
-}
-
-/** The text after `key:` for a value whose key sits at indent `ind`. */
-function value(x, ind) {
-  if (Array.isArray(x)) {
-    if (x.length === 0) return ' []\n';
-    if (x.every(isScalar)) {
-      const one = inline(x, false);
-      if (ind + one.length <= FLOW_WIDTH) return ` ${one}\n`;
-    }
-    return `\n${block(x, ind + 2)}`;
-  }
-  if (isObject(x)) return Object.keys(x).length === 0 ? ' {}\n' : `\n${block(x, ind + 2)}`;
-  return ` ${scalar(x, false)}\n`;
-}
-
-/**
- * Write manifest-shaped data as YAML: block maps, lists of scalars in flow style when they
- * fit on a line (`oauth_scopes: [openid, profile]`), lists of maps as `- key: value`
- * blocks, strings quoted only when a plain scalar would read back differently.
- * @param {unknown} data
- */
-export function toYaml(data) {
-  const v = clone(data);
-  if (v === undefined) return '';
-  return block(v, 0);
-}
-
-// =======================================================================================
-// YAML subset reader, with positions
+// YAML subset reader (for a form: data only)
 // =======================================================================================
 // Block maps and lists, one-line flow collections, plain/single/double-quoted scalars,
 // comments. Not supported (it throws YamlSubsetError; the component still vets such text):
@@ -244,7 +103,7 @@ function scanLines(text) {
         throw new YamlSubsetError('several documents or directives', no);
       } else {
         started = true;
-        lines.push({ no, start: pos, indent, content: body, contentStart: pos + indent, contentEnd: pos + indent + body.length, lineEnd: next });
+        lines.push({ no, indent, content: body });
       }
     }
     pos = next;
@@ -259,7 +118,7 @@ function mapKey(c) {
   let key;
   let i;
   if (c[0] === '"' || c[0] === "'") {
-    const q = readQuoted(c, 0, 0);
+    const q = readQuoted(c, 0);
     if (q === null) return null;
     key = q.value;
     i = q.end;
@@ -280,7 +139,7 @@ function mapKey(c) {
 }
 
 /** A quoted scalar starting at `s[i]`: {value, end} or null. */
-function readQuoted(s, i, base) {
+function readQuoted(s, i) {
   const q = s[i];
   if (q === "'") {
     let j = i + 1;
@@ -293,7 +152,7 @@ function readQuoted(s, i, base) {
         out += "'";
         j = k + 2;
       } else {
-        return { value: out, end: k + 1, start: base + i };
+        return { value: out, end: k + 1 };
       }
     }
   }
@@ -302,7 +161,7 @@ function readQuoted(s, i, base) {
   if (j >= s.length) return null;
   const raw = s.slice(i, j + 1);
   try {
-    return { value: JSON.parse(raw.replaceAll('\\/', '/').replaceAll("\\'", "'")), end: j + 1, start: base + i };
+    return { value: JSON.parse(raw.replaceAll('\\/', '/').replaceAll("\\'", "'")), end: j + 1 };
   } catch {
     throw new YamlSubsetError('a double-quoted escape the panel cannot read');
   }
@@ -321,30 +180,28 @@ function resolvePlain(s) {
   return s;
 }
 
-/** One flow node or scalar in `s` from `i`; `base` is the offset of `s` in the document. */
-function readFlow(s, i, base, inFlow, line) {
+/** One flow node or scalar in `s` from `i`. */
+function readFlow(s, i, inFlow, line) {
   while (s[i] === ' ' || s[i] === '\t') i++;
   const c = s[i];
   if (c === '[' || c === '{') {
     const seq = c === '[';
-    const node = seq ? { kind: 'seq', style: 'flow', items: [], start: base + i } : { kind: 'map', style: 'flow', entries: [], start: base + i };
+    const node = seq ? { kind: 'seq', items: [] } : { kind: 'map', entries: [] };
     i++;
     for (;;) {
       while (s[i] === ' ') i++;
       if (s[i] === (seq ? ']' : '}')) {
-        node.end = base + i + 1;
         return { node, end: i + 1 };
       }
       if (i >= s.length) throw new YamlSubsetError('a flow collection that does not close on its line', line);
       if (seq) {
-        const r = readFlow(s, i, base, true, line);
-        node.items.push({ node: r.node, start: r.node.start, end: r.node.end });
+        const r = readFlow(s, i, true, line);
+        node.items.push({ node: r.node });
         i = r.end;
       } else {
         let key;
-        const kStart = i;
         if (s[i] === '"' || s[i] === "'") {
-          const q = readQuoted(s, i, base);
+          const q = readQuoted(s, i);
           if (q === null) throw new YamlSubsetError('an unterminated quoted key', line);
           key = q.value;
           i = q.end;
@@ -360,9 +217,9 @@ function readFlow(s, i, base, inFlow, line) {
         if (node.entries.some((e) => e.key === key)) throw new YamlSubsetError(`duplicate key \`${key}\``, line);
         let r;
         while (s[i] === ' ') i++;
-        if (s[i] === ',' || s[i] === '}') r = { node: { kind: 'scalar', value: null, start: base + i, end: base + i }, end: i };
-        else r = readFlow(s, i, base, true, line);
-        node.entries.push({ key, node: r.node, start: base + kStart, end: r.node.end });
+        if (s[i] === ',' || s[i] === '}') r = { node: { kind: 'scalar', value: null }, end: i };
+        else r = readFlow(s, i, true, line);
+        node.entries.push({ key, node: r.node });
         i = r.end;
       }
       while (s[i] === ' ') i++;
@@ -371,9 +228,9 @@ function readFlow(s, i, base, inFlow, line) {
     }
   }
   if (c === '"' || c === "'") {
-    const q = readQuoted(s, i, base);
+    const q = readQuoted(s, i);
     if (q === null) throw new YamlSubsetError('an unterminated quoted string', line);
-    return { node: { kind: 'scalar', value: q.value, start: base + i, end: base + q.end, quoted: true }, end: q.end };
+    return { node: { kind: 'scalar', value: q.value }, end: q.end };
   }
   if (c !== undefined && '&*!|>%@`'.includes(c)) throw new YamlSubsetError(`\`${c}\` (anchors, aliases, tags and block scalars are not supported)`, line);
   let j = i;
@@ -384,12 +241,12 @@ function readFlow(s, i, base, inFlow, line) {
     if (s.slice(i).includes(': ')) throw new YamlSubsetError('a `: ` inside a plain value (quote it)', line);
   }
   const text = s.slice(i, j).replace(/[ \t]+$/, '');
-  return { node: { kind: 'scalar', value: resolvePlain(text), start: base + i, end: base + i + text.length }, end: j };
+  return { node: { kind: 'scalar', value: resolvePlain(text) }, end: j };
 }
 
 function inlineNode(L, offset) {
   const s = L.content;
-  const r = readFlow(s, offset, L.contentStart, false, L.no);
+  const r = readFlow(s, offset, false, L.no);
   let k = r.end;
   while (s[k] === ' ') k++;
   if (k < s.length) throw new YamlSubsetError('text after a value', L.no);
@@ -404,23 +261,22 @@ function parseNode(cx, indent) {
   return inlineNode(L, 0);
 }
 
-function nullAt(offset) {
-  return { kind: 'scalar', value: null, start: offset, end: offset, empty: true };
+function nullNode() {
+  return { kind: 'scalar', value: null };
 }
 
 /** The value of `key:` with nothing after the colon: a deeper block, a list at the same indent, or null. */
-function blockValue(cx, L, indent, colonAt) {
+function blockValue(cx, L, indent) {
   const N = cx.lines[cx.i];
   if (N && (N.indent > indent || (N.indent === indent && isSeqItem(N.content) && L.kind !== 'seq'))) {
     const node = parseNode(cx, N.indent);
     return node;
   }
-  return nullAt(colonAt);
+  return nullNode();
 }
 
 function parseMap(cx, indent) {
-  const first = cx.lines[cx.i];
-  const node = { kind: 'map', style: 'block', indent, entries: [], start: first.contentStart };
+  const node = { kind: 'map', entries: [] };
   while (cx.i < cx.lines.length) {
     const L = cx.lines[cx.i];
     if (L.indent < indent) break;
@@ -431,23 +287,17 @@ function parseMap(cx, indent) {
       throw new YamlSubsetError('expected `key: value`', L.no);
     }
     if (node.entries.some((e) => e.key === k.key)) throw new YamlSubsetError(`duplicate key \`${k.key}\``, L.no);
-    const entry = { key: k.key, lineStart: L.start, keyStart: L.contentStart, colonEnd: L.contentStart + k.colon, virtual: L.virtual === true, line: L.no };
+    const entry = { key: k.key };
     cx.i++;
-    if (k.rest >= L.content.length) entry.node = blockValue(cx, { kind: 'map' }, indent, entry.colonEnd);
+    if (k.rest >= L.content.length) entry.node = blockValue(cx, { kind: 'map' }, indent);
     else entry.node = inlineNode(L, k.rest);
-    const last = cx.lines[cx.i - 1];
-    entry.end = last.lineEnd;
-    entry.contentEnd = last.contentEnd;
     node.entries.push(entry);
   }
-  const last = cx.lines[cx.i - 1];
-  node.end = last.lineEnd;
-  node.contentEnd = last.contentEnd;
   return node;
 }
 
 function parseSeq(cx, indent) {
-  const node = { kind: 'seq', style: 'block', indent, items: [], start: cx.lines[cx.i].contentStart };
+  const node = { kind: 'seq', items: [] };
   while (cx.i < cx.lines.length) {
     const L = cx.lines[cx.i];
     if (L.indent < indent || !isSeqItem(L.content)) {
@@ -455,38 +305,32 @@ function parseSeq(cx, indent) {
       break;
     }
     if (L.indent > indent) throw new YamlSubsetError('unexpected indentation', L.no);
-    const item = { lineStart: L.start, dashEnd: L.contentStart + 1, virtual: L.virtual === true, line: L.no };
+    const item = {};
     let off = 1;
     while (L.content[off] === ' ') off++;
     if (off >= L.content.length) {
       cx.i++;
-      item.node = blockValue(cx, { kind: 'seq' }, indent, item.dashEnd);
+      item.node = blockValue(cx, { kind: 'seq' }, indent);
     } else {
       const rest = L.content.slice(off);
       if (isSeqItem(rest) || mapKey(rest) !== null) {
         // `- key: value` / `- - x`: the rest of the line starts a block at its own column.
-        cx.lines[cx.i] = { ...L, indent: L.indent + off, content: rest, contentStart: L.contentStart + off, virtual: true };
+        cx.lines[cx.i] = { ...L, indent: L.indent + off, content: rest };
         item.node = parseNode(cx, L.indent + off);
       } else {
         cx.i++;
         item.node = inlineNode(L, off);
       }
     }
-    const last = cx.lines[cx.i - 1];
-    item.end = last.lineEnd;
-    item.contentEnd = last.contentEnd;
     node.items.push(item);
   }
-  const last = cx.lines[cx.i - 1];
-  node.end = last.lineEnd;
-  node.contentEnd = last.contentEnd;
   return node;
 }
 
 /** The positioned tree of `text` (null document → a null scalar). */
 function parseTree(text) {
   const lines = scanLines(text);
-  if (lines.length === 0) return nullAt(text.length);
+  if (lines.length === 0) return nullNode();
   const cx = { lines, i: 0 };
   const root = parseNode(cx, lines[0].indent);
   if (cx.i < lines.length) throw new YamlSubsetError('unexpected content', lines[cx.i].no);
@@ -518,158 +362,6 @@ export function parseYaml(text) {
     }
   }
   return plain(parseTree(t));
-}
-
-// =======================================================================================
-// JSON Patch on YAML text, keeping comments and layout
-// =======================================================================================
-
-function splice(text, start, end, insert) {
-  return text.slice(0, start) + insert + text.slice(end);
-}
-
-/** The node at `tokens` plus the chain of (container, slot) that leads to it. */
-function walk(root, tokens) {
-  const chain = [];
-  let node = root;
-  for (const t of tokens) {
-    let slot = null;
-    if (node.kind === 'map') slot = node.entries.find((e) => e.key === t) ?? null;
-    else if (node.kind === 'seq' && /^(0|[1-9][0-9]*)$/.test(t)) slot = node.items[Number(t)] ?? null;
-    if (slot === null) return null;
-    chain.push({ container: node, slot });
-    node = slot.node;
-  }
-  return { node, chain };
-}
-
-/** Replace the value held in `slot` (a map entry or list item) of `container`. */
-function replaceSlot(text, container, slot, v) {
-  const n = slot.node;
-  if (container.style === 'flow' || n.kind === 'scalar' || n.style === 'flow') {
-    if (n.kind === 'scalar' && n.empty) return splice(text, n.start, n.end, ` ${inline(v, container.style === 'flow')}`);
-    return splice(text, n.start, n.end, inline(v, container.style === 'flow'));
-  }
-  // A block collection: replace everything after `key:` / `-` up to its last line.
-  const from = container.kind === 'map' ? slot.colonEnd : slot.dashEnd;
-  return splice(text, from, n.contentEnd, ` ${inline(v, false)}`);
-}
-
-function endsLine(text, at) {
-  return at === 0 || text[at - 1] === '\n' ? '' : '\n';
-}
-
-function insertInMap(text, map, key, v) {
-  if (map.style === 'flow') {
-    const last = map.entries[map.entries.length - 1];
-    const at = last ? last.end : map.start + 1;
-    return splice(text, at, at, `${last ? ', ' : ''}${yamlKey(key)}: ${inline(v, true)}`);
-  }
-  const at = map.end;
-  return splice(text, at, at, `${endsLine(text, at)}${' '.repeat(map.indent)}${yamlKey(key)}:${value(v, map.indent)}`);
-}
-
-function insertInSeq(text, seq, index, v) {
-  if (seq.style === 'flow') {
-    const item = seq.items[index];
-    if (item) return splice(text, item.start, item.start, `${inline(v, true)}, `);
-    const last = seq.items[seq.items.length - 1];
-    const at = last ? last.end : seq.start + 1;
-    return splice(text, at, at, `${last ? ', ' : ''}${inline(v, true)}`);
-  }
-  const pad = ' '.repeat(seq.indent);
-  const line = isObject(v) && Object.keys(v).length > 0 ? `${pad}- ${block(v, seq.indent + 2).slice(seq.indent + 2)}` : `${pad}- ${inline(v, false)}\n`;
-  const item = seq.items[index];
-  if (item && !item.virtual) return splice(text, item.lineStart, item.lineStart, line);
-  if (item) return null;
-  return splice(text, seq.end, seq.end, `${endsLine(text, seq.end)}${line}`);
-}
-
-function removeSlot(text, container, slot, chain) {
-  const list = container.kind === 'map' ? container.entries : container.items;
-  const i = list.indexOf(slot);
-  if (container.style === 'flow') {
-    if (i + 1 < list.length) return splice(text, slot.start, list[i + 1].start, '');
-    if (i > 0) return splice(text, list[i - 1].end, slot.end, '');
-    return splice(text, slot.start, slot.end, '');
-  }
-  if (list.length === 1) {
-    // The collection becomes empty: write it as `[]` / `{}` in its parent.
-    const up = chain[chain.length - 2];
-    if (!up) return null;
-    return replaceSlot(text, up.container, up.slot, container.kind === 'map' ? {} : []);
-  }
-  if (slot.virtual) {
-    // The first key of a list item (`- type: x`): keep the `- `, pull the next key up.
-    const next = list[i + 1];
-    return next && !next.virtual && container.kind === 'map' ? splice(text, slot.keyStart, next.keyStart, '') : null;
-  }
-  return splice(text, slot.lineStart, slot.end, '');
-}
-
-function surgical(text, patch) {
-  const tokens = pointerTokens(patch.path);
-  if (tokens.length === 0) return null;
-  const root = parseTree(text);
-  if (root.kind === 'scalar' && root.empty && tokens.length === 1 && patch.op !== 'remove') {
-    // An empty document (perhaps only comments): the first member goes after them.
-    return `${text}${endsLine(text, text.length)}${block(put({}, tokens[0], patch.value), 0)}`;
-  }
-  const found = walk(root, tokens.slice(0, -1));
-  if (found === null) return null;
-  const parent = found.node;
-  const last = tokens[tokens.length - 1];
-  if (parent.kind === 'map') {
-    const entry = parent.entries.find((e) => e.key === last);
-    if (patch.op === 'remove') return entry ? removeSlot(text, parent, entry, [...found.chain, { container: parent, slot: entry }]) : null;
-    if (entry) return replaceSlot(text, parent, entry, patch.value);
-    return insertInMap(text, parent, last, patch.value);
-  }
-  if (parent.kind === 'seq') {
-    const index = last === '-' ? parent.items.length : Number(last);
-    const item = parent.items[index];
-    if (patch.op === 'add') return insertInSeq(text, parent, index, patch.value);
-    if (!item) return null;
-    if (patch.op === 'remove') return removeSlot(text, parent, item, [...found.chain, { container: parent, slot: item }]);
-    return replaceSlot(text, parent, item, patch.value);
-  }
-  return null;
-}
-
-/**
- * Apply one JSON Patch operation to a manifest given as YAML (or JSON) text. The edit is
- * made in place (comments, order and layout of everything else kept) and checked by
- * reading the result back; when an in-place edit is not possible the document is written
- * out again with `toYaml` (JSON input stays JSON).
- * @throws {YamlSubsetError} when the text cannot be read by the panel's YAML reader
- * @throws {Error} when the patch does not apply (RFC 6902: e.g. a missing parent)
- */
-export function patchYaml(text, patch) {
-  const t = String(text);
-  const before = parseYaml(t);
-  const expected = applyPatch(before, patch);
-  if (/^\s*[[{]/.test(t)) {
-    try {
-      JSON.parse(t);
-      return `${JSON.stringify(expected, null, 2)}\n`;
-    } catch {
-      // not JSON: YAML below
-    }
-  }
-  let out = null;
-  try {
-    out = surgical(t, patch);
-  } catch {
-    out = null;
-  }
-  if (out !== null) {
-    try {
-      if (JSON.stringify(parseYaml(out)) === JSON.stringify(expected)) return out;
-    } catch {
-      // fall back below
-    }
-  }
-  return toYaml(expected);
 }
 
 // =======================================================================================
@@ -728,6 +420,19 @@ export function useEngine(engine) {
 }
 /** Panels currently in a document (to vet again when the page's engine changes). */
 const livePanels = new Set();
+
+/**
+ * Apply one JSON Patch operation (a finding's fix, or a form's edit) to a manifest's text
+ * with the page's component: the text is edited at the span of the node it names, comments
+ * and layout kept (`Microvet.applyFix`). Throws `MicrovetError` when it does not apply.
+ * @param {string} text
+ * @param {{op: string, path: string, value?: unknown}} patch
+ */
+export async function applyFix(text, patch) {
+  // The page's engine when the host shared one (`useEngine`), else the default load.
+  const mv = (pageEngine !== null ? await given(pageEngine) : null) ?? (await component());
+  return mv.applyFix(text, patch);
+}
 
 /** Parsed policies, per instance and policy text (the built-in one under ''). */
 function policyFor(mv, text) {
@@ -1064,8 +769,9 @@ export class MicrovetPanel extends HostElement {
   }
 
   /**
-   * The manifest as an object (set by the host page; written as YAML with `toYaml`). When
-   * the manifest was given as text, the getter reads it back (null if it cannot).
+   * The manifest as an object (set by the host page; the panel vets it as JSON text, which
+   * the component reads as it reads YAML). When the manifest was given as text, the getter
+   * reads it back with `parseYaml` (null if it cannot).
    */
   get manifestObject() {
     if (this.#object !== undefined) return clone(this.#object);
@@ -1078,7 +784,7 @@ export class MicrovetPanel extends HostElement {
 
   set manifestObject(obj) {
     const o = obj === undefined ? null : clone(obj);
-    const t = toYaml(o);
+    const t = `${JSON.stringify(o, null, 2)}\n`;
     this.#hasInput = true;
     this.#object = o;
     if (t === this.#text) return;
@@ -1218,20 +924,26 @@ export class MicrovetPanel extends HostElement {
   }
 
   /**
-   * Apply a fix (a JSON Patch operation) to the manifest the panel holds, emit
-   * `microvet-fix`, and vet again. Resolves with the new verdict.
+   * Apply a fix (a JSON Patch operation) to the manifest the panel holds, with the
+   * component's `applyFix` (the text edited at the fixed node's span: comments and layout
+   * kept, JSON stays JSON), emit `microvet-fix`, and vet again. Resolves with the new
+   * verdict; rejects with an `Error` when the fix does not apply to the current text.
    * @param {{op: string, path: string, value?: unknown}} fix
    * @param {object} [finding] the finding it fixes (passed on in the event)
    */
   async applyFix(fix, finding = null) {
     const patch = { op: fix.op, path: fix.path };
     if (fix.value !== undefined) patch.value = fix.value;
-    if (this.#object !== undefined) {
-      this.#object = applyPatch(this.#object, patch);
-      this.#text = toYaml(this.#object);
-    } else {
-      this.#text = patchYaml(this.#text, patch);
+    const mv = await this.#component();
+    let text;
+    try {
+      text = mv.applyFix(this.#text, patch);
+    } catch (e) {
+      // Not a verdict's error: the fix does not apply to the text as it is now.
+      throw new Error(e.message, { cause: e });
     }
+    this.#text = text;
+    if (this.#object !== undefined) this.#object = JSON.parse(text);
     this.#emit('microvet-fix', {
       patch: { ...patch, ...(fix.description ? { description: fix.description } : {}) },
       finding,

@@ -12,8 +12,8 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
 /**
  * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
  * every byte goes and what removing it would cost), so the budget is the measured size plus
- * ~1 %, to catch regressions: 321,602 B in all, of which the component's core module is
- * 298,320 B, the minified panel 13,499 B and the shared chunk 9,783 B (src/index.js, random.js,
+ * ~1 %, to catch regressions: 334,707 B in all (`npm run size`), of which the component's
+ * core module is ~312 KB and the minified panel and the shared chunk ~22 KB (src/index.js, random.js,
  * the jco 1.12.0 glue and its two inlined trampolines, in one file: no request chain before
  * the wasm; re-minifying the glue inside the chunk costs ~840 B gzip over serving jco's file
  * as it is, and saves three requests). The panel's plain field and control names, the
@@ -21,14 +21,17 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
  * The fail-closed checks cost ~42 KB of it: the secret scanner's vendor formats and redaction
  * forms (~16.5 KB), normal forms with NFKC's mappings to ASCII and the wrong-type rules
  * (~12.3 KB), the client-metadata rules (~11.9 KB), the YAML tag and merge-key checks (~3.1 KB).
+ * The one fix applier (edits at a node's span that keep comments, `apply-fix`) costs
+ * ~13.6 KB of the core module; the panel's JavaScript copy of it (JSON Patch, a YAML emitter
+ * and a comment-keeping patcher, ~4 KB of the bundle) is gone.
  * A gate that fails closed comes first; the bytes are the price.
  * - BUDGET_GZIP_BYTES: the total, plus ~1 %.
- * - JS_BUDGET_GZIP_BYTES: everything except the core module (23,282 B), plus ~5 %: the core
+ * - JS_BUDGET_GZIP_BYTES: everything except the core module (~22 KB), plus ~10 %: the core
  *   module's changes must not hide a regression in the JS (e.g. a jco upgrade: 1.35.0's glue
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 325_000;
+const BUDGET_GZIP_BYTES = 338_000;
 const JS_BUDGET_GZIP_BYTES = 24_400;
 const CORE = 'dist/component/microvet.core.wasm';
 

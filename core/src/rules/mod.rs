@@ -380,7 +380,13 @@ impl<'a> Ctx<'a> {
             .iter()
             .flat_map(|s| s.value.iter())
             .map(|raw| {
-                let url = crate::idn::parse_url(raw.value.trim());
+                let text = raw.value.trim();
+                // A bare address (`jane@gmail.com`) is mail to it: read as its `mailto:` URL.
+                let url = crate::idn::parse_url(text).or_else(|e| {
+                    bare_address(text)
+                        .and_then(|m| crate::idn::parse_url(&m).ok())
+                        .ok_or(e)
+                });
                 let (allowed, denied) = match &url {
                     Ok(u) => (
                         policy
@@ -547,6 +553,14 @@ impl Reported<'_> {
     }
 }
 
+/// `mailto:` + `text` when `text` is an email address written without a scheme (and
+/// without anything a URL would read as a path, query or fragment).
+fn bare_address(text: &str) -> Option<String> {
+    (owner_not_email::email_domain(text).is_some()
+        && !text.contains(['?', '#', '/', ':', '%', ',']))
+    .then(|| ["mailto:", text].concat())
+}
+
 /// Run every enabled rule.
 pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {
     let mut findings = Vec::with_capacity(16);
@@ -593,6 +607,16 @@ macro_rules! json {
 pub(crate) use json;
 
 pub(crate) use secret_literal::{REDACTED_KEY, key_is_secret, scrub_document};
+
+/// The literal secrets of a document (for `microvet fix`, which removes them).
+pub(crate) fn secret_hits(root: &Node) -> Vec<secret_literal::SecretHit> {
+    secret_literal::find(root)
+}
+
+/// Every form of the secrets of `hits` that an output could quote (see [`secret_strings`]).
+pub(crate) fn secret_forms(hits: &[secret_literal::SecretHit]) -> Vec<String> {
+    secret_strings_of(hits)
+}
 
 /// The literal secrets in a document (for redaction of every output).
 pub fn secret_strings(root: &Node) -> Vec<String> {

@@ -12,7 +12,7 @@ pub static RULE: Rule = Rule {
     what: "For each catalogued write scope: whether every data type it grants that the app declares is declared read-only.",
     why: "Micro Apps, Macro Risk's case study: an HR app requested `hr:write` though it only needed read access, and candidate PII was exposed. A write token turns a leak into tampering.",
     example: "data_access: [{ type: hr.candidate_records }]\noauth_scopes: [hr.write]",
-    fix: "Replace the write scope with its read alternative from the catalogue (e.g. `hr.read_only`).",
+    fix: "Replace the write scope with its read alternative from the catalogue (e.g. `hr.read_only`), or remove it when the read scope is already requested.",
     references: &[
         "Micro Apps, Macro Risk (2026): case study (hr:write when read suffices)",
         "RFC 9700 §2.3 (privilege restriction)",
@@ -56,8 +56,11 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             ),
         );
         match &def.read_alternative {
-            Some(alt) => r.scope_fix(cx, s, Some(alt)),
-            None => r.scope_fix(cx, s, None),
+            // The read scope is already requested: the write scope goes, no duplicate comes.
+            Some(alt) if !cx.scopes.iter().any(|(o, _)| o.value == *alt) => {
+                r.scope_fix(cx, s, Some(alt));
+            }
+            _ => r.scope_fix(cx, s, None),
         }
     }
 }

@@ -522,11 +522,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
                 Some(json!(clean)),
                 "remove the credentials from the URL; authenticate with a vault-held secret",
             ),
-            // A single word (a token, a webhook or other credential URL) goes whole.
+            // The secret is the whole value, or cannot be found in it as written (it was
+            // found percent-decoded), or the value is a URL (a webhook or other credential
+            // URL): it goes whole. In any other text only the secret goes.
             None if hit.whole
                 || covers_all
                 || hit.spans.is_empty()
-                || !trimmed.contains(char::is_whitespace) =>
+                || (!trimmed.contains(char::is_whitespace) && trimmed.contains("://")) =>
             {
                 r.fix(
                     "replace",

@@ -8,7 +8,7 @@ pub static RULE: Rule = Rule {
     category: Category::Sinks,
     severity: Severity::High,
     summary: "data is mailed to a personal mailbox",
-    what: "Each `mailto:` sink whose recipient domain is a personal mailbox provider, or outside the organisation. Addresses are compared in normal form (no padding, invisible or full-width characters, see MV-SCHEMA-005) and domains ignoring case.",
+    what: "Each `mailto:` sink (a bare address such as `jane@gmail.com` is read as its `mailto:` URL) whose recipient domain is a personal mailbox provider, or outside the organisation. Addresses are compared in normal form (no padding, invisible or full-width characters, see MV-SCHEMA-005) and domains ignoring case.",
     why: "Personal email is a disallowed sink in Micro Apps, Macro Risk: mail to a personal mailbox leaves every control the organisation has.",
     example: "external_sinks: [mailto:jane.doe@gmail.com]",
     fix: "Mail a shared mailbox under the organisation's domain, or store the data in an approved sink.",
