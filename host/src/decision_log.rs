@@ -915,6 +915,7 @@ struct EntryRef<'a> {
     prev_file: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     app: Option<&'a AppEvent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     shadow: Option<&'a Shadow>,
 }
 
