@@ -481,7 +481,7 @@ impl HttpIdp {
         Duration::from_millis(half + jitter)
     }
 
-    /// SplitMix64 over the seed: a small deterministic scheme, different per call.
+    /// SplitMix64 over the jitter seed value: a small deterministic scheme, different per call.
     fn next_random(&self) -> u64 {
         let mut z = self
             .jitter
