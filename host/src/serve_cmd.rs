@@ -14,8 +14,9 @@ use crate::{Ctx, FAILED, INVALID, OK};
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
     /// Enable `POST /v1/discover?from=FORMAT` (vet every client of an IdP export; see
-    /// docs/DISCOVERY.md). Off by default: the route answers 404.
-    #[arg(long)]
+    /// docs/DISCOVERY.md) for tokens with the `admin` role. Off by default: the route
+    /// answers 404.
+    #[arg(long, requires = "api_tokens")]
     discover: bool,
     /// Body limit of `/v1/discover` in bytes.
     #[arg(long, value_name = "BYTES", default_value_t = microvet::server::DEFAULT_DISCOVER_MAX_BYTES)]
@@ -104,9 +105,9 @@ pub(crate) struct ServeArgs {
     /// A file holding the IdP's RFC 7591 initial access token.
     #[arg(long, value_name = "FILE", requires = "idp")]
     idp_initial_access_token_file: Option<PathBuf>,
-    /// The API tokens of `/v1/apps*`: one `NAME ROLE SHA256HEX` per line (roles
-    /// `register`, `admin`; `#` comments).
-    #[arg(long, value_name = "FILE", requires_all = ["store", "idp"])]
+    /// The API tokens of `/v1/apps*` and `/v1/discover`: one `NAME ROLE SHA256HEX` per
+    /// line (roles `register`, `admin`; `#` comments).
+    #[arg(long, value_name = "FILE")]
     api_tokens: Option<PathBuf>,
     /// Sweep the inventory every SECONDS (expire, revoke past the grace period, reconcile
     /// crashed registrations); 0: never (sweep with `POST /v1/apps/sweep` or
@@ -210,12 +211,12 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
             body_timeout: Duration::from_millis(args.body_timeout_ms),
             idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         },
-        lifecycle: match (args.store, args.idp, args.api_tokens) {
-            (Some(store), Some(idp), Some(api_tokens)) => Some(LifecycleConfig {
+        api_tokens: args.api_tokens,
+        lifecycle: match (args.store, args.idp) {
+            (Some(store), Some(idp)) => Some(LifecycleConfig {
                 store,
                 idp,
                 idp_initial_access_token_file: args.idp_initial_access_token_file,
-                api_tokens,
                 sweep_interval: (args.sweep_interval > 0)
                     .then(|| Duration::from_secs(args.sweep_interval)),
             }),

@@ -631,13 +631,38 @@ fn a_large_synthetic_export_is_discovered_in_one_run() {
 struct Server {
     child: std::process::Child,
     addr: std::net::SocketAddr,
+    _dir: tempfile::TempDir,
 }
 
+const ADMIN_TOKEN: &str = "tok-discover-admin-3f1c";
+const REGISTER_TOKEN: &str = "tok-discover-register-77a0";
+
 impl Server {
+    /// `microvet serve` with an API tokens file (an `admin` and a `register` token).
     fn start(args: &[&str]) -> Server {
+        use sha2::Digest as _;
         use std::io::BufRead;
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = dir.path().join("tokens");
+        let hex = |t: &str| {
+            sha2::Sha256::digest(t.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        std::fs::write(
+            &tokens,
+            format!(
+                "security admin {}\nportal register {}\n",
+                hex(ADMIN_TOKEN),
+                hex(REGISTER_TOKEN)
+            ),
+        )
+        .unwrap();
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "warn"])
+            .arg("--api-tokens")
+            .arg(&tokens)
             .args(args)
             .env("MICROVET_CACHE_DIR", cache())
             .stdin(std::process::Stdio::null())
@@ -655,23 +680,34 @@ impl Server {
             .unwrap_or_else(|| panic!("the server did not start: {line:?}"))
             .parse()
             .unwrap();
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            _dir: dir,
+        }
     }
 
-    /// (status, body) of a POST.
+    /// (status, body) of a POST with the admin token.
     fn post(&self, path: &str, body: &[u8]) -> (u16, String) {
+        self.send(path, Some(ADMIN_TOKEN), body.len(), body)
+    }
+
+    /// (status, body) of a POST announcing `length` bytes and sending `body` (possibly
+    /// fewer), within 20 s.
+    fn send(&self, path: &str, token: Option<&str>, length: usize, body: &[u8]) -> (u16, String) {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(120)))
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
             .unwrap();
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
         let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n",
         );
         s.write_all(head.as_bytes()).unwrap();
         s.write_all(body).unwrap();
         let mut raw = Vec::new();
-        s.read_to_end(&mut raw).unwrap();
+        s.read_to_end(&mut raw)
+            .unwrap_or_else(|e| panic!("no answer from POST {path}: {e}"));
         let text = String::from_utf8_lossy(&raw).into_owned();
         let status = text.split(' ').nth(1).unwrap().parse().unwrap();
         let body = text
@@ -718,4 +754,37 @@ fn http_discover_is_off_by_default_and_reports_like_the_cli_when_on() {
     let big = vec![b' '; 100_001];
     let (status, _) = on.post("/v1/discover?from=keycloak", &big);
     assert_eq!(status, 413);
+}
+
+#[test]
+fn http_discover_takes_the_admin_role_and_reads_no_strangers_or_slow_bodies() {
+    let realm = std::fs::read(repo().join("tests/discovery/keycloak/testrealm.json")).unwrap();
+    let on = Server::start(&["--discover", "--body-timeout-ms", "400"]);
+    let path = "/v1/discover?from=keycloak";
+    let (status, body) = on.send(path, None, realm.len(), &realm);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = on.send(path, Some("not-a-token"), realm.len(), &realm);
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = on.send(path, Some(REGISTER_TOKEN), realm.len(), &realm);
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("needs `admin`"), "{body}");
+    // A stranger announcing 30 MB is answered at once: its body is never waited for.
+    let (status, body) = on.send(path, None, 30 << 20, b"{");
+    assert_eq!(status, 401, "{body}");
+    // An admin's body that does not arrive in time: 408, not a held thread.
+    let (status, body) = on.send(path, Some(ADMIN_TOKEN), realm.len(), &realm[..100]);
+    assert_eq!(status, 408, "{body}");
+    assert!(body.contains("body-timeout"), "{body}");
+    let (status, body) = on.post(path, &realm);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn serve_refuses_discovery_without_api_tokens() {
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--discover"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--api-tokens"), "{}", stderr(&out));
 }

@@ -413,6 +413,20 @@ fn lifecycle_end_to_end(kind: Kind) {
         http(a, "GET", "/v1/apps/nope", Some(REGISTER_TOKEN), "").status,
         404
     );
+    // A stranger announcing a large body is answered before any of it is read.
+    {
+        let mut s = TcpStream::connect(a).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(
+            format!("POST /v1/apps HTTP/1.1\r\nHost: {a}\r\nContent-Length: 900000\r\n\r\nname:")
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head)
+            .expect("a stranger's POST is answered without its body");
+        assert_eq!(&head, b"HTTP/1.1 401");
+    }
 
     // Register.
     let r = http(

@@ -1,7 +1,9 @@
 // The inventory page of `microvet serve` (GET /apps): asks for an API token (kept in
 // sessionStorage, so only this tab has it), fetches GET /v1/apps, and shows a table with a
 // status filter, a 90-day timeline (plain SVG) of client expiries and recertification
-// dates, and for one app (#app=NAME) its verdict and events from GET /v1/apps/NAME.
+// dates, and for one app (#app=NAME) its verdict and events from GET /v1/apps/NAME. The
+// "Clients at the identity provider" section posts an IdP export to POST /v1/discover and
+// lists the clients under their label (drifted, unvetted, ownerless, built-in, approved).
 // Every value from the server is inserted as text, never as HTML.
 
 const KEY = 'microvet.apiToken';
@@ -22,8 +24,12 @@ function say(text, ok = false) {
   m.className = ok ? 'ok' : '';
 }
 
-async function api(path) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${token()}` }, cache: 'no-store' });
+async function api(path, init = {}) {
+  const res = await fetch(path, {
+    ...init,
+    headers: { authorization: `Bearer ${token()}`, ...(init.headers ?? {}) },
+    cache: 'no-store',
+  });
   const body = await res.json().catch(() => ({}));
   if (!res.ok) {
     const message = body?.error?.message || `HTTP ${res.status}`;
@@ -173,20 +179,85 @@ async function showDetail() {
   }
 }
 
+/** The labels in the order a security team reads them: what needs action first. */
+const LABELS = ['drifted', 'unvetted', 'ownerless', 'built-in', 'approved'];
+
+function renderDiscovery(report) {
+  const s = report.summary;
+  const errors = s.errors ? `, ${s.errors} unreadable` : '';
+  $('#discover-summary').textContent =
+    `${s.clients} client${s.clients === 1 ? '' : 's'}: ${LABELS.map((l) => `${s.labels[l] ?? 0} ${l}`).join(', ')}${errors}.`;
+  const out = $('#discover-labels');
+  out.replaceChildren();
+  for (const label of LABELS) {
+    const clients = report.clients.filter((c) => c.labels.includes(label));
+    if (clients.length === 0) continue;
+    const table = document.createElement('table');
+    table.className = 'discovered';
+    table.dataset.label = label;
+    const caption = document.createElement('caption');
+    caption.textContent = `${label} (${clients.length})`;
+    const head = document.createElement('tr');
+    for (const h of ['Client', 'Labels', 'Decision', 'Risk', 'Differences from the approved app']) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      th.textContent = h;
+      head.append(th);
+    }
+    const thead = document.createElement('thead');
+    thead.append(head);
+    const tbody = document.createElement('tbody');
+    for (const c of clients) {
+      const tr = document.createElement('tr');
+      tr.dataset.client = c.client_id ?? '';
+      cell(tr, c.name ? `${c.client_id} (${c.name})` : c.client_id ?? '—');
+      cell(tr, c.labels.join(', '));
+      cell(tr, c.decision);
+      cell(tr, String(c.score), 'num');
+      cell(tr, c.differences.map((d) => `${d.field} ${d.change}${d.value ? ` ${d.value}` : ''}`).join('; ') || '—');
+      tbody.append(tr);
+    }
+    table.append(caption, thead, tbody);
+    out.append(table);
+  }
+}
+
+async function discover(ev) {
+  ev.preventDefault();
+  const file = $('#discover-file').files[0];
+  if (!file) return;
+  $('#discover-summary').textContent = `Vetting the clients of ${file.name}…`;
+  $('#discover-labels').replaceChildren();
+  try {
+    const format = $('#discover-format').value;
+    const report = await api(`/v1/discover?from=${encodeURIComponent(format)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: await file.text(),
+    });
+    renderDiscovery(report);
+  } catch (e) {
+    $('#discover-summary').textContent = `Discovery failed: ${e.message}`;
+  }
+}
+
 async function load() {
   if (!token()) {
     $('#inventory').hidden = true;
+    $('#discover').hidden = true;
     say('Paste an API token to load the inventory.', true);
     return;
   }
   try {
     apps = await api('/v1/apps');
     $('#inventory').hidden = false;
+    $('#discover').hidden = false;
     say(`Loaded ${apps.length} app${apps.length === 1 ? '' : 's'}.`, true);
     renderTable();
     await showDetail();
   } catch (e) {
     $('#inventory').hidden = true;
+    $('#discover').hidden = true;
     say(e.message);
   }
 }
@@ -204,5 +275,6 @@ $('#forget').addEventListener('click', () => {
   load();
 });
 $('#status-filter').addEventListener('change', renderTable);
+$('#discover-form').addEventListener('submit', discover);
 window.addEventListener('hashchange', showDetail);
 load();

@@ -3,8 +3,11 @@
 // SQLite inventory and a real OpenID provider (test/support/op.mjs): three apps are
 // registered through POST /v1/apps and one is revoked; the page, given an API token, shows
 // them in a table, filters by status, draws the 90-day timeline (expiries and recertify-by
-// dates of the live apps, plain SVG), and opens an app's verdict and events.
-// Screenshot: web/test-results/apps.png.
+// dates of the live apps, plain SVG), and opens an app's verdict and events; the page runs
+// under its Content-Security-Policy. Then an admin drops an RFC 7591 export of the IdP's
+// clients on the page (POST /v1/discover): a registered client with an added redirect URI is
+// listed as drifted, an unknown one as unvetted and ownerless.
+// Screenshots: web/test-results/apps.png, web/test-results/apps-discover.png.
 // The binary: $MICROVET_BIN, else the newer of target/release/microvet and
 // target/debug/microvet. $MICROVET_CHROMIUM overrides the browser; MICROVET_SKIP_BROWSER=1
 // skips.
@@ -54,6 +57,7 @@ let dir;
 let browser;
 let page;
 const problems = [];
+const clientIds = {};
 
 async function startServer() {
   dir = mkdtempSync(join(tmpdir(), 'microvet-apps-'));
@@ -63,7 +67,7 @@ async function startServer() {
     'serve', '--listen', '127.0.0.1:0', '--web', join(REPO, 'web'),
     '--store', `sqlite:${join(dir, 'apps.db')}`, '--idp', op.issuer,
     '--idp-initial-access-token-file', join(dir, 'iat'), '--api-tokens', join(dir, 'tokens'),
-    '--log-level', 'warn',
+    '--discover', '--log-level', 'warn',
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: server.stdout });
   for await (const line of lines) {
@@ -91,6 +95,7 @@ before(async () => {
   for (const name of ['hr-onboarding', 'payroll-export', 'desk-booking']) {
     const r = await call('POST', '/v1/apps', REGISTER, EXAMPLE.replace('name: hr-onboarding-helper', `name: ${name}`));
     assert.equal(r.status, 201, JSON.stringify(r.json));
+    clientIds[name] = r.json.client_id;
   }
   const revoked = await call('POST', '/v1/apps/desk-booking/revoke', ADMIN);
   assert.equal(revoked.status, 200, JSON.stringify(revoked.json));
@@ -118,7 +123,11 @@ after(async () => {
 });
 
 test('the page asks for a token, then lists, filters, charts and opens the apps', { skip }, async () => {
-  await page.goto(`${base}/apps`, { waitUntil: 'load' });
+  const nav = await page.goto(`${base}/apps`, { waitUntil: 'load' });
+  const csp = nav.headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /connect-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
   await page.waitForFunction(() => document.querySelector('#message').textContent.includes('Paste an API token'));
   assert.equal(await page.isHidden('#inventory'), true);
 
@@ -168,4 +177,65 @@ test('the page asks for a token, then lists, filters, charts and opens the apps'
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: join(RESULTS, 'apps.png'), fullPage: true });
   assert.deepEqual(problems.filter((p) => !p.includes('401')), []);
+});
+
+test('an admin drops the IdP export on the page and sees each client under its label', { skip }, async () => {
+  // The IdP's clients as RFC 7591 client information: the registered hr-onboarding client
+  // with one redirect URI added after approval, and a client nobody registered.
+  const exportFile = join(dir, 'clients.json');
+  writeFileSync(exportFile, JSON.stringify([
+    {
+      client_id: clientIds['hr-onboarding'],
+      client_name: 'hr-onboarding',
+      application_type: 'web',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: ['https://apps.example.com/hr-onboarding/callback', 'https://collector.example.net/cb'],
+      scope: 'openid profile hr.read_only',
+    },
+    {
+      client_id: 'shadow-sheet-sync',
+      client_name: 'sheet sync',
+      grant_types: ['authorization_code'],
+      redirect_uris: ['https://sheets.example.org/oauth'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      client_secret: 'export-secret-value-1234567890',
+    },
+  ]));
+
+  // A register token may read the inventory but not discover.
+  await page.fill('#token', REGISTER);
+  await page.click('#token-form button[type=submit]');
+  await page.waitForSelector('#discover:not([hidden])');
+  await page.selectOption('#discover-format', 'rfc7591');
+  await page.setInputFiles('#discover-file', exportFile);
+  await page.click('#discover-form button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#discover-summary').textContent.includes('failed'));
+  assert.match(await page.textContent('#discover-summary'), /needs `admin`/);
+
+  await page.fill('#token', ADMIN);
+  await page.click('#token-form button[type=submit]');
+  await page.waitForSelector('#discover:not([hidden])');
+  await page.selectOption('#discover-format', 'rfc7591');
+  await page.setInputFiles('#discover-file', exportFile);
+  await page.click('#discover-form button[type=submit]');
+  await page.waitForSelector('table.discovered');
+  const tables = await page.$$eval('table.discovered', (ts) => ts.map((t) => ({
+    label: t.dataset.label,
+    rows: [...t.tBodies[0].rows].map((tr) => ({ client: tr.dataset.client, cells: [...tr.cells].map((c) => c.textContent) })),
+  })));
+  assert.deepEqual(tables.map((t) => t.label), ['drifted', 'unvetted', 'ownerless']);
+  const [drifted, unvetted, ownerless] = tables;
+  assert.deepEqual(drifted.rows.map((r) => r.client), [clientIds['hr-onboarding']]);
+  assert.match(drifted.rows[0].cells[4], /redirect_uris added https:\/\/collector\.example\.net\/cb/);
+  assert.deepEqual(unvetted.rows.map((r) => r.client), ['shadow-sheet-sync']);
+  assert.deepEqual(ownerless.rows.map((r) => r.client), ['shadow-sheet-sync']);
+  assert.match(await page.textContent('#discover-summary'), /^2 clients: 1 drifted, 1 unvetted, 1 ownerless, 0 built-in, 0 approved\.$/);
+  // The export's secret is not echoed anywhere on the page.
+  assert.equal((await page.content()).includes('export-secret-value'), false);
+
+  mkdirSync(RESULTS, { recursive: true });
+  await page.screenshot({ path: join(RESULTS, 'apps-discover.png'), fullPage: true });
+  assert.deepEqual(problems.filter((p) => !p.includes('401') && !p.includes('403')), []);
 });

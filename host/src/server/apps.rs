@@ -23,21 +23,20 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{App, body, body_rejection, error, json_response};
 use crate::Vetter;
 use crate::decision_log::{LogError, Record};
-use crate::lifecycle::auth::{Principal, Role, Tokens};
+use crate::lifecycle::auth::{Principal, Role};
 use crate::lifecycle::service::{EventLog, Lifecycle, LifecycleError, PolicyLookup};
 
 /// The lifecycle of a server: the flows and who may call them.
 pub(super) struct AppsState {
     pub(super) lifecycle: Arc<Lifecycle>,
-    pub(super) tokens: Tokens,
     pub(super) sweep_interval: Option<Duration>,
 }
 
@@ -91,19 +90,38 @@ fn not_configured() -> Response {
     lifecycle_error(&LifecycleError::NotConfigured)
 }
 
-/// The caller's principal if it may act as `needed`; otherwise the 401/403/404 response.
-fn authorize<'a>(
-    app: &'a App,
+/// The role a request to a protected route needs (`None`: the route is not protected, or
+/// the method is not one of the route's, which gets its 405 without a token).
+pub(super) fn protected(route: &str, method: &Method) -> Option<Role> {
+    match (route, method.as_str()) {
+        ("/v1/apps", "GET" | "POST")
+        | ("/v1/apps/{name}", "GET")
+        | ("/v1/apps/{name}/recertify", "POST") => Some(Role::Register),
+        ("/v1/apps/{name}/revoke" | "/v1/apps/sweep" | "/v1/discover", "POST") => Some(Role::Admin),
+        _ => None,
+    }
+}
+
+/// The caller's principal if the route is on and the caller may act as `needed`; otherwise
+/// the 404 (route off), 401 (no valid token) or 403 (role too weak). Run before the body
+/// is read (see `super::observe`).
+pub(super) fn admit(
+    app: &App,
+    route: &str,
     headers: &HeaderMap,
     needed: Role,
-) -> Result<(&'a AppsState, Principal), Response> {
-    let Some(state) = app.apps.as_ref() else {
+) -> Result<Principal, Response> {
+    if route == "/v1/discover" {
+        if app.discover.is_none() {
+            return Err(super::discover::not_enabled());
+        }
+    } else if app.apps.is_none() {
         return Err(not_configured());
-    };
+    }
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let Some(principal) = state.tokens.authorize(presented) else {
+    let Some(principal) = app.tokens.as_ref().and_then(|t| t.authorize(presented)) else {
         let mut r = error(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -131,7 +149,15 @@ fn authorize<'a>(
             None,
         ));
     }
-    Ok((state, principal))
+    Ok(principal)
+}
+
+/// The lifecycle of a request that [`admit`] let in.
+fn lifecycle(app: &App) -> Result<&Arc<Lifecycle>, Response> {
+    app.apps
+        .as_ref()
+        .map(|s| &s.lifecycle)
+        .ok_or_else(not_configured)
 }
 
 /// Runs a flow on the blocking pool and renders its answer.
@@ -162,12 +188,13 @@ pub(super) struct RegisterQuery {
 
 pub(super) async fn register(
     State(app): State<Arc<App>>,
+    Extension(principal): Extension<Principal>,
     headers: HeaderMap,
     query: Result<Query<RegisterQuery>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (state, principal) = match authorize(&app, &headers, Role::Register) {
-        Ok(x) => x,
+    let lifecycle = match lifecycle(&app) {
+        Ok(l) => l,
         Err(r) => return r,
     };
     let body_type = match body::body_type(&headers, body::Accepts::Document) {
@@ -199,60 +226,56 @@ pub(super) async fn register(
         }
     };
     let actor = principal.name;
-    blocking(&state.lifecycle, StatusCode::CREATED, move |lc| {
+    blocking(lifecycle, StatusCode::CREATED, move |lc| {
         lc.register(&body, &policy, &actor, now())
     })
     .await
 }
 
-pub(super) async fn list(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let (state, _) = match authorize(&app, &headers, Role::Register) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    blocking(&state.lifecycle, StatusCode::OK, |lc| lc.list()).await
+pub(super) async fn list(State(app): State<Arc<App>>) -> Response {
+    match lifecycle(&app) {
+        Ok(lifecycle) => blocking(lifecycle, StatusCode::OK, |lc| lc.list()).await,
+        Err(r) => r,
+    }
 }
 
-pub(super) async fn show(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
-) -> Response {
-    let (state, _) = match authorize(&app, &headers, Role::Register) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    blocking(&state.lifecycle, StatusCode::OK, move |lc| lc.show(&name)).await
+pub(super) async fn show(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+    match lifecycle(&app) {
+        Ok(lifecycle) => blocking(lifecycle, StatusCode::OK, move |lc| lc.show(&name)).await,
+        Err(r) => r,
+    }
 }
 
 pub(super) async fn recertify(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Response {
-    let (state, principal) = match authorize(&app, &headers, Role::Register) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    blocking(&state.lifecycle, StatusCode::OK, move |lc| {
-        lc.recertify(&name, &principal.name, now())
-    })
-    .await
+    match lifecycle(&app) {
+        Ok(lifecycle) => {
+            blocking(lifecycle, StatusCode::OK, move |lc| {
+                lc.recertify(&name, &principal.name, now())
+            })
+            .await
+        }
+        Err(r) => r,
+    }
 }
 
 pub(super) async fn revoke(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Extension(principal): Extension<Principal>,
     Path(name): Path<String>,
 ) -> Response {
-    let (state, principal) = match authorize(&app, &headers, Role::Admin) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    blocking(&state.lifecycle, StatusCode::OK, move |lc| {
-        lc.revoke(&name, &principal.name, now())
-    })
-    .await
+    match lifecycle(&app) {
+        Ok(lifecycle) => {
+            blocking(lifecycle, StatusCode::OK, move |lc| {
+                lc.revoke(&name, &principal.name, now())
+            })
+            .await
+        }
+        Err(r) => r,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -263,11 +286,11 @@ pub(super) struct SweepQuery {
 
 pub(super) async fn sweep(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
+    Extension(principal): Extension<Principal>,
     query: Result<Query<SweepQuery>, QueryRejection>,
 ) -> Response {
-    let (state, principal) = match authorize(&app, &headers, Role::Admin) {
-        Ok(x) => x,
+    let lifecycle = match lifecycle(&app) {
+        Ok(l) => l,
         Err(r) => return r,
     };
     let q = match query {
@@ -291,7 +314,7 @@ pub(super) async fn sweep(
         Some(Err(m)) => return error(StatusCode::BAD_REQUEST, "bad-time", m, None),
     };
     let apply = q.apply.unwrap_or(true);
-    blocking(&state.lifecycle, StatusCode::OK, move |lc| {
+    blocking(lifecycle, StatusCode::OK, move |lc| {
         lc.sweep(at, apply, &principal.name)
     })
     .await
@@ -331,6 +354,11 @@ pub(super) async fn sweep_loop(app: Arc<App>) {
 }
 
 /// `GET /apps` and its files (`web/apps/`).
+/// The page holds an API token (in `sessionStorage`): it runs only its own script and
+/// style, talks only to this server, and cannot be framed.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                        connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 pub(super) async fn page(State(app): State<Arc<App>>, uri: Uri) -> Response {
     let Some(root) = &app.web_root else {
         return error(
@@ -360,6 +388,10 @@ pub(super) async fn page(State(app): State<Arc<App>>, uri: Uri) -> Response {
             [
                 (header::CONTENT_TYPE, super::web::content_type(&path)),
                 (header::CACHE_CONTROL, "no-cache"),
+                (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                (header::REFERRER_POLICY, "no-referrer"),
+                (header::X_FRAME_OPTIONS, "DENY"),
             ],
             bytes,
         )
@@ -374,7 +406,8 @@ pub(super) async fn page(State(app): State<Arc<App>>, uri: Uri) -> Response {
 }
 
 /// The lifecycle settings of `microvet serve` (`--store`, `--idp`,
-/// `--idp-initial-access-token-file`, `--api-tokens`, `--sweep-interval`).
+/// `--idp-initial-access-token-file`, `--sweep-interval`); the tokens are
+/// [`super::Config::api_tokens`].
 #[derive(Debug, Clone)]
 pub struct LifecycleConfig {
     /// `sqlite:PATH` or `postgres://…`.
@@ -383,8 +416,6 @@ pub struct LifecycleConfig {
     pub idp: String,
     /// A file holding the RFC 7591 initial access token.
     pub idp_initial_access_token_file: Option<std::path::PathBuf>,
-    /// The API tokens file (`NAME ROLE SHA256HEX`).
-    pub api_tokens: std::path::PathBuf,
     /// How often the server sweeps (`None`: never by itself).
     pub sweep_interval: Option<Duration>,
 }
@@ -393,13 +424,11 @@ pub struct LifecycleConfig {
 pub(super) struct Opened {
     store: Box<dyn crate::lifecycle::store::Store>,
     idp: Box<dyn crate::lifecycle::idp::Idp>,
-    tokens: Tokens,
     sweep_interval: Option<Duration>,
 }
 
 /// Opens the store (running its migrations), discovers the IdP and reads the tokens.
 pub(super) fn open(config: &LifecycleConfig) -> Result<Opened, String> {
-    let tokens = Tokens::load(&config.api_tokens)?;
     let store = crate::lifecycle::store::open(&config.store).map_err(|e| e.to_string())?;
     let idp = crate::lifecycle::service::connect_idp(
         &config.idp,
@@ -408,14 +437,12 @@ pub(super) fn open(config: &LifecycleConfig) -> Result<Opened, String> {
     tracing::info!(
         store = %store_label(&config.store),
         idp = %config.idp,
-        tokens = tokens.len(),
         sweep_interval_s = config.sweep_interval.map(|d| d.as_secs()),
         "app lifecycle ready"
     );
     Ok(Opened {
         store,
         idp,
-        tokens,
         sweep_interval: config.sweep_interval,
     })
 }
@@ -451,7 +478,6 @@ pub(super) fn state(opened: Opened, app: &Weak<App>) -> AppsState {
             log: Some(Box::new(ServerLog(app.clone()))),
             claimer,
         }),
-        tokens: opened.tokens,
         sweep_interval: opened.sweep_interval,
     }
 }

@@ -3,10 +3,13 @@
 //! (every client with its labels and verdict, the unread clients, the summary).
 //!
 //! Off unless the server runs with `--discover` ([`super::Config::discover`]): the route
-//! then answers 404 `not-enabled`. Its body limit is its own (`--discover-max-bytes`,
-//! default 32 MiB), and one discovery runs at a time (another gets 503 with
-//! `Retry-After`): a large export holds a vetting thread for seconds. Over HTTP there are no
-//! approved manifests, so clients are `unvetted` or `built-in` (plus `ownerless`).
+//! then answers 404 `not-enabled`. It takes the `admin` role (`--api-tokens`; checked before
+//! the body is read, in `super::observe`): an export holds client secrets. Its body limit
+//! is its own (`--discover-max-bytes`, default 32 MiB), and one discovery runs at a time
+//! (another gets 503 with `Retry-After`): a large export holds a vetting thread for
+//! seconds. With the app lifecycle configured, clients are matched against its inventory
+//! (`approved` / `drifted`, as `microvet discover --store`); otherwise they are `unvetted`
+//! or `built-in` (plus `ownerless`).
 
 // The error of the blocking task is the finished error response (as in `body`).
 #![allow(clippy::result_large_err)]
@@ -22,7 +25,7 @@ use serde::Deserialize;
 
 use super::policies::DEFAULT;
 use super::{App, body, error};
-use crate::discover::label::Approvals;
+use crate::discover::label::{Approvals, from_store};
 use crate::discover::report::{OutputFormat, run};
 use crate::discover::{Format, read_export};
 
@@ -35,6 +38,16 @@ pub(super) struct DiscoverQuery {
     policy: Option<String>,
 }
 
+/// The 404 of `/v1/discover` on a server without `--discover`.
+pub(super) fn not_enabled() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not-enabled",
+        "discovery is not enabled on this server".to_owned(),
+        Some("start the server with `--discover` (and `--api-tokens`)"),
+    )
+}
+
 pub(super) async fn discover(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -42,12 +55,7 @@ pub(super) async fn discover(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(limit) = app.discover else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "not-enabled",
-            "discovery is not enabled on this server".to_owned(),
-            Some("start the server with `--discover`"),
-        );
+        return not_enabled();
     };
     if let Err(response) = body::body_type(&headers, body::Accepts::Json) {
         return response;
@@ -106,7 +114,19 @@ pub(super) async fn discover(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         return r;
     };
+    let inventory = app.apps.as_ref().map(|s| Arc::clone(&s.lifecycle));
     let work = move || -> Result<Vec<u8>, Response> {
+        let mut approvals = Approvals::default();
+        if let Some(lc) = &inventory {
+            from_store(lc.store.as_ref(), &mut approvals).map_err(|e| {
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store-unavailable",
+                    format!("the inventory could not be read: {e}"),
+                    None,
+                )
+            })?;
+        }
         let text = std::str::from_utf8(&body).map_err(|e| {
             error(
                 StatusCode::BAD_REQUEST,
@@ -123,7 +143,7 @@ pub(super) async fn discover(
         let mut out = Vec::new();
         run(
             &vetter,
-            &Approvals::default(),
+            &approvals,
             vec![export],
             OutputFormat::Json,
             &mut out,

@@ -125,7 +125,11 @@ pub struct Config {
     /// Connection caps and timeouts (header, body, idle).
     pub connections: ConnLimits,
     /// `POST /v1/discover` with this body limit in bytes; `None` (the default): off (404).
+    /// Needs `api_tokens` (the route takes the `admin` role).
     pub discover: Option<usize>,
+    /// The bearer tokens of the protected routes (`/v1/apps*`, `/v1/discover`): one
+    /// `NAME ROLE SHA256HEX` per line (see [`crate::lifecycle::auth`]).
+    pub api_tokens: Option<PathBuf>,
     /// The app lifecycle (`/v1/apps*`); `None`: those routes answer 404.
     pub lifecycle: Option<LifecycleConfig>,
     /// A policy of `policies_dir` every vet is also vetted under, without changing the
@@ -156,6 +160,7 @@ impl Default for Config {
             log_level: LogLevel::Info,
             connections: ConnLimits::default(),
             discover: None,
+            api_tokens: None,
             lifecycle: None,
             shadow_policy: None,
         }
@@ -307,7 +312,17 @@ struct App {
     discovering: tokio::sync::Mutex<()>,
     /// The app lifecycle routes (`None` unless configured).
     apps: Option<apps::AppsState>,
+    /// The bearer tokens of the protected routes (`None`: those routes are off).
+    tokens: Option<crate::lifecycle::auth::Tokens>,
+    /// Permits of the protected routes, apart from the vet permits: their calls wait on
+    /// the IdP or the store, and must not take the vets' place.
+    protected_permits: Semaphore,
 }
+
+/// Requests to the protected routes (`/v1/apps*`, `/v1/discover`) served at once; more
+/// get 503 at once. Each holds a blocking-pool thread while it waits on the IdP or the
+/// store, so this also bounds how many threads they can take from the vets.
+const PROTECTED_CONCURRENCY: usize = 16;
 
 impl App {
     fn next_request_id(&self) -> Arc<str> {
@@ -415,6 +430,17 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         .map_err(|e| HostError::Setup(format!("the OS random source failed: {e}")))?;
     let request_prefix: String = prefix.iter().map(|b| format!("{b:02x}")).collect();
 
+    let tokens = match &config.api_tokens {
+        Some(path) => {
+            Some(crate::lifecycle::auth::Tokens::load(path).map_err(ServeError::Lifecycle)?)
+        }
+        None => None,
+    };
+    if tokens.is_none() && (config.discover.is_some() || config.lifecycle.is_some()) {
+        return Err(ServeError::Lifecycle(
+            "`/v1/discover` and `/v1/apps*` need API tokens (`--api-tokens FILE`)".to_owned(),
+        ));
+    }
     let opened = match &config.lifecycle {
         Some(c) => Some(apps::open(c).map_err(ServeError::Lifecycle)?),
         None => None,
@@ -461,6 +487,8 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
         started: Instant::now(),
         discover: config.discover,
         discovering: tokio::sync::Mutex::new(()),
+        tokens,
+        protected_permits: Semaphore::new(PROTECTED_CONCURRENCY),
     }))
 }
 
@@ -804,15 +832,39 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     let mut response = if limited(route, &method) {
         // The whole body first (bounded in size and time), so a slow client holds no
         // permit; then bounded concurrency: a permit or 503 at once (no queue).
-        match read_body(&app, req).await {
+        match read_body(&app, req, app.max_body_bytes).await {
             Ok(req) => match app.permits.try_acquire() {
                 Ok(permit) => {
                     let response = next.run(req).await;
                     drop(permit);
                     response
                 }
-                Err(_) => overloaded(&app),
+                Err(_) => overloaded(&app, app.max_concurrency),
             },
+            Err(response) => response,
+        }
+    } else if let Some(role) = apps::protected(route, &method) {
+        // The caller first (a stranger's body is never read), then the body as above,
+        // then a permit of the protected routes' own.
+        match apps::admit(&app, route, req.headers(), role) {
+            Ok(principal) => {
+                req.extensions_mut().insert(principal);
+                let limit = match route {
+                    "/v1/discover" => app.discover.unwrap_or(app.max_body_bytes),
+                    _ => app.max_body_bytes,
+                };
+                match read_body(&app, req, limit).await {
+                    Ok(req) => match app.protected_permits.try_acquire() {
+                        Ok(permit) => {
+                            let response = next.run(req).await;
+                            drop(permit);
+                            response
+                        }
+                        Err(_) => overloaded(&app, PROTECTED_CONCURRENCY),
+                    },
+                    Err(response) => response,
+                }
+            }
             Err(response) => response,
         }
     } else {
@@ -842,10 +894,9 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
 /// Read the whole body of `req` within the body timeout and the size limit; the request
 /// with the body in memory, or the error response (413, 408 with `Connection: close`,
 /// 400).
-async fn read_body(app: &App, req: Request) -> Result<Request, Response> {
+async fn read_body(app: &App, req: Request, limit: usize) -> Result<Request, Response> {
     use http_body_util::BodyExt as _;
     let (parts, body) = req.into_parts();
-    let limit = app.max_body_bytes;
     if axum::body::HttpBody::size_hint(&body).lower() > u64::try_from(limit).unwrap_or(u64::MAX) {
         return Err(body_too_large(limit));
     }
@@ -950,16 +1001,13 @@ fn body_too_large(limit: usize) -> Response {
 }
 
 /// The 503 of a request that found no concurrency permit free.
-fn overloaded(app: &App) -> Response {
+fn overloaded(app: &App, limit: usize) -> Response {
     app.metrics.overloaded();
-    app.overload_log.refuse(app.max_concurrency);
+    app.overload_log.refuse(limit);
     let mut response = error(
         StatusCode::SERVICE_UNAVAILABLE,
         "overloaded",
-        format!(
-            "the server is at its concurrency limit ({} requests)",
-            app.max_concurrency
-        ),
+        format!("the server is at its concurrency limit ({limit} requests)"),
         Some("retry after the time in the `Retry-After` header"),
     );
     response
