@@ -523,6 +523,58 @@ fn lifecycle_end_to_end(kind: Kind) {
     assert!(body["verdict"]["decision"].is_string());
     assert!(store.get("hr-bad").unwrap().is_none(), "nothing kept");
 
+    // Discovery against the same inventory, from the OP's own RFC 7592 answer for the
+    // client: as approved it is `approved`; with a redirect URI added at the IdP, `drifted`
+    // with exactly that difference.
+    {
+        let idp = HttpIdp::discover(&op.issuer, HttpIdpOptions::default()).unwrap();
+        let mut live = idp
+            .read(&uri, &token)
+            .unwrap()
+            .expect("the OP knows the client");
+        let dir = tempfile::tempdir().unwrap();
+        let export = dir.path().join("clients.json");
+        let discover = |export: &std::path::Path| {
+            let (code, out, err) = microvet(&[
+                "discover",
+                "--from",
+                "rfc7591",
+                export.to_str().unwrap(),
+                "--store",
+                &inv.url,
+                "--format",
+                "json",
+            ]);
+            assert!(code == 0 || code == 1, "{err}");
+            // The RFC 7592 answer carries the registration access token: never echoed.
+            assert!(!out.contains(token.expose()), "discover echoes a secret");
+            let report: Value = serde_json::from_str(&out).unwrap();
+            report["clients"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["client_id"] == client_id.as_str())
+                .cloned()
+                .unwrap_or_else(|| panic!("{out}"))
+        };
+        std::fs::write(&export, serde_json::to_vec(&live).unwrap()).unwrap();
+        let c = discover(&export);
+        assert_eq!(c["label"], "approved", "{c:#}");
+        assert_eq!(c["differences"], serde_json::json!([]), "{c:#}");
+        live["redirect_uris"]
+            .as_array_mut()
+            .unwrap()
+            .push("https://collector.example.net/cb".into());
+        std::fs::write(&export, serde_json::to_vec(&live).unwrap()).unwrap();
+        let c = discover(&export);
+        assert_eq!(c["label"], "drifted", "{c:#}");
+        assert_eq!(
+            c["differences"],
+            serde_json::json!([{"field": "redirect_uris", "change": "added", "value": "https://collector.example.net/cb"}]),
+            "{c:#}"
+        );
+    }
+
     // The CLI on the same inventory: list in JSON, a dry run, then the sweep past expiry.
     let (code, out, _) = microvet(&["apps", "list", "--store", &inv.url, "--format", "json"]);
     assert_eq!(code, 0);

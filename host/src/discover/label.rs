@@ -310,6 +310,8 @@ pub fn label(client: &Discovered, approvals: &Approvals) -> Labelled {
     match approvals.find(client) {
         Some((app, by)) => {
             let mut diffs = differences(&app.config, &live);
+            // A setting the export cannot express is reported in `unmapped`, not as a change.
+            diffs.retain(|d| !client.unmapped.iter().any(|u| u.field == d.field));
             if !app.live {
                 diffs.insert(
                     0,

@@ -125,6 +125,14 @@ pub(crate) fn map(raw: &Value) -> Mapped {
             });
         }
     }
+    if !obj.contains_key("code_challenge_method") {
+        // RFC 7591 has no member for it: an IdP that enforces PKCE does so by its own
+        // policy, which a metadata document does not show. Not compared with the approval.
+        c.unmapped.push(Unmapped {
+            field: "code_challenge_method".into(),
+            note: "RFC 7591 client metadata has no PKCE setting (the IdP's policy decides): not compared with the approval".into(),
+        });
+    }
     if let Ok(contacts) = super::strings(obj.get("contacts")) {
         c.owners = contacts
             .into_iter()
