@@ -235,6 +235,39 @@ fn the_approved_client_is_approved_and_a_changed_one_drifts_with_exactly_its_cha
             {"field": "response_types", "change": "added", "value": "id_token token"},
         ])
     );
+    // A member the mapping does not know, named like a compared setting, hides nothing: it
+    // is reported in `unmapped`, and the change is still a difference.
+    {
+        let mut named = payroll();
+        named["redirectUris"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("https://evil.example.net/cb"));
+        named["redirect_uris"] = json!(["https://payroll.example.com/callback"]);
+        named["code_challenge_method"] = json!("S256");
+        named["attributes"] = json!({});
+        let named = write(dir.path(), "named.json", &realm(named));
+        let out = run(&[
+            "--from",
+            "keycloak",
+            named.as_str(),
+            "--manifests",
+            m,
+            "--format",
+            "json",
+        ]);
+        let c = &json_of(&out)["clients"][0];
+        assert_eq!(c["label"], "drifted", "{c:#}");
+        assert_eq!(
+            c["differences"],
+            json!([
+                {"field": "redirect_uris", "change": "added", "value": "https://evil.example.net/cb"},
+                {"field": "code_challenge_method", "change": "changed", "approved": "S256"},
+            ]),
+            "{c:#}"
+        );
+    }
+
     // The live configuration is vetted too: the implicit grant is a finding.
     let rules: Vec<&str> = c["verdict"]["findings"]
         .as_array()

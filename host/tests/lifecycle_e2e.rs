@@ -401,6 +401,9 @@ fn lifecycle_end_to_end(kind: Kind) {
     // 401 / 403 / 404 before anything.
     assert_eq!(http(a, "GET", "/v1/apps", None, "").status, 401);
     assert_eq!(http(a, "GET", "/v1/apps", Some("wrong"), "").status, 401);
+    // HEAD is answered by the GET handlers: the same token is needed.
+    assert_eq!(http(a, "HEAD", "/v1/apps", None, "").status, 401);
+    assert_eq!(http(a, "HEAD", "/v1/apps/hr-e2e", None, "").status, 401);
     assert_eq!(
         http(a, "POST", "/v1/apps/x/revoke", Some(REGISTER_TOKEN), "").status,
         403
@@ -557,9 +560,20 @@ fn lifecycle_end_to_end(kind: Kind) {
                 .cloned()
                 .unwrap_or_else(|| panic!("{out}"))
         };
+        // Another app whose manifest claims that client's id: the inventory trusts the id
+        // the IdP issued, so this neither takes the client over nor breaks discovery.
+        let claim = manifest("hr-claim").replace(
+            "client:                               # optional",
+            &format!("client:\n  client_id: {client_id}  #"),
+        );
+        assert!(claim.contains(&format!("client_id: {client_id}")));
+        let r = http(a, "POST", "/v1/apps", Some(REGISTER_TOKEN), &claim);
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_ne!(r.json()["client_id"], client_id.as_str());
         std::fs::write(&export, serde_json::to_vec(&live).unwrap()).unwrap();
         let c = discover(&export);
         assert_eq!(c["label"], "approved", "{c:#}");
+        assert_eq!(c["matched"]["source"], "inventory:hr-e2e", "{c:#}");
         assert_eq!(c["differences"], serde_json::json!([]), "{c:#}");
         live["redirect_uris"]
             .as_array_mut()

@@ -133,7 +133,13 @@ async function showDetail() {
     panel.hidden = true;
     return;
   }
-  const name = decodeURIComponent(m[1]);
+  let name;
+  try {
+    name = decodeURIComponent(m[1]);
+  } catch {
+    panel.hidden = true;
+    return;
+  }
   try {
     const app = await api(`/v1/apps/${encodeURIComponent(name)}`);
     $('#detail-title').textContent = app.name;

@@ -269,7 +269,12 @@ pub fn from_manifest(
         source: source.to_owned(),
         name: one(&m.name).or_else(|| one(&client.client_name)),
         owner: one(&m.owner).filter(|o| !o.trim().is_empty()),
-        client_id: one(&client.client_id).or(registered_id),
+        // An inventory app is the client the IdP issued: a `client_id` written in its
+        // manifest is not trusted (it could claim another app's client).
+        client_id: match inventory {
+            Some(_) => registered_id,
+            None => one(&client.client_id),
+        },
         config,
         status,
         live,
@@ -310,8 +315,9 @@ pub fn label(client: &Discovered, approvals: &Approvals) -> Labelled {
     match approvals.find(client) {
         Some((app, by)) => {
             let mut diffs = differences(&app.config, &live);
-            // A setting the export cannot express is reported in `unmapped`, not as a change.
-            diffs.retain(|d| !client.unmapped.iter().any(|u| u.field == d.field));
+            // A setting the export's format cannot express is reported in `unmapped`, not
+            // as a change.
+            diffs.retain(|d| !client.not_compared.contains(&d.field.as_str()));
             if !app.live {
                 diffs.insert(
                     0,

@@ -120,6 +120,9 @@ pub struct Discovered {
     pub unmapped: Vec<Unmapped>,
     /// How many secrets were removed from the client at import.
     pub secrets_redacted: usize,
+    /// Compared settings ([`drift`]) the export's format cannot express for this client
+    /// (each also in `unmapped`): never a difference from the approval.
+    pub not_compared: Vec<&'static str>,
 }
 
 impl Discovered {
@@ -388,6 +391,7 @@ pub(crate) fn discovered(client_id: String, name: Option<String>) -> Discovered 
         enabled: true,
         unmapped: Vec::new(),
         secrets_redacted: 0,
+        not_compared: Vec::new(),
     }
 }
 

@@ -132,6 +132,7 @@ pub(crate) fn map(raw: &Value) -> Mapped {
             field: "code_challenge_method".into(),
             note: "RFC 7591 client metadata has no PKCE setting (the IdP's policy decides): not compared with the approval".into(),
         });
+        c.not_compared.push("code_challenge_method");
     }
     if let Ok(contacts) = super::strings(obj.get("contacts")) {
         c.owners = contacts

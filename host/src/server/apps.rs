@@ -94,8 +94,9 @@ fn not_configured() -> Response {
 /// the method is not one of the route's, which gets its 405 without a token).
 pub(super) fn protected(route: &str, method: &Method) -> Option<Role> {
     match (route, method.as_str()) {
-        ("/v1/apps", "GET" | "POST")
-        | ("/v1/apps/{name}", "GET")
+        // HEAD is served by the GET handler (axum): it needs the same token.
+        ("/v1/apps", "GET" | "HEAD" | "POST")
+        | ("/v1/apps/{name}", "GET" | "HEAD")
         | ("/v1/apps/{name}/recertify", "POST") => Some(Role::Register),
         ("/v1/apps/{name}/revoke" | "/v1/apps/sweep" | "/v1/discover", "POST") => Some(Role::Admin),
         _ => None,
@@ -232,14 +233,22 @@ pub(super) async fn register(
     .await
 }
 
-pub(super) async fn list(State(app): State<Arc<App>>) -> Response {
+// `Extension<Principal>`: a handler reached without `admit` fails closed (500).
+pub(super) async fn list(
+    State(app): State<Arc<App>>,
+    Extension(_): Extension<Principal>,
+) -> Response {
     match lifecycle(&app) {
         Ok(lifecycle) => blocking(lifecycle, StatusCode::OK, |lc| lc.list()).await,
         Err(r) => r,
     }
 }
 
-pub(super) async fn show(State(app): State<Arc<App>>, Path(name): Path<String>) -> Response {
+pub(super) async fn show(
+    State(app): State<Arc<App>>,
+    Extension(_): Extension<Principal>,
+    Path(name): Path<String>,
+) -> Response {
     match lifecycle(&app) {
         Ok(lifecycle) => blocking(lifecycle, StatusCode::OK, move |lc| lc.show(&name)).await,
         Err(r) => r,
