@@ -4,26 +4,13 @@
 //! parties, the client, and *exposure* findings. Every factor only grows when an item
 //! (data type, scope, sink, dependency, redirect URI, grant) is added, so adding a risky
 //! item never lowers the score (a property test holds us to that). Findings of relational
-//! rules, which can disappear when an item is added (e.g. `MV-SCOPE-005`, satisfied by
-//! declaring the data), drive the decision but not the score.
+//! rules (`Rule::relational`), which can disappear when an item is added (e.g. `MV-SCOPE-005`,
+//! satisfied by declaring the data), drive the decision but not the score.
 
 use crate::policy::{Access as ScopeAccess, Sensitivity};
 use crate::rules::json;
 use crate::rules::{Category, Ctx};
 use crate::verdict::{Control, Decision, Finding, Risk, RiskFactor, Severity, Tier};
-
-/// Rules whose findings may disappear when an item is added: not scored.
-const RELATIONAL: &[&str] = &[
-    "MV-SCOPE-005",
-    "MV-SCOPE-006",
-    "MV-SCOPE-007",
-    "MV-VENDOR-004",
-    "MV-DATA-003",
-    // Satisfied by adding a grant, response type, redirect URI or offline scope.
-    "MV-OAUTH-003",
-    "MV-OAUTH-015",
-    "MV-OAUTH-030",
-];
 
 fn finding_points(s: Severity) -> u32 {
     match s {
@@ -36,14 +23,12 @@ fn finding_points(s: Severity) -> u32 {
 }
 
 fn exposure_finding(f: &Finding) -> bool {
-    if RELATIONAL.contains(&f.rule) {
-        return false;
-    }
     // `f.rule` is a `Rule::id` itself: an exact comparison finds it (IDs are unique).
     matches!(
         crate::rules::RULES
             .iter()
             .find(|r| r.id == f.rule)
+            .filter(|r| !r.relational)
             .map(|r| r.category),
         Some(
             Category::Sinks
@@ -375,7 +360,7 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
     let deps = cx.root.get("third_party_deps");
     let unapproved: Vec<String> = findings
         .iter()
-        .filter(|f| f.rule == "MV-VENDOR-001")
+        .filter(|f| f.rule == crate::rules::VENDOR_UNAPPROVED.id)
         .filter_map(|f| {
             let node = match (deps, f.path.strip_prefix("/third_party_deps")) {
                 (Some(deps), Some(rest)) if rest.starts_with('/') => deps.pointer(rest),

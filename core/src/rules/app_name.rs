@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     example: "name: HR Onboarding Helper!",
     fix: "Use a slug such as `hr-onboarding-helper`.",
     references: &["Micro Apps, Macro Risk (2026): playbook step 1 (inventory)"],
+    relational: false,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): manifest (owner, purpose, data accessed ...)",
         "GDPR Art. 5(1)(b) purpose limitation",
     ],
+    relational: false,
     check,
 };
 

@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     example: "name: quick-report\n# data_access: missing",
     fix: "List every data type the app reads or writes under `data_access` (an empty list if it touches none).",
     references: &["Micro Apps, Macro Risk (2026): manifest (data accessed)"],
+    relational: true,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: data_classes",
         "Micro Apps, Macro Risk (2026): Identity governance & compliance (PII, payment)",
     ],
+    relational: false,
     check,
 };
 

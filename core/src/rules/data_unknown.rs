@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: data_types, data_classes",
         "Micro Apps, Macro Risk (2026): map data flows for high-sensitivity data",
     ],
+    relational: false,
     check,
 };
 

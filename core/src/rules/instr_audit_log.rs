@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): playbook step 5",
         "policy: rules.MV-INSTR-001.severity",
     ],
+    relational: false,
     check,
 };
 

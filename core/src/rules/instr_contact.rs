@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): 7-step vet, step 6",
         "policy: rules.MV-INSTR-002.severity",
     ],
+    relational: false,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): 7-step vet, steps 5 and 7",
         "policy: lifecycle.ttl_days",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): case study (30-day expiry)",
         "policy: lifecycle.ttl_days",
     ],
+    relational: false,
     check,
 };
 

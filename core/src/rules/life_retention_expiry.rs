@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): playbook step 7 (recertification sweep)",
         "GDPR Art. 5(1)(e) storage limitation",
     ],
+    relational: false,
     check,
 };
 

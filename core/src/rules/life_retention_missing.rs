@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): manifest (retention)",
         "policy: lifecycle.retention_max_days",
     ],
+    relational: false,
     check,
 };
 

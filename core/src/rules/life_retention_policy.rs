@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): regulators focus on data minimisation",
         "GDPR Art. 5(1)(e) storage limitation",
     ],
+    relational: false,
     check,
 };
 

@@ -80,6 +80,7 @@ mod scope_unknown;
 mod scope_write_for_read;
 mod secret_literal;
 pub(crate) use secret_literal::scrub_json;
+pub(crate) use vendor_unapproved::RULE as VENDOR_UNAPPROVED;
 mod sink_denied;
 mod sink_http;
 mod sink_not_allowed;
@@ -129,6 +130,11 @@ pub struct Rule {
     pub fix: &'static str,
     /// RFC sections, Micro Apps, Macro Risk, or the policy key it enforces.
     pub references: &'static [&'static str],
+    /// Its findings can disappear when an item is added (satisfied by declaring the data,
+    /// adding a grant, a redirect URI or the offline scope): they drive the decision but
+    /// not the score, which only grows as items are added (see `score.rs`).
+    #[serde(skip)]
+    pub relational: bool,
     #[serde(skip)]
     pub(crate) check: fn(&Ctx<'_>, &mut Out<'_>),
 }

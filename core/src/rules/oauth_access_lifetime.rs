@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 6819 §5.1.5.3 (short expiration time)",
         "policy key `client.access_token_max_minutes`",
     ],
+    relational: false,
     check,
 };
 

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         "RFC 7523 §2.2 (`private_key_jwt`), RFC 8705 §2 (mTLS)",
         "policy key `client.auth_methods`",
     ],
+    relational: false,
     check,
 };
 

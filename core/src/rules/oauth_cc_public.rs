@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §2.5 (client authentication)",
         "RFC 8252 §8.5 (native apps cannot keep secrets)",
     ],
+    relational: false,
     check,
 };
 

@@ -22,6 +22,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.1, §4.11 (open redirection)",
         "policy key `organisation.domains`",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 7591 §2.1 (relationship between grant types and response types)",
         "RFC 6749 §4.4.3 (no refresh token for client credentials)",
     ],
+    relational: true,
     check,
 };
 

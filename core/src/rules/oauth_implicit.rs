@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         "RFC 7591 §2.1 (grant and response types)",
         "Micro Apps, Macro Risk (2026): no implicit flow",
     ],
+    relational: false,
     check,
 };
 

@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "OpenID Connect Dynamic Client Registration 1.0 §2 (the `*_alg` metadata)",
         "OpenID Connect Core 1.0 §6.1 (request objects), RFC 9101 §10.5",
     ],
+    relational: false,
     check,
 };
 

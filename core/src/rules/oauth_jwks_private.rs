@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "RFC 7518 §6.2.2, §6.3.2, §6.4.1 (private and symmetric key parameters); RFC 8037 §2",
         "Micro Apps, Macro Risk (2026): no secrets in the manifest",
     ],
+    relational: false,
     check,
 };
 

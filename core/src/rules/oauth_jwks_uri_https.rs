@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "RFC 8705 §2.2 (self-signed certificate mutual TLS: the client's keys from `jwks_uri`)",
         "RFC 7523 §3 (JWT client authentication)",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 8252 §8.4 (registration of native app clients), §8.5 (client authentication)",
         "RFC 9700 §2.1.1",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §2.4 (resource owner password credentials grant)",
         "OAuth 2.1 draft §10 (the password grant is omitted)",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.5 (authorization code injection)",
         "OAuth 2.1 draft §4.1.1",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §2.1.1 (use S256)",
         "OAuth 2.1 draft §4.1.1",
     ],
+    relational: false,
     check,
 };
 

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         "OAuth 2.1 draft §4.1.1 (code_challenge REQUIRED)",
         "Micro Apps, Macro Risk (2026): PKCE S256 for public clients",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 6749 §2.1 (client types)",
         "RFC 7591 §2 (`token_endpoint_auth_method`, `jwks_uri`)",
     ],
+    relational: false,
     check,
 };
 

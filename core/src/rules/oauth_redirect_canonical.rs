@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "RFC 3986 §6.2.2 (syntax-based normalization), §6.2.3 (scheme-based normalization)",
         "WHATWG URL §4.5 (URL serializing)",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.1 (redirect URI attacks)",
         "policy key `client.max_redirect_uris`",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.1.3 (exact redirect URIs)",
         "RFC 7591 §2 (`redirect_uris`)",
     ],
+    relational: false,
     check,
 };
 

@@ -20,6 +20,7 @@ pub static RULE: Rule = Rule {
         "WHATWG URL §3.5 (host parsing: percent-decoding, IDNA)",
         "policy key `organisation.domains`",
     ],
+    relational: false,
     check,
 };
 

@@ -20,6 +20,7 @@ pub static RULE: Rule = Rule {
         "OAuth 2.1 draft §2.3 (redirect URI registration)",
         "Micro Apps, Macro Risk (2026): exact https redirect URIs",
     ],
+    relational: false,
     check,
 };
 

@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.1",
         "WHATWG URL §3.5 (IPv4 parser: hex, octal and integer forms)",
     ],
+    relational: false,
     check,
 };
 

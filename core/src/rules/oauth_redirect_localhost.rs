@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 8252 §7.3 (loopback interface redirection), §8.3 (loopback redirect considerations)",
         "OAuth 2.1 draft §8 (native applications: loopback redirects)",
     ],
+    relational: false,
     check,
 };
 

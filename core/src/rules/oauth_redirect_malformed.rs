@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.1 (redirect URI validation attacks)",
         "UTS #46 §4 (IDNA processing), RFC 5891 §4.2 (A-labels), RFC 3492 (Punycode)",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 6749 §3.1.2.2 (registration requirements)",
         "RFC 9700 §4.1.3",
     ],
+    relational: true,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.1 (redirect URI validation)",
         "Google: out-of-band (OOB) flow migration (blocked for all clients, 2023)",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §4.11 (open redirection), §4.11.1 (client as open redirector)",
         "RFC 6749 §10.15 (open redirectors)",
     ],
+    relational: false,
     check,
 };
 

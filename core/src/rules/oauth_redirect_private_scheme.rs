@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "OAuth 2.1 draft §8 (native applications: private-use URI schemes)",
         "RFC 7595 §3.8 (reverse domain name schemes)",
     ],
+    relational: false,
     check,
 };
 

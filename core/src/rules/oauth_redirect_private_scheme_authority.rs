@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 8252 §7.1 (only a single slash after a private-use scheme)",
         "RFC 3986 §3.2 (authority), §3.3",
     ],
+    relational: false,
     check,
 };
 

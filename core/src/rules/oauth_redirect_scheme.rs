@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 6749 §3.1.2 (redirection endpoint), §10.6",
         "WHATWG URL §4.4 (basic URL parser: tab and newline removal)",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 8252 §7.1 (MUST: a reverse domain name of a domain under the publisher's control), §8.6 (client impersonation)",
         "policy key `organisation.domains`",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "OAuth 2.1 draft §2.3 (redirect URIs compared by exact string matching)",
         "RFC 6749 §3.1.2.2",
     ],
+    relational: false,
     check,
 };
 

@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): refresh tokens at most 30 days",
         "policy key `client.refresh_token_max_days`",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "OpenID Connect Core 1.0 §11 (offline access)",
         "RFC 9700 §4.14",
     ],
+    relational: true,
     check,
 };
 

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         "OAuth 2.1 draft §4.3 (refresh token grant: rotation for public clients)",
         "Micro Apps, Macro Risk (2026): rotate refresh tokens or disable them for micro apps",
     ],
+    relational: false,
     check,
 };
 

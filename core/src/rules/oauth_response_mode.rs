@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "OAuth 2.0 Form Post Response Mode §2; JWT Secured Authorization Response Mode (JARM) §2.3",
         "RFC 9700 §2.1.2 (no implicit grant), §4.1.3, §4.2.4 (leakage of the authorization response)",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 7523 §2.2 (`private_key_jwt`)",
         "Micro Apps, Macro Risk (2026): secrets in approved vaults",
     ],
+    relational: false,
     check,
 };
 

@@ -19,6 +19,7 @@ pub static RULE: Rule = Rule {
         "OpenID Connect Dynamic Client Registration 1.0 §2 (`application_type`)",
         "IANA OAuth Parameters: grant types, token endpoint authentication methods",
     ],
+    relational: false,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): playbook step 1 (flag clients without owners)",
         "Micro Apps, Macro Risk (2026): 7-step vet, step 6 (owner contact info)",
     ],
+    relational: false,
     check,
 };
 

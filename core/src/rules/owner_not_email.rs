@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): 7-step vet, step 6 (owner contact info)",
         "RFC 5322 §3.4.1 (addr-spec)",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "policy: organisation.domains",
         "Micro Apps, Macro Risk (2026): Identity governance & compliance",
     ],
+    relational: false,
     check,
 };
 

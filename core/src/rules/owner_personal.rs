@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "policy: organisation.personal_email_domains",
         "Micro Apps, Macro Risk (2026): Threat model (compromised citizen developer account)",
     ],
+    relational: false,
     check,
 };
 

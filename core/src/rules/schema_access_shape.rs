@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 7591 §2 (client metadata: `redirect_uris`, `grant_types`, `response_types` are arrays, `scope` a string)",
         "schemas/manifest.schema.json",
     ],
+    relational: false,
     check,
 };
 

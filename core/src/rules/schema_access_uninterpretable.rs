@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "\"Micro Apps, Macro Risk\" (2026): block approval of what security has not vetted",
         "schemas/manifest.schema.json",
     ],
+    relational: false,
     check,
 };
 

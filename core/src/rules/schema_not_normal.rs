@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "RFC 6749 §3.3 (scope tokens are exact, case-sensitive strings)",
         "Unicode UTS #39 §4 (confusable detection)",
     ],
+    relational: false,
     check,
 };
 

@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): Governance & policy (a published micro-app manifest)",
         "schemas/manifest.schema.json",
     ],
+    relational: false,
     check,
 };
 

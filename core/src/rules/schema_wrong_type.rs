@@ -13,6 +13,7 @@ pub static RULE: Rule = Rule {
     example: "expiry_days: soon\nclient:\n  refresh_token_rotation: maybe",
     fix: "Write the value with the type given in the message (see schemas/manifest.schema.json).",
     references: &["schemas/manifest.schema.json"],
+    relational: false,
     check,
 };
 

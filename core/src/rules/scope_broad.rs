@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "RFC 9700 §2.3 (privilege restriction)",
         "RFC 6749 §3.3",
     ],
+    relational: false,
     check,
 };
 

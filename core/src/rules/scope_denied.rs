@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): Consent & scopes (block risky scopes)",
         "RFC 9700 §2.3 (privilege restriction)",
     ],
+    relational: false,
     check,
 };
 

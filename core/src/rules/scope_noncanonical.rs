@@ -18,6 +18,7 @@ pub static RULE: Rule = Rule {
         "Unicode UTS #39 (confusables)",
         "policy: scopes",
     ],
+    relational: false,
     check,
 };
 

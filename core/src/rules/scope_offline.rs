@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "OpenID Connect Core 1.0 §11",
         "RFC 9700 §4.14",
     ],
+    relational: true,
     check,
 };
 

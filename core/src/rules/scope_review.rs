@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: scopes.*.review",
         "Micro Apps, Macro Risk (2026): Consent & scopes",
     ],
+    relational: false,
     check,
 };
 

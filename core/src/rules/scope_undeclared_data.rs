@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): least privilege by scope",
         "RFC 9700 §2.3 (privilege restriction)",
     ],
+    relational: true,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: scopes",
         "Micro Apps, Macro Risk (2026): least privilege by scope",
     ],
+    relational: false,
     check,
 };
 

@@ -17,6 +17,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): case study (hr:write when read suffices)",
         "RFC 9700 §2.3 (privilege restriction)",
     ],
+    relational: true,
     check,
 };
 

@@ -23,6 +23,7 @@ pub static RULE: Rule = Rule {
         "RFC 3986 §3.2.1 (a password in the userinfo of a URI is deprecated)",
         "OWASP ASVS V2.10 / V6.4",
     ],
+    relational: false,
     check,
 };
 

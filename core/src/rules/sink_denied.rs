@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: sinks.deny",
         "Micro Apps, Macro Risk (2026): case study and playbook step 6",
     ],
+    relational: false,
     check,
 };
 

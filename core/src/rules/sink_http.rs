@@ -12,6 +12,7 @@ pub static RULE: Rule = Rule {
     example: "external_sinks: [http://reports.example.com/upload]",
     fix: "Use `https` (the fix rewrites the scheme).",
     references: &["RFC 9700 §2.6", "BCP 195 (RFC 9325)"],
+    relational: false,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: sinks.allow",
         "Micro Apps, Macro Risk (2026): Mitigations applied (approved enterprise buckets)",
     ],
+    relational: false,
     check,
 };
 

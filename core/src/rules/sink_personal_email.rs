@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): disallowed sinks (personal email)",
         "policy: organisation.personal_email_domains",
     ],
+    relational: false,
     check,
 };
 

@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): case study (consumer cloud bucket)",
         "policy: sinks.allow, data_classes",
     ],
+    relational: false,
     check,
 };
 

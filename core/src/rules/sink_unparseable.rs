@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "WHATWG URL Standard",
         "Micro Apps, Macro Risk (2026): accepted connectors and disallowed sinks",
     ],
+    relational: false,
     check,
 };
 

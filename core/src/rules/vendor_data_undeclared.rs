@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "GDPR Art. 28",
         "Micro Apps, Macro Risk (2026): map data flows for high-sensitivity data",
     ],
+    relational: true,
     check,
 };
 

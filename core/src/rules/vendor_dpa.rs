@@ -16,6 +16,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): require a DPA for third-party processors",
         "policy: vendors.approved[].dpa",
     ],
+    relational: false,
     check,
 };
 

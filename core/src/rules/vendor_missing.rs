@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "Micro Apps, Macro Risk (2026): manifest (3rd-party sinks)",
         "policy: vendors.approved",
     ],
+    relational: false,
     check,
 };
 

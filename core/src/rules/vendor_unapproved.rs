@@ -15,6 +15,7 @@ pub static RULE: Rule = Rule {
         "policy: vendors.approved",
         "Micro Apps, Macro Risk (2026): Threat model item 5 and case study",
     ],
+    relational: false,
     check,
 };
 
