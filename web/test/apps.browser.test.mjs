@@ -204,22 +204,22 @@ test('an admin drops the IdP export on the page and sees each client under its l
     },
   ]));
 
+  // Load the page with `token`, then drop the export on the discovery form.
+  const discoverAs = async (token) => {
+    await page.fill('#token', token);
+    await page.click('#token-form button[type=submit]');
+    await page.waitForSelector('#discover:not([hidden])');
+    await page.selectOption('#discover-format', 'rfc7591');
+    await page.setInputFiles('#discover-file', exportFile);
+    await page.click('#discover-form button[type=submit]');
+  };
+
   // A register token may read the inventory but not discover.
-  await page.fill('#token', REGISTER);
-  await page.click('#token-form button[type=submit]');
-  await page.waitForSelector('#discover:not([hidden])');
-  await page.selectOption('#discover-format', 'rfc7591');
-  await page.setInputFiles('#discover-file', exportFile);
-  await page.click('#discover-form button[type=submit]');
+  await discoverAs(REGISTER);
   await page.waitForFunction(() => document.querySelector('#discover-summary').textContent.includes('failed'));
   assert.match(await page.textContent('#discover-summary'), /needs `admin`/);
 
-  await page.fill('#token', ADMIN);
-  await page.click('#token-form button[type=submit]');
-  await page.waitForSelector('#discover:not([hidden])');
-  await page.selectOption('#discover-format', 'rfc7591');
-  await page.setInputFiles('#discover-file', exportFile);
-  await page.click('#discover-form button[type=submit]');
+  await discoverAs(ADMIN);
   await page.waitForSelector('table.discovered');
   const tables = await page.$$eval('table.discovered', (ts) => ts.map((t) => ({
     label: t.dataset.label,
