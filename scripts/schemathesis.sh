@@ -44,8 +44,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# An admin API token, so that `POST /v1/discover` (admin role) is exercised too: every
+# request carries it, and schemathesis drops it to check that the route then answers 401.
+token="st-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+printf 'schemathesis admin %s\n' "$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)" >"$work/tokens"
+
 # Port 0: the server picks a free port and prints it.
-"$bin" serve --listen 127.0.0.1:0 --log-level warn >"$work/stdout" 2>"$work/stderr" &
+"$bin" serve --listen 127.0.0.1:0 --log-level warn --discover --api-tokens "$work/tokens" \
+  >"$work/stdout" 2>"$work/stderr" &
 server_pid=$!
 addr=""
 for _ in $(seq 1 600); do
@@ -68,6 +74,7 @@ fi
   cd "$work"
   "$venv/bin/st" --config-file "$root/scripts/schemathesis.toml" run "http://$addr/openapi.json" \
     --checks all \
+    --header "Authorization: Bearer $token" \
     --seed "${ST_SEED:-20260101}" \
     --max-examples "${ST_MAX_EXAMPLES:-60}" \
     --workers 2 \
