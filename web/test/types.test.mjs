@@ -19,7 +19,7 @@ import { consumerProject, WEB } from './consumer/pack.mjs';
 const TSC = join(WEB, 'node_modules', 'typescript', 'bin', 'tsc');
 
 const CONSUMER = `import { load, MicrovetError, type Verdict, type Microvet, type LoadOptions } from 'microvet';
-import { MicrovetPanel, useEngine, toYaml, PUBLISHABLE, type MicrovetFixDetail } from 'microvet/panel';
+import { MicrovetPanel, useEngine, applyFix, PUBLISHABLE, type MicrovetFixDetail } from 'microvet/panel';
 import { startCompile } from 'microvet/preload';
 import wasmUrl from 'microvet/core.wasm';
 
@@ -51,8 +51,9 @@ export function wire(publish: HTMLButtonElement): MicrovetPanel | null {
   panel.addEventListener('microvet-verdict', (e) => {
     publish.disabled = !panel.publishable || e.detail.decision === 'reject';
   });
-  panel.addEventListener('microvet-fix', (e: CustomEvent<MicrovetFixDetail>) => {
-    console.log(e.detail.manifest, toYaml(e.detail.manifestObject));
+  panel.addEventListener('microvet-fix', async (e: CustomEvent<MicrovetFixDetail>) => {
+    const again: string = await applyFix(e.detail.manifest, { op: 'remove', path: e.detail.patch.path });
+    console.log(again, e.detail.manifestObject);
   });
   return panel;
 }
