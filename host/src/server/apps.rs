@@ -362,12 +362,12 @@ pub(super) async fn sweep_loop(app: Arc<App>) {
     }
 }
 
-/// `GET /apps` and its files (`web/apps/`).
 /// The page holds an API token (in `sessionStorage`): it runs only its own script and
 /// style, talks only to this server, and cannot be framed.
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                         connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+/// `GET /apps` and its files (`web/apps/`).
 pub(super) async fn page(State(app): State<Arc<App>>, uri: Uri) -> Response {
     let Some(root) = &app.web_root else {
         return error(
@@ -436,7 +436,7 @@ pub(super) struct Opened {
     sweep_interval: Option<Duration>,
 }
 
-/// Opens the store (running its migrations), discovers the IdP and reads the tokens.
+/// Opens the store (running its migrations) and discovers the IdP.
 pub(super) fn open(config: &LifecycleConfig) -> Result<Opened, String> {
     let store = crate::lifecycle::store::open(&config.store).map_err(|e| e.to_string())?;
     let idp = crate::lifecycle::service::connect_idp(
