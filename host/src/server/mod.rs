@@ -830,22 +830,18 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
     let method = req.method().clone();
     req.extensions_mut().insert(RequestId(Arc::clone(&id)));
     let mut response = if limited(route, &method) {
-        // The whole body first (bounded in size and time), so a slow client holds no
-        // permit; then bounded concurrency: a permit or 503 at once (no queue).
-        match read_body(&app, req, app.max_body_bytes).await {
-            Ok(req) => match app.permits.try_acquire() {
-                Ok(permit) => {
-                    let response = next.run(req).await;
-                    drop(permit);
-                    response
-                }
-                Err(_) => overloaded(&app, app.max_concurrency),
-            },
-            Err(response) => response,
-        }
+        bounded(
+            &app,
+            req,
+            next,
+            app.max_body_bytes,
+            &app.permits,
+            app.max_concurrency,
+        )
+        .await
     } else if let Some(role) = apps::protected(route, &method) {
-        // The caller first (a stranger's body is never read), then the body as above,
-        // then a permit of the protected routes' own.
+        // The caller first (a stranger's body is never read), then as the limited routes,
+        // with permits of the protected routes' own.
         match apps::admit(&app, route, req.headers(), role) {
             Ok(principal) => {
                 req.extensions_mut().insert(principal);
@@ -853,17 +849,8 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
                     "/v1/discover" => app.discover.unwrap_or(app.max_body_bytes),
                     _ => app.max_body_bytes,
                 };
-                match read_body(&app, req, limit).await {
-                    Ok(req) => match app.protected_permits.try_acquire() {
-                        Ok(permit) => {
-                            let response = next.run(req).await;
-                            drop(permit);
-                            response
-                        }
-                        Err(_) => overloaded(&app, PROTECTED_CONCURRENCY),
-                    },
-                    Err(response) => response,
-                }
+                let permits = &app.protected_permits;
+                bounded(&app, req, next, limit, permits, PROTECTED_CONCURRENCY).await
             }
             Err(response) => response,
         }
@@ -889,6 +876,30 @@ async fn observe(State(app): State<Arc<App>>, mut req: Request, next: Next) -> R
         "request"
     );
     response
+}
+
+/// The whole body first (bounded in size by `limit` and in time), so a slow client holds
+/// no permit; then bounded concurrency: one of `permits` (`cap` in all) or 503 at once (no
+/// queue).
+async fn bounded(
+    app: &App,
+    req: Request,
+    next: Next,
+    limit: usize,
+    permits: &Semaphore,
+    cap: usize,
+) -> Response {
+    match read_body(app, req, limit).await {
+        Ok(req) => match permits.try_acquire() {
+            Ok(permit) => {
+                let response = next.run(req).await;
+                drop(permit);
+                response
+            }
+            Err(_) => overloaded(app, cap),
+        },
+        Err(response) => response,
+    }
 }
 
 /// Read the whole body of `req` within the body timeout and the size limit; the request
