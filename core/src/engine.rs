@@ -1,11 +1,13 @@
 //! The public entry point: a parsed [`Policy`] vets manifests.
 
+use crate::date::Date;
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest;
 use crate::policy::{self, PolicyDoc};
 use crate::rules::{self, Ctx};
 use crate::score;
 use crate::verdict::{ENGINE, Finding, Verdict};
+use crate::waiver;
 use crate::yaml::{self, Limits, Value};
 use std::cmp::Ordering;
 
@@ -60,8 +62,26 @@ impl Policy {
         self.vet_kind(InputKind::Manifest, text)
     }
 
-    /// Vet a document of the given kind.
+    /// Vet a document of the given kind, on no particular day (no waiver applies).
     pub fn vet_kind(&self, kind: InputKind, text: &str) -> Result<Verdict> {
+        self.vet_on(kind, text, None)
+    }
+
+    /// This policy with the waivers of a waivers file (`waivers: [...]`, YAML or JSON)
+    /// added after its own, validated against it (see [`crate::waiver`]).
+    pub fn with_waivers(&self, text: &str) -> Result<Policy> {
+        let list = waiver::parse_file(&self.doc, text)?;
+        let mut doc = self.doc.clone();
+        doc.waivers.list.extend(list);
+        Ok(Policy {
+            doc,
+            sha256: self.sha256.clone(),
+        })
+    }
+
+    /// Vet a document of the given kind on day `today` (the day waivers are checked
+    /// against; `None`: no waiver applies). The engine has no clock: the host says the day.
+    pub fn vet_on(&self, kind: InputKind, text: &str, today: Option<Date>) -> Result<Verdict> {
         let root = yaml::parse(text, Limits::MANIFEST)?;
         match &root.value {
             Value::Map(_) | Value::Null => {}
@@ -101,6 +121,14 @@ impl Policy {
         }
         let mut findings = rules::run(&cx);
         sort(&mut findings);
+        let manifest_sha256 = crate::sha256_hex(text.as_bytes());
+        let mut waived = Vec::new();
+        if !self.doc.waivers.list.is_empty() {
+            let outcome = waiver::apply(&cx, &manifest_sha256, today, findings);
+            findings = outcome.findings;
+            waived = outcome.waived;
+            sort(&mut findings);
+        }
         let risk = score::risk(&cx, &findings);
         let decision = score::decide(&findings, risk.tier);
         let controls = score::controls(&cx, &risk, &findings);
@@ -108,8 +136,9 @@ impl Policy {
             decision,
             risk,
             findings,
+            waived,
             controls,
-            manifest_sha256: crate::sha256_hex(text.as_bytes()),
+            manifest_sha256,
             policy_sha256: self.sha256.clone(),
             engine: ENGINE.to_string(),
         };
@@ -194,7 +223,11 @@ fn redact(v: &mut Verdict, forms: &[String]) {
             _ => {}
         }
     }
-    for f in &mut v.findings {
+    for f in v
+        .findings
+        .iter_mut()
+        .chain(v.waived.iter_mut().map(|w| &mut w.finding))
+    {
         scrub(&mut f.message);
         scrub(&mut f.path);
         if let Some(fix) = &mut f.fix {

@@ -3,6 +3,7 @@
 //! parse → normalise → rules → score → decide, plus PKCE (RFC 7636).
 //! No I/O, no clocks, no global state, no panics: randomness arrives through
 //! [`pkce::Entropy`]. The guest component and the native tests call the same code.
+pub mod date;
 pub mod engine;
 pub mod error;
 pub mod fix;
@@ -14,12 +15,15 @@ pub mod policy;
 pub mod rules;
 pub mod score;
 pub mod verdict;
+pub mod waiver;
 pub mod yaml;
 
+pub use date::Date;
 pub use engine::{InputKind, Policy};
 pub use error::{Error, ErrorCode, Result};
 pub use verdict::{
-    Control, Decision, ENGINE, Finding, Fix, Risk, RiskFactor, Severity, Tier, Verdict,
+    Control, Decision, ENGINE, Finding, Fix, Risk, RiskFactor, Severity, Tier, Verdict, Waived,
+    WaiverRef,
 };
 
 /// The built-in default policy text (`policies/default.yaml`).

@@ -109,6 +109,27 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+/// The waiver a waived finding was waived by (see [`crate::waiver`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct WaiverRef {
+    pub id: String,
+    pub reason: String,
+    pub approved_by: String,
+    /// The last day it applies, `YYYY-MM-DD`.
+    pub expires: String,
+}
+
+/// A finding a waiver in force covers: listed, not counted toward the decision, the
+/// controls or the exposure part of the risk score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Waived {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub waiver: WaiverRef,
+}
+
 /// One contribution to the risk score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -143,6 +164,9 @@ pub struct Verdict {
     pub decision: Decision,
     pub risk: Risk,
     pub findings: Vec<Finding>,
+    /// The findings waivers cover (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub waived: Vec<Waived>,
     pub controls: Vec<Control>,
     pub manifest_sha256: String,
     pub policy_sha256: String,
@@ -183,32 +207,28 @@ impl Verdict {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str("{\"rule\":");
-            json_str(&mut out, f.rule);
-            out.push_str(",\"severity\":");
-            json_str(&mut out, f.severity.as_str());
-            out.push_str(",\"path\":");
-            json_str(&mut out, &f.path);
-            if let Some(line) = f.line {
-                out.push_str(",\"line\":");
-                json_u32(&mut out, line);
-            }
-            out.push_str(",\"message\":");
-            json_str(&mut out, &f.message);
-            if let Some(fix) = &f.fix {
-                out.push_str(",\"fix\":{\"op\":");
-                json_str(&mut out, fix.op);
-                out.push_str(",\"path\":");
-                json_str(&mut out, &fix.path);
-                if let Some(value) = &fix.value {
-                    out.push_str(",\"value\":");
-                    json_value(&mut out, value);
-                }
-                out.push_str(",\"description\":");
-                json_str(&mut out, &fix.description);
-                out.push('}');
-            }
+            out.push('{');
+            finding_members(&mut out, f);
             out.push('}');
+        }
+        if !self.waived.is_empty() {
+            out.push_str("],\"waived\":[");
+            for (i, w) in self.waived.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push('{');
+                finding_members(&mut out, &w.finding);
+                out.push_str(",\"waiver\":{\"id\":");
+                json_str(&mut out, &w.waiver.id);
+                out.push_str(",\"reason\":");
+                json_str(&mut out, &w.waiver.reason);
+                out.push_str(",\"approved_by\":");
+                json_str(&mut out, &w.waiver.approved_by);
+                out.push_str(",\"expires\":");
+                json_str(&mut out, &w.waiver.expires);
+                out.push_str("}}");
+            }
         }
         out.push_str("],\"controls\":[");
         for (i, c) in self.controls.iter().enumerate() {
@@ -241,6 +261,36 @@ impl Verdict {
     /// Rule IDs of the findings, in order.
     pub fn rule_ids(&self) -> Vec<&'static str> {
         self.findings.iter().map(|f| f.rule).collect()
+    }
+}
+
+/// The members of a finding's JSON object, without the braces (shared by `findings` and
+/// `waived`).
+fn finding_members(out: &mut String, f: &Finding) {
+    out.push_str("\"rule\":");
+    json_str(out, f.rule);
+    out.push_str(",\"severity\":");
+    json_str(out, f.severity.as_str());
+    out.push_str(",\"path\":");
+    json_str(out, &f.path);
+    if let Some(line) = f.line {
+        out.push_str(",\"line\":");
+        json_u32(out, line);
+    }
+    out.push_str(",\"message\":");
+    json_str(out, &f.message);
+    if let Some(fix) = &f.fix {
+        out.push_str(",\"fix\":{\"op\":");
+        json_str(out, fix.op);
+        out.push_str(",\"path\":");
+        json_str(out, &fix.path);
+        if let Some(value) = &fix.value {
+            out.push_str(",\"value\":");
+            json_value(out, value);
+        }
+        out.push_str(",\"description\":");
+        json_str(out, &fix.description);
+        out.push('}');
     }
 }
 
@@ -456,6 +506,7 @@ mod tests {
                     }),
                 },
             ],
+            waived: Vec::new(),
             controls: vec![
                 Control {
                     control: "c1",
@@ -488,6 +539,21 @@ mod tests {
             engine: ENGINE.into(),
         };
         assert_eq!(v.to_json(), serde(&v));
+        // Waived findings: the finding's members flattened, then its waiver.
+        v.waived = v
+            .findings
+            .iter()
+            .map(|f| Waived {
+                finding: f.clone(),
+                waiver: WaiverRef {
+                    id: nasty.into(),
+                    reason: "r".into(),
+                    approved_by: nasty.into(),
+                    expires: "2026-12-31".into(),
+                },
+            })
+            .collect();
+        assert_eq!(v.to_json(), serde(&v));
         for c in 0u8..=0x7f {
             v.engine = format!("x{}y", char::from(c));
             assert_eq!(v.to_json(), serde(&v), "byte {c:#x}");
@@ -501,6 +567,7 @@ mod tests {
         }
         v.risk.factors.clear();
         v.findings.clear();
+        v.waived.clear();
         v.controls.clear();
         for d in [
             Decision::Approve,

@@ -3,6 +3,9 @@
 //! contract for the wasmtime host, Node and Chromium (parity). Regenerate with
 //! `MICROVET_BLESS=1`.
 //!
+//! A case may also hold `waivers.yaml` (a waivers file added to the built-in policy) and
+//! `today` (the day of the vet, `YYYY-MM-DD`; without it the vet is made on no day).
+//!
 //! Golden files are stored pretty-printed, so that a change shows as a readable diff; the
 //! bytes every runtime must produce are their compact form (`canonical`), and this test
 //! checks that the compact form of each stored file gives back exactly the verdict's bytes.
@@ -13,7 +16,7 @@
     clippy::panic
 )]
 
-use microvet_core::{InputKind, Policy};
+use microvet_core::{Date, InputKind, Policy, Verdict};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +24,31 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus")
 }
 
-/// (case name, kind, input text) for every case.
-fn cases() -> Vec<(String, InputKind, String, PathBuf)> {
+/// One case of the corpus.
+struct Case {
+    name: String,
+    kind: InputKind,
+    text: String,
+    dir: PathBuf,
+    /// The case's waivers file, if any.
+    waivers: Option<String>,
+    /// The day of the vet, if the case says.
+    today: Option<Date>,
+}
+
+impl Case {
+    /// The case's vet: the built-in policy with the case's waivers, on the case's day.
+    fn vet(&self) -> microvet_core::Result<Verdict> {
+        let mut policy = Policy::builtin().unwrap();
+        if let Some(w) = &self.waivers {
+            policy = policy.with_waivers(w)?;
+        }
+        policy.vet_on(self.kind, &self.text, self.today)
+    }
+}
+
+/// Every case, sorted by name.
+fn cases() -> Vec<Case> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(corpus_dir()).unwrap() {
         let dir = entry.unwrap().path();
@@ -38,9 +64,20 @@ fn cases() -> Vec<(String, InputKind, String, PathBuf)> {
             (InputKind::Manifest, "input.yaml")
         };
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        out.push((name, kind, text, dir));
+        let waivers = std::fs::read_to_string(dir.join("waivers.yaml")).ok();
+        let today = std::fs::read_to_string(dir.join("today"))
+            .ok()
+            .map(|t| Date::parse(t.trim_end()).unwrap());
+        out.push(Case {
+            name,
+            kind,
+            text,
+            dir,
+            waivers,
+            today,
+        });
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
@@ -57,8 +94,8 @@ fn pretty(canonical: &str) -> String {
 }
 
 /// The parity output: the verdict's canonical JSON, or `{"error":…}`.
-fn output(policy: &Policy, kind: InputKind, text: &str) -> String {
-    match policy.vet_kind(kind, text) {
+fn output(case: &Case) -> String {
+    match case.vet() {
         Ok(v) => v.to_json(),
         Err(e) => format!("{{\"error\":{}}}", serde_json::to_string(&e).unwrap()),
     }
@@ -66,11 +103,11 @@ fn output(policy: &Policy, kind: InputKind, text: &str) -> String {
 
 #[test]
 fn corpus_matches_golden_files() {
-    let policy = Policy::builtin().unwrap();
     let bless = std::env::var_os("MICROVET_BLESS").is_some();
     let mut failures = Vec::new();
-    for (name, kind, text, dir) in cases() {
-        let got = output(&policy, kind, &text);
+    for case in cases() {
+        let (name, dir) = (&case.name, &case.dir);
+        let got = output(&case);
         // The stored form must give back these exact bytes, or no runtime could be
         // checked against it.
         if canonical(&pretty(&got)).as_deref() != Some(got.as_str()) {
@@ -106,15 +143,14 @@ fn corpus_matches_golden_files() {
 
 #[test]
 fn corpus_is_big_enough_and_covers_every_rule_both_ways() {
-    let policy = Policy::builtin().unwrap();
     let cases = cases();
     assert!(cases.len() >= 12, "only {} cases", cases.len());
     let mut fired: BTreeSet<String> = BTreeSet::new();
     let mut verdicts = 0;
     let mut errors = 0;
     let mut silent_somewhere: BTreeSet<String> = BTreeSet::new();
-    for (_, kind, text, _) in &cases {
-        match policy.vet_kind(*kind, text) {
+    for case in &cases {
+        match case.vet() {
             Ok(v) => {
                 verdicts += 1;
                 let here: BTreeSet<String> =

@@ -96,6 +96,27 @@ fn fix(x: microvet_core::Fix) -> wit::Fix {
     }
 }
 
+fn finding(f: microvet_core::Finding) -> wit::Finding {
+    wit::Finding {
+        rule: f.rule.to_owned(),
+        severity: severity(f.severity),
+        path: f.path,
+        line: f.line,
+        message: f.message,
+        fix: f.fix.map(fix),
+    }
+}
+
+/// The day of a vet call's options.
+fn today(options: &wit::VetOptions) -> Result<Option<microvet_core::Date>, wit::Error> {
+    options
+        .today
+        .as_deref()
+        .map(microvet_core::Date::parse_today)
+        .transpose()
+        .map_err(error)
+}
+
 fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
     // The canonical JSON is computed from the core verdict before it is taken apart, so
     // `json` is byte-identical to what the native core produces.
@@ -116,16 +137,18 @@ fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
                 })
                 .collect(),
         },
-        findings: v
-            .findings
+        findings: v.findings.into_iter().map(finding).collect(),
+        waived: v
+            .waived
             .into_iter()
-            .map(|f| wit::Finding {
-                rule: f.rule.to_owned(),
-                severity: severity(f.severity),
-                path: f.path,
-                line: f.line,
-                message: f.message,
-                fix: f.fix.map(fix),
+            .map(|w| wit::Waived {
+                finding: finding(w.finding),
+                waiver: wit::WaiverRef {
+                    id: w.waiver.id,
+                    reason: w.waiver.reason,
+                    approved_by: w.waiver.approved_by,
+                    expires: w.waiver.expires,
+                },
             })
             .collect(),
         controls: v
@@ -151,10 +174,17 @@ fn summary(v: microvet_core::Verdict) -> wit::VetSummary {
             rules.push(f.rule.to_owned());
         }
     }
+    let mut waivers: Vec<String> = Vec::new();
+    for w in &v.waived {
+        if !waivers.contains(&w.waiver.id) {
+            waivers.push(w.waiver.id.clone());
+        }
+    }
     wit::VetSummary {
         decision: decision(v.decision),
         score: v.risk.score,
         rules,
+        waivers,
         json: v.to_json(),
         manifest_sha256: v.manifest_sha256,
     }
@@ -315,9 +345,21 @@ impl wit_vetting::GuestPolicy for Policy {
         self.0.vet(&manifest).map(verdict).map_err(error)
     }
 
-    fn vet_kind(&self, kind: wit::InputKind, text: String) -> Result<wit::Verdict, wit::Error> {
+    fn with_waivers(&self, text: String) -> Result<wit_vetting::Policy, wit::Error> {
         self.0
-            .vet_kind(input_kind(kind), &text)
+            .with_waivers(&text)
+            .map(|p| wit_vetting::Policy::new(Policy(p)))
+            .map_err(error)
+    }
+
+    fn vet_kind(
+        &self,
+        kind: wit::InputKind,
+        text: String,
+        options: wit::VetOptions,
+    ) -> Result<wit::Verdict, wit::Error> {
+        self.0
+            .vet_on(input_kind(kind), &text, today(&options)?)
             .map(verdict)
             .map_err(error)
     }
@@ -326,9 +368,10 @@ impl wit_vetting::GuestPolicy for Policy {
         &self,
         kind: wit::InputKind,
         text: String,
+        options: wit::VetOptions,
     ) -> Result<wit::VetSummary, wit::Error> {
         self.0
-            .vet_kind(input_kind(kind), &text)
+            .vet_on(input_kind(kind), &text, today(&options)?)
             .map(summary)
             .map_err(error)
     }

@@ -79,6 +79,9 @@ pub struct Record {
     pub score: u32,
     /// The rule IDs of the findings, in verdict order, without repeats.
     pub rules: Vec<String>,
+    /// The IDs of the waivers that covered findings (the verdict's `waived`), in order,
+    /// without repeats.
+    pub waivers: Vec<String>,
     /// `microvet x.y.z`.
     pub engine: String,
     /// An app lifecycle event (`kind` `app`): which app, what happened, who did it.
@@ -115,6 +118,12 @@ impl Record {
                 rules.push(f.rule.clone());
             }
         }
+        let mut waivers: Vec<String> = Vec::new();
+        for w in &verdict.waived {
+            if !waivers.iter().any(|id| id == &w.waiver.id) {
+                waivers.push(w.waiver.id.clone());
+            }
+        }
         Record {
             request_id: request_id.to_owned(),
             kind: kind_name(kind).to_owned(),
@@ -124,6 +133,7 @@ impl Record {
             decision: verdict.decision.as_str().to_owned(),
             score: verdict.risk.score,
             rules,
+            waivers,
             engine: verdict.engine.clone(),
             app: None,
         }
@@ -146,6 +156,7 @@ impl Record {
             decision: summary.decision.as_str().to_owned(),
             score: summary.score,
             rules: summary.rules.clone(),
+            waivers: summary.waivers.clone(),
             engine: summary.engine.clone(),
             app: None,
         }
@@ -176,6 +187,9 @@ pub struct Entry {
     pub decision: String,
     pub score: u32,
     pub rules: Vec<String>,
+    /// The waivers that covered findings (absent when none did).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<String>,
     pub engine: String,
     /// Lowercase hex sha256 of the previous line (without its `\n`); [`GENESIS`] for the
     /// first.
@@ -820,6 +834,7 @@ impl Writer {
                 decision: &r.decision,
                 score: r.score,
                 rules: &r.rules,
+                waivers: &r.waivers,
                 engine: &r.engine,
                 prev: &self.prev,
                 prev_file: if self.seq == seq0 + 1 && self.len == 0 {
@@ -909,6 +924,8 @@ struct EntryRef<'a> {
     decision: &'a str,
     score: u32,
     rules: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    waivers: &'a [String],
     engine: &'a str,
     prev: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1095,31 +1112,12 @@ pub fn rfc3339_millis(t: SystemTime) -> String {
     let millis = d.subsec_millis();
     let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
-    let (y, m, day) = civil_from_days(days);
+    let date = microvet_core::Date::from_days(days);
     format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        "{date}T{:02}:{:02}:{:02}.{millis:03}Z",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (
-        y,
-        u32::try_from(m).unwrap_or(1),
-        u32::try_from(d).unwrap_or(1),
     )
 }
 
@@ -1634,6 +1632,12 @@ mod tests {
             decision: "approve".to_owned(),
             score: i,
             rules: vec!["MV-TEST-001".to_owned()],
+            // Every other line names a waiver: both forms of a line are written and read.
+            waivers: if i % 2 == 1 {
+                vec!["WVR-1".to_owned()]
+            } else {
+                Vec::new()
+            },
             engine: "microvet 0.1.0".to_owned(),
             app: None,
         }

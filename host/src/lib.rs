@@ -54,7 +54,7 @@ pub use error::{HostError, LimitExceeded};
 pub use pool::{PoolStats, WarmPool};
 pub use types::{
     AppliedFix, AuthorizeRequest, Control, Decision, Finding, Fix, FixOutcome, InputKind, PkcePair,
-    Risk, RiskFactor, Severity, Tier, Verdict, VetError, VetOutcome, VetSummary,
+    Risk, RiskFactor, Severity, Tier, Verdict, VetError, VetOutcome, VetSummary, Waived, WaiverRef,
 };
 
 /// The microvet component (built from `guest/` by `build.rs`): the exact bytes every
@@ -121,6 +121,36 @@ pub struct VetterOptions {
     /// per call. Only vets (`vet`, `vet_dcr`, `vet_kind`, `vet_batch`, `fix`) use the
     /// pool; PKCE and the rule catalogue always get a fresh instance.
     pub warm_pool: Option<WarmPool>,
+    /// A waivers file (`waivers: [...]`, YAML or JSON) whose waivers are added to the
+    /// policy's own, validated against it ([`HostError::Policy`] names the waiver).
+    pub waivers: Option<String>,
+    /// The day vets are made on: the day waivers are checked against.
+    pub today: Today,
+}
+
+/// The day a [`Vetter`] vets on (the component has no clock: the host says the day).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Today {
+    /// The current date in UTC, read at every vet (the default).
+    #[default]
+    Clock,
+    /// A fixed day (tests, reproducing a past verdict).
+    Fixed(microvet_core::Date),
+}
+
+impl Today {
+    /// The day, as `YYYY-MM-DD`.
+    pub fn date(self) -> microvet_core::Date {
+        match self {
+            Today::Fixed(d) => d,
+            Today::Clock => {
+                let secs = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                microvet_core::Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
+            }
+        }
+    }
 }
 
 impl Default for VetterOptions {
@@ -132,6 +162,8 @@ impl Default for VetterOptions {
             time_limit: Some(DEFAULT_TIME_LIMIT),
             pooling: None,
             warm_pool: None,
+            waivers: None,
+            today: Today::Clock,
         }
     }
 }
@@ -143,6 +175,8 @@ pub struct Vetter {
     component: Component,
     pre: bindings::MicrovetPre<State>,
     policy: Arc<PolicySource>,
+    waivers: Option<Arc<str>>,
+    today: Today,
     policy_sha256: Arc<str>,
     policy_name: Arc<str>,
     engine_version: Arc<str>,
@@ -335,6 +369,8 @@ impl Vetter {
             component,
             pre,
             policy: Arc::new(options.policy),
+            waivers: options.waivers.map(Arc::from),
+            today: options.today,
             policy_sha256: Arc::from(""),
             policy_name: Arc::from(""),
             engine_version: Arc::from(""),
@@ -370,6 +406,32 @@ impl Vetter {
         };
         vetter.init_policy()?;
         Ok(vetter)
+    }
+
+    /// This vetter with the waivers of a waivers file (`None`: none) instead of its own,
+    /// sharing engine, component and limits like [`Vetter::with_policy`].
+    ///
+    /// # Errors
+    /// [`HostError::Policy`] when a waiver is invalid (the error names it).
+    pub fn with_waivers(&self, waivers: Option<String>) -> Result<Vetter, HostError> {
+        let mut vetter = Vetter {
+            waivers: waivers.map(Arc::from),
+            warm: self
+                .warm
+                .as_ref()
+                .map(|p| Arc::new(pool::Pool::new(p.options))),
+            ..self.clone()
+        };
+        vetter.init_policy()?;
+        Ok(vetter)
+    }
+
+    /// This vetter, vetting on `today`.
+    pub fn on(&self, today: Today) -> Vetter {
+        Vetter {
+            today,
+            ..self.clone()
+        }
     }
 
     /// Counters of the warm-instance pool (`None` without one).
@@ -412,6 +474,18 @@ impl Vetter {
         Ok(())
     }
 
+    /// The options of a vet call: the day of the vet.
+    fn vet_options(&self) -> wit::VetOptions {
+        wit::VetOptions {
+            today: Some(self.today.date().to_string()),
+        }
+    }
+
+    /// The day this vetter vets on.
+    pub fn today(&self) -> Today {
+        self.today
+    }
+
     /// Vet a manifest (YAML or JSON text).
     ///
     /// # Errors
@@ -436,10 +510,13 @@ impl Vetter {
     pub fn vet_kind(&self, kind: InputKind, text: &str) -> Result<VetOutcome, HostError> {
         let kind = wit_kind(kind);
         self.call(|store, mv, policy| {
-            let result = mv
-                .microvet_vetting_vetting()
-                .policy()
-                .call_vet_kind(store, policy, kind, text)?;
+            let result = mv.microvet_vetting_vetting().policy().call_vet_kind(
+                store,
+                policy,
+                kind,
+                text,
+                &self.vet_options(),
+            )?;
             Ok(result.map_err(|e| HostError::Input(vet_error(e))))
         })
         .and_then(outcome)
@@ -459,6 +536,7 @@ impl Vetter {
                 policy,
                 wit_kind(kind),
                 text,
+                &self.vet_options(),
             )?;
             Ok(result.map_err(|e| HostError::Input(vet_error(e))))
         })?;
@@ -466,6 +544,7 @@ impl Vetter {
             decision: decision(s.decision),
             score: s.score,
             rules: s.rules,
+            waivers: s.waivers,
             manifest_sha256: s.manifest_sha256,
             policy_sha256: self.policy_sha256.to_string(),
             engine: self.engine_version.to_string(),
@@ -757,6 +836,10 @@ impl Vetter {
             PolicySource::Builtin => p.call_builtin(&mut *store)?,
             PolicySource::Text(text) => p.call_parse(&mut *store, text)?,
         };
+        let parsed = match (parsed, self.waivers.as_deref()) {
+            (Ok(policy), Some(waivers)) => p.call_with_waivers(&mut *store, policy, waivers)?,
+            (parsed, _) => parsed,
+        };
         Ok(parsed.map_err(|e| HostError::Policy(vet_error(e))))
     }
 
@@ -932,40 +1015,41 @@ fn decision(d: wit::Decision) -> Decision {
     }
 }
 
+fn finding(f: wit::Finding) -> Result<Finding, HostError> {
+    let fix = match f.fix {
+        Some(x) => Some(Fix {
+            op: x.op,
+            path: x.path,
+            value: x
+                .value
+                .as_deref()
+                .map(|t| json_value(t, "a fix value"))
+                .transpose()?,
+            description: x.description,
+        }),
+        None => None,
+    };
+    Ok(Finding {
+        rule: f.rule,
+        severity: match f.severity {
+            wit::Severity::Info => Severity::Info,
+            wit::Severity::Low => Severity::Low,
+            wit::Severity::Medium => Severity::Medium,
+            wit::Severity::High => Severity::High,
+            wit::Severity::Critical => Severity::Critical,
+        },
+        path: f.path,
+        line: f.line,
+        message: f.message,
+        fix,
+    })
+}
+
+fn findings(list: Vec<wit::Finding>) -> Result<Vec<Finding>, HostError> {
+    list.into_iter().map(finding).collect()
+}
+
 fn outcome(v: wit::Verdict) -> Result<VetOutcome, HostError> {
-    let findings = v
-        .findings
-        .into_iter()
-        .map(|f| {
-            let fix = match f.fix {
-                Some(x) => Some(Fix {
-                    op: x.op,
-                    path: x.path,
-                    value: x
-                        .value
-                        .as_deref()
-                        .map(|t| json_value(t, "a fix value"))
-                        .transpose()?,
-                    description: x.description,
-                }),
-                None => None,
-            };
-            Ok(Finding {
-                rule: f.rule,
-                severity: match f.severity {
-                    wit::Severity::Info => Severity::Info,
-                    wit::Severity::Low => Severity::Low,
-                    wit::Severity::Medium => Severity::Medium,
-                    wit::Severity::High => Severity::High,
-                    wit::Severity::Critical => Severity::Critical,
-                },
-                path: f.path,
-                line: f.line,
-                message: f.message,
-                fix,
-            })
-        })
-        .collect::<Result<Vec<_>, HostError>>()?;
     let controls = v
         .controls
         .into_iter()
@@ -998,7 +1082,22 @@ fn outcome(v: wit::Verdict) -> Result<VetOutcome, HostError> {
                 })
                 .collect(),
         },
-        findings,
+        findings: findings(v.findings)?,
+        waived: v
+            .waived
+            .into_iter()
+            .map(|w| {
+                Ok(Waived {
+                    finding: finding(w.finding)?,
+                    waiver: WaiverRef {
+                        id: w.waiver.id,
+                        reason: w.waiver.reason,
+                        approved_by: w.waiver.approved_by,
+                        expires: w.waiver.expires,
+                    },
+                })
+            })
+            .collect::<Result<Vec<_>, HostError>>()?,
         controls,
         manifest_sha256: v.manifest_sha256,
         policy_sha256: v.policy_sha256,

@@ -97,15 +97,34 @@ struct CheckArgs {
     /// More manifests (put `--` before them if a name begins with `-`).
     #[arg(value_name = "FILE")]
     more: Vec<PathBuf>,
-    /// Policy file (default: the built-in policy).
-    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
-    policy: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Output format: a readable verdict, or the canonical verdict JSON (one per line).
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     format: CheckFormat,
     /// The files are raw RFC 7591 dynamic client registration requests (JSON).
     #[arg(long)]
     dcr: bool,
+}
+
+/// The policy a vetting command vets against, its waivers and the day of the vet.
+#[derive(Debug, Args)]
+struct PolicyArgs {
+    /// Policy file (default: the built-in policy).
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    policy: Option<PathBuf>,
+    /// Waivers file (`waivers: [...]`): exceptions added to the policy's own, each bound
+    /// to the exact manifest it was granted for (policies/README.md, "Waivers").
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    waivers: Option<PathBuf>,
+    /// The day of the vet, `YYYY-MM-DD` (default: today in UTC): the day waivers are
+    /// checked against.
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    today: Option<microvet_core::Date>,
+}
+
+fn parse_day(text: &str) -> Result<microvet_core::Date, String> {
+    microvet_core::Date::parse(text).ok_or_else(|| format!("`{text}` is not a date `YYYY-MM-DD`"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,9 +141,8 @@ struct FixArgs {
     /// The manifest to fix (YAML or JSON); `-` reads standard input.
     #[arg(value_name = "FILE", allow_hyphen_values = true)]
     file: PathBuf,
-    /// Policy file (default: the built-in policy).
-    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
-    policy: Option<PathBuf>,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Write the fixed manifest here (default: standard output).
     #[arg(long, short, value_name = "FILE", allow_hyphen_values = true)]
     output: Option<PathBuf>,
@@ -296,6 +314,29 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The vetter of a command's policy options: the policy file (or the built-in one),
+    /// then the waivers file, each reported against its own file when it is invalid.
+    fn load(&self, args: &PolicyArgs) -> anyhow::Result<Vetter> {
+        let (policy, policy_name) = match &args.policy {
+            Some(path) => {
+                let (name, text) = read_text(path, Input::Policy)?;
+                (PolicySource::Text(text), name)
+            }
+            None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
+        };
+        let mut vetter = self.vetter(policy, &policy_name)?;
+        if let Some(path) = &args.waivers {
+            let (name, text) = read_text(path, Input::Policy)?;
+            vetter = vetter
+                .with_waivers(Some(text))
+                .map_err(|e| report(&e, &name))?;
+        }
+        if let Some(day) = args.today {
+            vetter = vetter.on(microvet::Today::Fixed(day));
+        }
+        Ok(vetter)
+    }
+
     fn vetter(&self, policy: PolicySource, policy_name: &str) -> anyhow::Result<Vetter> {
         let cache_dir = if self.no_cache {
             None
@@ -443,14 +484,7 @@ fn read_text(path: &Path, input: Input) -> anyhow::Result<(String, String)> {
 // ---------------------------------------------------------------------------------------
 
 fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let (policy, policy_name) = match &args.policy {
-        Some(path) => {
-            let (name, text) = read_text(path, Input::Policy)?;
-            (PolicySource::Text(text), name)
-        }
-        None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
-    };
-    let vetter = ctx.vetter(policy, &policy_name)?;
+    let vetter = ctx.load(&args.policy)?;
     let color = Color::detect();
     let mut code = OK;
     let mut sarif_files: Vec<(String, serde_json::Value)> = Vec::new();
@@ -508,14 +542,7 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
 }
 
 fn fix(ctx: &Ctx, args: FixArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let (policy, policy_name) = match &args.policy {
-        Some(path) => {
-            let (name, text) = read_text(path, Input::Policy)?;
-            (PolicySource::Text(text), name)
-        }
-        None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
-    };
-    let vetter = ctx.vetter(policy, &policy_name)?;
+    let vetter = ctx.load(&args.policy)?;
     let (name, text) = read_text(&args.file, Input::Manifest)?;
     let fixed = match vetter.fix(&text) {
         Ok(f) => f,
@@ -628,31 +655,20 @@ fn write_verdict(
         writeln!(out, "  findings ({}):", v.findings.len())?;
     }
     for f in &v.findings {
-        let at = match (f.path.as_str(), f.line) {
-            ("", Some(l)) => format!("(document) line {l}"),
-            ("", None) => "(document)".to_owned(),
-            (p, Some(l)) => format!("{p} line {l}"),
-            (p, None) => p.to_owned(),
-        };
-        let sev = format!("{:<8}", f.severity.as_str());
+        write_finding(out, f, color)?;
+    }
+    if !v.waived.is_empty() {
         writeln!(
             out,
-            "    {} {}  {}",
-            color.paint(severity_color(f.severity), &sev),
-            color.paint("1", &f.rule),
-            at
+            "  waived ({}, not counted toward the decision):",
+            v.waived.len()
         )?;
-        writeln!(out, "             {}", f.message)?;
-        if let Some(fix) = &f.fix {
-            let value = fix
-                .value
-                .as_ref()
-                .map(|v| format!(" {v}"))
-                .unwrap_or_default();
+        for w in &v.waived {
+            write_finding(out, &w.finding, color)?;
             writeln!(
                 out,
-                "             fix: {} {}{} ({})",
-                fix.op, fix.path, value, fix.description
+                "             waiver {} until {}, approved by {}: {}",
+                w.waiver.id, w.waiver.expires, w.waiver.approved_by, w.waiver.reason
             )?;
         }
     }
@@ -665,6 +681,38 @@ fn write_verdict(
     writeln!(out, "  manifest sha256 {}", v.manifest_sha256)?;
     writeln!(out, "  policy   sha256 {} ({policy_name})", v.policy_sha256)?;
     writeln!(out, "  engine   {}", v.engine)?;
+    Ok(())
+}
+
+/// One finding of [`write_verdict`]: severity, rule and place, the message, the fix.
+fn write_finding(out: &mut dyn Write, f: &microvet::Finding, color: Color) -> io::Result<()> {
+    let at = match (f.path.as_str(), f.line) {
+        ("", Some(l)) => format!("(document) line {l}"),
+        ("", None) => "(document)".to_owned(),
+        (p, Some(l)) => format!("{p} line {l}"),
+        (p, None) => p.to_owned(),
+    };
+    let sev = format!("{:<8}", f.severity.as_str());
+    writeln!(
+        out,
+        "    {} {}  {}",
+        color.paint(severity_color(f.severity), &sev),
+        color.paint("1", &f.rule),
+        at
+    )?;
+    writeln!(out, "             {}", f.message)?;
+    if let Some(fix) = &f.fix {
+        let value = fix
+            .value
+            .as_ref()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "             fix: {} {}{} ({})",
+            fix.op, fix.path, value, fix.description
+        )?;
+    }
     Ok(())
 }
 

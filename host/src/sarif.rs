@@ -86,12 +86,9 @@ pub fn log(rules_json: &str, engine: &str, files: &[(String, Value)]) -> Value {
             "manifest_sha256": verdict.get("manifest_sha256").cloned().unwrap_or(Value::Null),
             "policy_sha256": verdict.get("policy_sha256").cloned().unwrap_or(Value::Null),
         }));
-        for f in verdict
-            .get("findings")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        let findings = verdict.get("findings").and_then(Value::as_array);
+        let waived = verdict.get("waived").and_then(Value::as_array);
+        for f in findings.into_iter().chain(waived).flatten() {
             let rule = text(f, "rule");
             let severity = text(f, "severity");
             let mut location = json!({
@@ -124,6 +121,25 @@ pub fn log(rules_json: &str, engine: &str, files: &[(String, Value)]) -> Value {
                 result.get_mut("properties").and_then(Value::as_object_mut),
             ) {
                 props.insert("fix".into(), fix.clone());
+            }
+            // A waived finding is a result with an accepted suppression (SARIF 2.1.0
+            // §3.35): `kind` external (the waiver lives in the policy, not in the file).
+            if let (Some(waiver), Some(obj)) = (f.get("waiver"), result.as_object_mut()) {
+                obj.insert(
+                    "suppressions".into(),
+                    json!([{
+                        "kind": "external",
+                        "status": "accepted",
+                        "justification": format!(
+                            "{} (waiver {}, approved by {}, until {})",
+                            text(waiver, "reason"),
+                            text(waiver, "id"),
+                            text(waiver, "approved_by"),
+                            text(waiver, "expires")
+                        ),
+                        "properties": { "waiver": waiver },
+                    }]),
+                );
             }
             results.push(result);
         }
@@ -174,5 +190,24 @@ mod tests {
         );
         assert_eq!(r[1]["level"], "note");
         assert_eq!(log["runs"][0]["tool"]["driver"]["version"], "0.1.0");
+        assert!(r[0].get("suppressions").is_none());
+    }
+
+    #[test]
+    fn waived_findings_are_results_with_an_accepted_suppression() {
+        let verdict = json!({"decision":"approve","findings":[],"waived":[
+            {"rule":"MV-A-001","severity":"high","path":"/x","message":"m",
+             "waiver":{"id":"WVR-1","reason":"vendor review done","approved_by":"ciso@example.com","expires":"2027-01-31"}}]});
+        let log = log("[]", "microvet 0.1.0", &[("m.yaml".into(), verdict)]);
+        let r = &log["runs"][0]["results"];
+        assert_eq!(r.as_array().unwrap().len(), 1);
+        let s = &r[0]["suppressions"][0];
+        assert_eq!(s["kind"], "external");
+        assert_eq!(s["status"], "accepted");
+        assert_eq!(
+            s["justification"],
+            "vendor review done (waiver WVR-1, approved by ciso@example.com, until 2027-01-31)"
+        );
+        assert_eq!(s["properties"]["waiver"]["id"], "WVR-1");
     }
 }

@@ -119,6 +119,25 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
+/// The waiver that covers a waived finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiverRef {
+    pub id: String,
+    pub reason: String,
+    pub approved_by: String,
+    /// The last day the waiver applies, `YYYY-MM-DD`.
+    pub expires: String,
+}
+
+/// A finding a waiver in force covers: listed, but not counted toward the decision, the
+/// controls or the exposure part of the risk score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Waived {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub waiver: WaiverRef,
+}
+
 /// One contribution to the risk score.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RiskFactor {
@@ -151,6 +170,9 @@ pub struct Verdict {
     pub decision: Decision,
     pub risk: Risk,
     pub findings: Vec<Finding>,
+    /// The findings waivers cover (absent from the JSON when there are none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waived: Vec<Waived>,
     pub controls: Vec<Control>,
     /// Lowercase hex sha256 of the exact manifest bytes.
     pub manifest_sha256: String,
@@ -179,6 +201,8 @@ pub struct VetSummary {
     pub score: u32,
     /// The rule IDs of the findings, each once, in the verdict's order.
     pub rules: Vec<String>,
+    /// The IDs of the waivers that covered findings, each once, in the verdict's order.
+    pub waivers: Vec<String>,
     /// Lowercase hex sha256 of the exact input bytes.
     pub manifest_sha256: String,
     /// Lowercase hex sha256 of the policy (the vetter's).

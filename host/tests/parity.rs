@@ -11,7 +11,7 @@
 )]
 
 use microvet::decision_log::Record;
-use microvet::{HostError, InputKind, PolicySource, Vetter, VetterOptions, WarmPool};
+use microvet::{HostError, InputKind, PolicySource, Today, Vetter, VetterOptions, WarmPool};
 use std::path::Path;
 
 fn output(v: &Vetter, kind: InputKind, text: &str, summary: bool) -> String {
@@ -86,6 +86,17 @@ fn wasmtime_matches_every_golden_file_byte_for_byte() {
             (InputKind::Manifest, "input.yaml")
         };
         let text = std::fs::read_to_string(case.join(file)).unwrap();
+        // The case's waivers file and day, if it has them (a vetter always vets on a day:
+        // the clock's unless told).
+        let waivers = std::fs::read_to_string(case.join("waivers.yaml")).ok();
+        let today = std::fs::read_to_string(case.join("today"))
+            .ok()
+            .map(|t| Today::Fixed(microvet_core::Date::parse(t.trim_end()).unwrap()));
+        let for_case = |v: &Vetter| {
+            let v = v.with_waivers(waivers.clone()).unwrap();
+            today.map_or_else(|| v.clone(), |t| v.on(t))
+        };
+        let (fresh, warm) = (for_case(&fresh), for_case(&warm));
         for (mode, v, summary) in [
             ("fresh", &fresh, false),
             ("warm", &warm, false),

@@ -14,7 +14,7 @@ use crate::verdict::Severity;
 use crate::yaml::{self, Limits, Node};
 use std::collections::BTreeMap;
 
-mod read;
+pub(crate) mod read;
 
 /// Data sensitivity, least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -92,6 +92,9 @@ pub struct PolicyDoc {
     pub decision: DecisionCfg,
     #[cfg_attr(feature = "schema", serde(default))]
     pub rules: BTreeMap<String, RuleOverride>,
+    /// Exceptions for single findings of exact manifests (see [`crate::waiver`]).
+    #[cfg_attr(feature = "schema", serde(default))]
+    pub waivers: crate::waiver::Waivers,
 }
 
 #[derive(Debug, Clone)]
@@ -434,7 +437,7 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-fn error_at(root: &Node, pointer: &str, message: String) -> Error {
+pub(crate) fn error_at(root: &Node, pointer: &str, message: String) -> Error {
     let mut e = Error::new(ErrorCode::Policy, message).at_path(pointer.to_string());
     // Walk up until a node with a position is found.
     let mut p = pointer.to_string();
@@ -639,6 +642,32 @@ fn validate(doc: &PolicyDoc, root: &Node) -> Result<()> {
             "use 0 < medium < high < critical <= 100, e.g. 25, 50, 75",
         );
     }
+    if !(1..=3650).contains(&doc.waivers.max_days) {
+        return fail(
+            "/waivers/max_days",
+            format!(
+                "`max_days` must be from 1 to 3650, found {}",
+                doc.waivers.max_days
+            ),
+            "waivers are short-lived exceptions: 30-90 days is usual",
+        );
+    }
+    for (i, id) in doc.waivers.never.iter().enumerate() {
+        if crate::rules::find(id).is_none_or(|r| r.id != id) {
+            return fail(
+                &format!("/waivers/never/{i}"),
+                format!("unknown rule `{id}`"),
+                "run `microvet rules` to list rule IDs (exactly as written there)",
+            );
+        }
+    }
+    crate::waiver::validate(
+        doc,
+        &[],
+        &doc.waivers.list,
+        "/waivers/list",
+        &|ptr, message| error_at(root, ptr, format!("invalid policy at `{ptr}`: {message}")),
+    )?;
     for id in doc.rules.keys() {
         if crate::rules::find(id).is_none() {
             let hint = did_you_mean(id, crate::rules::RULES.iter().map(|r| r.id)).map_or_else(

@@ -14,8 +14,10 @@ use super::{
     Range, RuleOverride, ScopeDef, Sensitivity, SinkPattern, Sinks, Tiers, Vendor, Vendors,
     did_you_mean,
 };
+use crate::date::Date;
 use crate::error::{Error, ErrorCode, Result};
 use crate::verdict::Severity;
+use crate::waiver::{Waiver, Waivers};
 use crate::yaml::{self, Node, Value};
 use std::collections::BTreeMap;
 
@@ -35,6 +37,7 @@ const POLICY: &[&str] = &[
     "vendors",
     "decision",
     "rules",
+    "waivers",
 ];
 const ORGANISATION: &[&str] = &["domains", "personal_email_domains"];
 const RANGE: &[&str] = &["min", "max"];
@@ -62,6 +65,19 @@ const VENDORS: &[&str] = &["approved"];
 const TIERS: &[&str] = &["medium", "high", "critical"];
 const DECISION_CFG: &[&str] = &["tiers"];
 const RULE_OVERRIDE: &[&str] = &["severity", "enabled"];
+const WAIVERS: &[&str] = &["max_days", "never", "list"];
+const WAIVER: &[&str] = &[
+    "id",
+    "rule",
+    "path",
+    "app",
+    "manifest_sha256",
+    "reason",
+    "approved_by",
+    "approved_on",
+    "expires",
+];
+const WAIVERS_FILE: &[&str] = &["waivers"];
 
 /// Each struct with its fields, for the test against the JSON Schema.
 #[cfg(all(test, feature = "schema"))]
@@ -81,6 +97,8 @@ const STRUCTS: &[(&str, &[&str])] = &[
     ("Tiers", TIERS),
     ("DecisionCfg", DECISION_CFG),
     ("RuleOverride", RULE_OVERRIDE),
+    ("Waivers", WAIVERS),
+    ("Waiver", WAIVER),
 ];
 
 /// Read a whole policy document.
@@ -101,6 +119,7 @@ pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
     let mut vendors = Vendors::default();
     let mut decision = DecisionCfg::default();
     let mut rules = BTreeMap::new();
+    let mut waivers = Waivers::default();
     fields(n, "", POLICY, &mut |key, v, p| {
         match key {
             "policy_version" => policy_version = Some(uint32(v, p)?),
@@ -117,6 +136,7 @@ pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
             "vendors" => vendors = read_vendors(v, p)?,
             "decision" => decision = read_decision(v, p)?,
             "rules" => rules = named(v, p, read_rule_override)?,
+            "waivers" => waivers = read_waivers(v, p)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -136,6 +156,7 @@ pub(super) fn policy_doc(n: &Node) -> Result<PolicyDoc> {
         vendors,
         decision,
         rules,
+        waivers,
     })
 }
 
@@ -399,6 +420,85 @@ const SEVERITIES: &[(&str, Severity)] = &[
     ("high", Severity::High),
     ("critical", Severity::Critical),
 ];
+
+fn read_waivers(n: &Node, ptr: &str) -> Result<Waivers> {
+    let mut out = Waivers::default();
+    fields(n, ptr, WAIVERS, &mut |key, v, p| {
+        match key {
+            "max_days" => out.max_days = int(v, p)?,
+            "never" => out.never = strings(v, p)?,
+            "list" => out.list = list(v, p, read_waiver)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+fn read_waiver(n: &Node, ptr: &str) -> Result<Waiver> {
+    let (mut id, mut rule, mut path, mut app, mut sha) = (None, None, None, None, None);
+    let (mut reason, mut approved_by, mut approved_on, mut expires) = (None, None, None, None);
+    fields(n, ptr, WAIVER, &mut |key, v, p| {
+        match key {
+            "id" => id = Some(string(v, p)?),
+            "rule" => rule = Some(string(v, p)?),
+            "path" => path = optional(v, p, string)?,
+            "app" => app = Some(string(v, p)?),
+            "manifest_sha256" => sha = Some(string(v, p)?),
+            "reason" => reason = Some(string(v, p)?),
+            "approved_by" => approved_by = Some(string(v, p)?),
+            "approved_on" => approved_on = Some(date(v, p)?),
+            "expires" => expires = Some(date(v, p)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    Ok(Waiver {
+        id: required(id, n, ptr, "id")?,
+        rule: required(rule, n, ptr, "rule")?,
+        path,
+        app: required(app, n, ptr, "app")?,
+        manifest_sha256: required(sha, n, ptr, "manifest_sha256")?,
+        reason: required(reason, n, ptr, "reason")?,
+        approved_by: required(approved_by, n, ptr, "approved_by")?,
+        approved_on: required(approved_on, n, ptr, "approved_on")?,
+        expires: required(expires, n, ptr, "expires")?,
+    })
+}
+
+/// A waivers file: a mapping with one field, `waivers`, a list of waivers.
+pub(crate) fn waivers_file(n: &Node) -> Result<Vec<Waiver>> {
+    if !matches!(n.value, Value::Map(_)) {
+        return Err(mismatch(n, "", "a mapping")
+            .with_help("a waivers file is a mapping with one field, `waivers:`, a list"));
+    }
+    let mut waivers = None;
+    fields(n, "", WAIVERS_FILE, &mut |key, v, p| {
+        match key {
+            "waivers" => waivers = Some(list(v, p, read_waiver)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    required(waivers, n, "", "waivers")
+}
+
+/// A calendar date, `YYYY-MM-DD` (a string in YAML and JSON alike: the YAML reader has no
+/// timestamp type).
+fn date(n: &Node, ptr: &str) -> Result<Date> {
+    match &n.value {
+        Value::Str(s) => Date::parse(s).ok_or_else(|| {
+            fail(
+                ptr,
+                n.line,
+                n.col,
+                format!("expected a date `YYYY-MM-DD`, found {}", found(n)),
+            )
+            .with_help("write the day as `2026-12-31`")
+        }),
+        _ => Err(mismatch(n, ptr, "a date `YYYY-MM-DD`")),
+    }
+}
 
 // ---- building blocks ----
 

@@ -91,6 +91,12 @@ mod vendor_data_undeclared;
 mod vendor_dpa;
 mod vendor_missing;
 mod vendor_unapproved;
+mod waiver_not_in_force;
+mod waiver_stale;
+mod waiver_unused;
+pub(crate) use waiver_not_in_force::RULE as WAIVER_NOT_IN_FORCE;
+pub(crate) use waiver_stale::RULE as WAIVER_STALE;
+pub(crate) use waiver_unused::RULE as WAIVER_UNUSED;
 
 /// Rule category (the part of the manifest it looks at).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -106,6 +112,7 @@ pub enum Category {
     Secrets,
     Instrumentation,
     Oauth,
+    Waivers,
 }
 
 /// One rule: metadata, documentation and its check.
@@ -241,6 +248,9 @@ pub static RULES: &[&Rule] = &[
     &oauth_jose_alg::RULE,
     &oauth_client_uri::RULE,
     &oauth_redirect_private_scheme_authority::RULE,
+    &waiver_not_in_force::RULE,
+    &waiver_stale::RULE,
+    &waiver_unused::RULE,
 ];
 
 /// Retired rule IDs: never reused.
@@ -268,6 +278,7 @@ impl Category {
             Category::Secrets => "secrets",
             Category::Instrumentation => "instrumentation",
             Category::Oauth => "oauth",
+            Category::Waivers => "waivers",
         }
     }
 }
@@ -566,6 +577,10 @@ fn bare_address(text: &str) -> Option<String> {
         && !text.contains(['?', '#', '/', ':', '%', ',']))
     .then(|| ["mailto:", text].concat())
 }
+
+/// The check of the rules that report on waivers (`MV-WAIVER-*`): they look at the other
+/// rules' findings, so [`crate::waiver::apply`] reports them once every other rule has run.
+fn waiver_pass(_: &Ctx<'_>, _: &mut Out<'_>) {}
 
 /// Run every enabled rule.
 pub fn run(cx: &Ctx<'_>) -> Vec<Finding> {

@@ -526,6 +526,7 @@ impl Lifecycle {
             decision: app.decision.clone(),
             score: app.score,
             rules: Vec::new(),
+            waivers: Vec::new(),
             engine: format!("microvet {}", env!("CARGO_PKG_VERSION")),
             app: Some(Box::new(AppEvent {
                 name: app.name.clone(),
