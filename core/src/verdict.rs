@@ -109,7 +109,7 @@ pub struct Finding {
     pub fix: Option<Fix>,
 }
 
-/// The waiver a waived finding was waived by (see [`crate::waiver`]).
+/// The waiver that covers a waived finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct WaiverRef {

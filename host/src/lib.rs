@@ -426,6 +426,11 @@ impl Vetter {
         Ok(vetter)
     }
 
+    /// Whether this vetter has a waivers file ([`VetterOptions::waivers`]).
+    pub fn has_waivers(&self) -> bool {
+        self.waivers.is_some()
+    }
+
     /// This vetter, vetting on `today`.
     pub fn on(&self, today: Today) -> Vetter {
         Vetter {

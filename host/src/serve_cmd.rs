@@ -123,6 +123,11 @@ pub(crate) struct ServeArgs {
     /// (docs/POLICY-CHANGES.md).
     #[arg(long, value_name = "NAME")]
     shadow_policy: Option<String>,
+    /// A waivers file (`waivers: [...]`) added to every policy: exceptions bound to the
+    /// exact manifests they were granted for, checked against the server's date (UTC).
+    /// Read at start. `?waivers=off` vets without it.
+    #[arg(long, value_name = "FILE")]
+    waivers: Option<PathBuf>,
 }
 
 fn millis(d: Duration) -> u64 {
@@ -151,6 +156,10 @@ enum Level {
 
 pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
     let defaults = Config::default();
+    let waivers = match &args.waivers {
+        Some(path) => Some(crate::read_text(path, crate::Input::Policy)?.1),
+        None => None,
+    };
     let concurrency = args.max_concurrency.max(1);
     let (warm_pool, pooling) = match args.instances {
         Instances::Warm => (
@@ -186,6 +195,7 @@ pub(crate) fn serve(ctx: &Ctx, args: ServeArgs) -> anyhow::Result<u8> {
             time_limit: (args.time_limit_ms > 0).then(|| Duration::from_millis(args.time_limit_ms)),
             pooling,
             warm_pool,
+            waivers,
             ..VetterOptions::default()
         },
         vet_threads: args.vet_threads.unwrap_or(defaults.vet_threads).max(1),

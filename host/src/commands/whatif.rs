@@ -9,7 +9,8 @@
 //!
 //! A directory is walked (sorted, symbolic links not followed, at most
 //! [`MAX_DEPTH`] levels and [`MAX_INPUTS`] inputs): its inputs are the `*.yaml`, `*.yml`
-//! and `*.json` files, except `expected.json` (a golden verdict of `tests/corpus/`);
+//! and `*.json` files, except `expected.json` (a golden verdict of `tests/corpus/`) and
+//! `waivers.yaml` / `waivers.yml` / `waivers.json` (waivers files, not manifests);
 //! `dcr.json` and `*.dcr.json` are RFC 7591 registration requests, every other file a
 //! manifest (`--dcr` makes every input a registration request). A file named on the
 //! command line is always an input.
@@ -184,7 +185,10 @@ fn load_policy(ctx: &Ctx, path: &Path) -> anyhow::Result<(Vetter, PolicyRef)> {
 fn input_kind(path: &Path, all_dcr: bool) -> Option<InputKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    if lower == "expected.json" {
+    if matches!(
+        lower.as_str(),
+        "expected.json" | "waivers.yaml" | "waivers.yml" | "waivers.json"
+    ) {
         return None;
     }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();

@@ -1155,6 +1155,8 @@ enum Done {
 #[derive(Debug, Deserialize)]
 struct VetQuery {
     policy: Option<String>,
+    /// `on` (default) or `off`: whether the server's waivers file applies.
+    waivers: Option<String>,
 }
 
 async fn vet_manifest(
@@ -1215,8 +1217,22 @@ async fn vet(
     if body::is_blank(&body) {
         return body::empty_body(what);
     }
-    let name = match query {
-        Ok(Query(q)) => q.policy.unwrap_or_else(|| DEFAULT.to_owned()),
+    let (name, waivers) = match query {
+        Ok(Query(q)) => {
+            let waivers = match q.waivers.as_deref() {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "bad-request",
+                        format!("`waivers` must be `on` or `off`, found `{other}`"),
+                        Some("leave it out to apply the server's waivers"),
+                    );
+                }
+            };
+            (q.policy.unwrap_or_else(|| DEFAULT.to_owned()), waivers)
+        }
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -1229,7 +1245,17 @@ async fn vet(
     let vetter = {
         let set = app.policies.current();
         match set.get(&name) {
-            Some(named) => named.vetter.clone(),
+            Some(named) => match named.vetter(waivers) {
+                Some(v) => v.clone(),
+                None => {
+                    return error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "internal",
+                        format!("policy `{name}` without its waivers is not available"),
+                        Some("see the server log; vet with the waivers, or restart the server"),
+                    );
+                }
+            },
             None => {
                 let help = format!("known policies: {}", set.names().join(", "));
                 return error(

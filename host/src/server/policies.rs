@@ -36,6 +36,42 @@ pub(crate) struct Named {
     /// The last reload that refused the policy's file (this version stayed in force);
     /// `None` once the file loads again.
     pub(crate) error: Option<ReloadError>,
+    /// The same policy without the server's waivers file (`?waivers=off`), when there is
+    /// one; `None` also when it could not be built (such a request then fails closed).
+    pub(crate) unwaived: Option<Vetter>,
+}
+
+impl Named {
+    fn new(vetter: Vetter, file: Option<PathBuf>, since: SystemTime) -> Named {
+        let unwaived = if vetter.has_waivers() {
+            match vetter.with_waivers(None) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot set up the policy without its waivers; `?waivers=off` will fail");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Named {
+            vetter,
+            file,
+            since,
+            error: None,
+            unwaived,
+        }
+    }
+
+    /// The vetter of a request: with the waivers file (`waivers` on) or without it.
+    /// `None` when the vetter without it could not be built.
+    pub(crate) fn vetter(&self, waivers: bool) -> Option<&Vetter> {
+        if waivers || !self.vetter.has_waivers() {
+            Some(&self.vetter)
+        } else {
+            self.unwaived.as_ref()
+        }
+    }
 }
 
 /// The policies in force (replaced as a whole on reload).
@@ -181,15 +217,8 @@ pub(crate) fn load(
                 report
                     .loaded
                     .push((name.clone(), vetter.policy_sha256().to_owned()));
-                next.policies.insert(
-                    name.clone(),
-                    Named {
-                        vetter,
-                        file: Some(path.clone()),
-                        since: now,
-                        error: None,
-                    },
-                );
+                next.policies
+                    .insert(name.clone(), Named::new(vetter, Some(path.clone()), now));
             }
             Err(e) => {
                 let message = match e.vet_error() {
@@ -220,15 +249,11 @@ pub(crate) fn load(
             .get(DEFAULT)
             .filter(|d| d.file.is_none())
             .map(|d| d.since);
-        next.policies.insert(
-            DEFAULT.to_owned(),
-            Named {
-                vetter: base.clone(),
-                file: None,
-                since: kept.unwrap_or(now),
-                error: None,
-            },
-        );
+        let named = match current.get(DEFAULT).filter(|d| d.file.is_none()) {
+            Some(d) => d.clone(),
+            None => Named::new(base.clone(), None, kept.unwrap_or(now)),
+        };
+        next.policies.insert(DEFAULT.to_owned(), named);
     }
     Ok((next, report))
 }
