@@ -141,8 +141,9 @@ struct FixArgs {
     /// The manifest to fix (YAML or JSON); `-` reads standard input.
     #[arg(value_name = "FILE", allow_hyphen_values = true)]
     file: PathBuf,
-    #[command(flatten)]
-    policy: PolicyArgs,
+    /// Policy file (default: the built-in policy).
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    policy: Option<PathBuf>,
     /// Write the fixed manifest here (default: standard output).
     #[arg(long, short, value_name = "FILE", allow_hyphen_values = true)]
     output: Option<PathBuf>,
@@ -542,7 +543,13 @@ fn check(ctx: &Ctx, args: CheckArgs, out: &mut dyn Write) -> anyhow::Result<u8> 
 }
 
 fn fix(ctx: &Ctx, args: FixArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let vetter = ctx.load(&args.policy)?;
+    // Every fix of the verdict is applied: a waiver accepts a finding, it does not forbid
+    // fixing it.
+    let vetter = ctx.load(&PolicyArgs {
+        policy: args.policy.clone(),
+        waivers: None,
+        today: None,
+    })?;
     let (name, text) = read_text(&args.file, Input::Manifest)?;
     let fixed = match vetter.fix(&text) {
         Ok(f) => f,
