@@ -123,6 +123,8 @@ pub(crate) fn validate(
     at: &dyn Fn(&str, String) -> Error,
 ) -> Result<()> {
     let cfg = &doc.waivers;
+    // The ids seen so far (a set: a policy may hold thousands of waivers).
+    let mut ids: std::collections::BTreeSet<&str> = earlier.iter().map(|w| w.id.as_str()).collect();
     for (i, w) in list.iter().enumerate() {
         let here = format!("{ptr}/{i}");
         let field = |name: &str| format!("{here}/{name}");
@@ -210,11 +212,7 @@ pub(crate) fn validate(
                 "grant a shorter waiver and renew it when it expires",
             );
         }
-        if earlier
-            .iter()
-            .chain(list.get(..i).unwrap_or_default())
-            .any(|o| o.id == w.id)
-        {
+        if !ids.insert(w.id.as_str()) {
             return err(
                 "id",
                 format!("the id `{}` is used by an earlier waiver", w.id),
