@@ -393,19 +393,7 @@ impl Vetter {
     /// # Errors
     /// As [`Vetter::new`] for the policy.
     pub fn with_policy(&self, policy: PolicySource) -> Result<Vetter, HostError> {
-        let mut vetter = Vetter {
-            policy: Arc::new(policy),
-            policy_sha256: Arc::from(""),
-            policy_name: Arc::from(""),
-            engine_version: Arc::from(""),
-            warm: self
-                .warm
-                .as_ref()
-                .map(|p| Arc::new(pool::Pool::new(p.options))),
-            ..self.clone()
-        };
-        vetter.init_policy()?;
-        Ok(vetter)
+        self.derived(Arc::new(policy), self.waivers.clone())
     }
 
     /// This vetter with the waivers of a waivers file (`None`: none) instead of its own,
@@ -414,8 +402,22 @@ impl Vetter {
     /// # Errors
     /// [`HostError::Policy`] when a waiver is invalid (the error names it).
     pub fn with_waivers(&self, waivers: Option<String>) -> Result<Vetter, HostError> {
+        self.derived(Arc::clone(&self.policy), waivers.map(Arc::from))
+    }
+
+    /// A vetter sharing this one's engine, component, epoch thread and limits, with
+    /// `policy` and `waivers` parsed and validated, and a warm pool of its own.
+    fn derived(
+        &self,
+        policy: Arc<PolicySource>,
+        waivers: Option<Arc<str>>,
+    ) -> Result<Vetter, HostError> {
         let mut vetter = Vetter {
-            waivers: waivers.map(Arc::from),
+            policy,
+            waivers,
+            policy_sha256: Arc::from(""),
+            policy_name: Arc::from(""),
+            engine_version: Arc::from(""),
             warm: self
                 .warm
                 .as_ref()

@@ -45,31 +45,29 @@ fn golden() -> String {
     serde_json::to_string(&v).unwrap()
 }
 
-#[test]
-fn check_applies_a_waivers_file_on_the_given_day() {
+/// `microvet check` of the case's manifest with its waivers file, on `day`, in `format`.
+fn check_case(day: &str, format: &str) -> Output {
     let (input, waivers) = (case("input.yaml"), case("waivers.yaml"));
-    let json = run(&[
+    run(&[
         "check",
         &input,
         "--waivers",
         &waivers,
         "--today",
-        "2026-12-03",
+        day,
         "--format",
-        "json",
-    ]);
+        format,
+    ])
+}
+
+#[test]
+fn check_applies_a_waivers_file_on_the_given_day() {
+    let json = check_case("2026-12-03", "json");
     assert_eq!(stdout(&json).trim_end(), golden(), "{}", stderr(&json));
     assert_eq!(json.status.code(), Some(0));
 
     // Text: the waived finding is listed apart, with its waiver.
-    let text = run(&[
-        "check",
-        &input,
-        "--waivers",
-        &waivers,
-        "--today",
-        "2026-12-03",
-    ]);
+    let text = check_case("2026-12-03", "text");
     let out = stdout(&text);
     assert!(
         out.contains("waived (1, not counted toward the decision):"),
@@ -84,16 +82,7 @@ fn check_applies_a_waivers_file_on_the_given_day() {
     assert!(waived.contains("MV-VENDOR-001"), "{out}");
 
     // SARIF: a result with an accepted suppression and the waiver's justification.
-    let sarif = run(&[
-        "check",
-        &input,
-        "--waivers",
-        &waivers,
-        "--today",
-        "2026-12-03",
-        "--format",
-        "sarif",
-    ]);
+    let sarif = check_case("2026-12-03", "sarif");
     let log: serde_json::Value = serde_json::from_str(&stdout(&sarif)).unwrap();
     let results = log["runs"][0]["results"].as_array().unwrap();
     let suppressed: Vec<_> = results
@@ -111,16 +100,7 @@ fn check_applies_a_waivers_file_on_the_given_day() {
     );
 
     // After its expiry the waiver no longer applies, and the verdict says so.
-    let late = run(&[
-        "check",
-        &input,
-        "--waivers",
-        &waivers,
-        "--today",
-        "2027-02-01",
-        "--format",
-        "json",
-    ]);
+    let late = check_case("2027-02-01", "json");
     let v: serde_json::Value = serde_json::from_str(stdout(&late).trim_end()).unwrap();
     assert!(v.get("waived").is_none(), "{v}");
     let rules: Vec<&str> = v["findings"]
@@ -135,7 +115,14 @@ fn check_applies_a_waivers_file_on_the_given_day() {
     );
 
     // Without --waivers the finding counts.
-    let plain = run(&["check", &input, "--today", "2026-12-03", "--format", "json"]);
+    let plain = run(&[
+        "check",
+        &case("input.yaml"),
+        "--today",
+        "2026-12-03",
+        "--format",
+        "json",
+    ]);
     assert!(stdout(&plain).contains("\"rule\":\"MV-VENDOR-001\""));
     assert!(!stdout(&plain).contains("\"waived\""));
 }
