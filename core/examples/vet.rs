@@ -6,6 +6,6 @@ fn main() {
     let text = std::fs::read_to_string(&path).expect("read");
     match microvet_core::Policy::builtin().unwrap().vet(&text) {
         Ok(v) => println!("{}", v.to_json_pretty()),
-        Err(e) => eprintln!("{}", e.render(&path)),
+        Err(e) => eprintln!("{}", e.render(Some(&path))),
     }
 }

@@ -2,10 +2,10 @@
 //! (not YAML/JSON, over a limit, an invalid policy, a malformed PKCE value); problems
 //! *inside* a well-formed manifest are findings, never errors.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Stable, machine-readable error codes (the WIT `error.code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Stable, machine-readable error codes (the WIT `error-code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorCode {
     /// The text is not valid YAML/JSON.
@@ -44,19 +44,34 @@ impl ErrorCode {
 
 /// An error with a message (lowercase, no trailing period, user input in backticks),
 /// an optional help text with the likely fix, and where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+///
+/// One type in every Rust place an error goes: the core returns it, the guest hands it
+/// over the WIT `error` record, and the host gives it back as its own `VetError`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
+    /// Stable machine code, e.g. `syntax`, `limit`, `policy`, `pkce-length`.
     pub code: ErrorCode,
+    /// Lowercase, no trailing period; user input in backticks.
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The likely fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// RFC 6901 pointer, where the error is at a field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// 1-based line, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// 1-based column, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl Error {
@@ -94,16 +109,25 @@ impl Error {
         self
     }
 
-    /// Render for a terminal: `error: message\n  --> line:col (path)\n  help: ...`.
-    pub fn render(&self, source_name: &str) -> String {
+    /// Render for a terminal, about the input named `source_name` (`None`: an error that
+    /// is not about a file, such as a malformed PKCE verifier: no `-->` line):
+    ///
+    /// ```text
+    /// error[syntax]: invalid YAML: ...
+    ///   --> file:3:7 at `/owner`
+    ///   help: ...
+    /// ```
+    pub fn render(&self, source_name: Option<&str>) -> String {
         let mut out = format!("error[{}]: {}", self.code.as_str(), self.message);
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => out.push_str(&format!("\n  --> {source_name}:{l}:{c}")),
-            (Some(l), None) => out.push_str(&format!("\n  --> {source_name}:{l}")),
-            _ => out.push_str(&format!("\n  --> {source_name}")),
-        }
-        if let Some(p) = &self.path {
-            out.push_str(&format!(" at `{p}`"));
+        if let Some(source_name) = source_name {
+            match (self.line, self.column) {
+                (Some(l), Some(c)) => out.push_str(&format!("\n  --> {source_name}:{l}:{c}")),
+                (Some(l), None) => out.push_str(&format!("\n  --> {source_name}:{l}")),
+                _ => out.push_str(&format!("\n  --> {source_name}")),
+            }
+            if let Some(p) = &self.path {
+                out.push_str(&format!(" at `{p}`"));
+            }
         }
         if let Some(h) = &self.help {
             out.push_str(&format!("\n  help: {h}"));

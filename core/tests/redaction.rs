@@ -222,7 +222,7 @@ fn duplicate_secret_keys_are_not_quoted_in_errors() {
     let token = "glpat-Ab12Cd34Ef56Gh78Ij90";
     let m = format!("name: keys\n{BASE}client:\n  {token}: 1\n  {token}: 2\n");
     let e = Policy::builtin().unwrap().vet(&m).unwrap_err();
-    let text = format!("{} {:?} {}", e.render("m.yaml"), e, e.message);
+    let text = format!("{} {:?} {}", e.render(Some("m.yaml")), e, e.message);
     assert!(!text.contains(token), "{text}");
     assert!(e.message.contains("duplicate key"), "{text}");
 }

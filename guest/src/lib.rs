@@ -32,8 +32,19 @@ struct Component;
 // ---------------------------------------------------------------------------------------
 
 fn error(e: microvet_core::Error) -> wit::Error {
+    use microvet_core::ErrorCode as C;
+    use wit::ErrorCode as W;
     wit::Error {
-        code: e.code.as_str().to_owned(),
+        code: match e.code {
+            C::Syntax => W::Syntax,
+            C::Limit => W::Limit,
+            C::Structure => W::Structure,
+            C::Policy => W::Policy,
+            C::PkceLength => W::PkceLength,
+            C::PkceCharset => W::PkceCharset,
+            C::PkceChallenge => W::PkceChallenge,
+            C::InvalidArgument => W::InvalidArgument,
+        },
         message: e.message,
         help: e.help,
         path: e.path,

@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Errors are typed: the component's answer for bad input, or a host limit.
     match vetter.vet("name: [unclosed\n") {
-        Err(HostError::Input(e)) => println!("input error: {}", e.render("<inline>")),
+        Err(HostError::Input(e)) => println!("input error: {}", e.render(Some("<inline>"))),
         other => println!("unexpected: {other:?}"),
     }
 

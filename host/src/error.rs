@@ -41,8 +41,8 @@ impl HostError {
     /// `error: message`.
     pub fn render(&self, source_name: &str) -> String {
         match self {
-            HostError::Input(e) => e.render(source_name),
-            HostError::Policy(e) => e.render(source_name),
+            HostError::Input(e) => e.render(Some(source_name)),
+            HostError::Policy(e) => e.render(Some(source_name)),
             HostError::Limit(e) => format!("error[host-limit]: {e}\n  --> {source_name}"),
             other => format!("error: {other}"),
         }

@@ -53,8 +53,9 @@ pub use cache::{CacheStatus, default_cache_dir};
 pub use error::{HostError, LimitExceeded};
 pub use pool::{PoolStats, WarmPool};
 pub use types::{
-    AppliedFix, AuthorizeRequest, Control, Decision, Finding, Fix, FixOutcome, InputKind, PkcePair,
-    Risk, RiskFactor, Severity, Tier, Verdict, VetError, VetOutcome, VetSummary, Waived, WaiverRef,
+    AppliedFix, AuthorizeRequest, Control, Decision, ErrorCode, Finding, Fix, FixOutcome,
+    InputKind, PkcePair, Risk, RiskFactor, Severity, Tier, Verdict, VetError, VetOutcome,
+    VetSummary, Waived, WaiverRef,
 };
 
 /// The microvet component (built from `guest/` by `build.rs`): the exact bytes every
@@ -953,8 +954,18 @@ impl Vetter {
 }
 
 fn vet_error(e: wit::Error) -> VetError {
+    use wit::ErrorCode as W;
     VetError {
-        code: e.code,
+        code: match e.code {
+            W::Syntax => ErrorCode::Syntax,
+            W::Limit => ErrorCode::Limit,
+            W::Structure => ErrorCode::Structure,
+            W::Policy => ErrorCode::Policy,
+            W::PkceLength => ErrorCode::PkceLength,
+            W::PkceCharset => ErrorCode::PkceCharset,
+            W::PkceChallenge => ErrorCode::PkceChallenge,
+            W::InvalidArgument => ErrorCode::InvalidArgument,
+        },
         message: e.message,
         help: e.help,
         path: e.path,

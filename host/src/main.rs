@@ -230,13 +230,7 @@ fn report(e: &HostError, source_name: &str) -> anyhow::Error {
 /// Print a WIT error that is not about a file (no `-->` line).
 fn report_plain(e: &HostError) -> anyhow::Error {
     match e.vet_error() {
-        Some(v) => {
-            let mut s = format!("error[{}]: {}", v.code, v.message);
-            if let Some(h) = &v.help {
-                s.push_str(&format!("\n  help: {h}"));
-            }
-            eprintln!("{s}");
-        }
+        Some(v) => eprintln!("{}", v.render(None)),
         None => eprintln!("error: {e}"),
     }
     anyhow::Error::new(Reported(INVALID))

@@ -236,59 +236,9 @@ pub struct AuthorizeRequest {
     pub nonce: Option<String>,
 }
 
-/// Why an input (or a policy) could not be vetted at all: the WIT `error` record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VetError {
-    /// Stable machine code, e.g. `syntax`, `limit`, `policy`, `pkce-length`.
-    pub code: String,
-    /// Lowercase, no trailing period; user input in backticks.
-    pub message: String,
-    /// The likely fix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
-    /// RFC 6901 pointer, where the error is at a field.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// 1-based line, where known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    /// 1-based column, where known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<u32>,
-}
-
-impl VetError {
-    /// Render for a terminal, like the core does:
-    ///
-    /// ```text
-    /// error[syntax]: invalid YAML: ...
-    ///   --> file:3:7
-    ///   help: ...
-    /// ```
-    pub fn render(&self, source_name: &str) -> String {
-        let mut out = format!("error[{}]: {}", self.code, self.message);
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => out.push_str(&format!("\n  --> {source_name}:{l}:{c}")),
-            (Some(l), None) => out.push_str(&format!("\n  --> {source_name}:{l}")),
-            _ => out.push_str(&format!("\n  --> {source_name}")),
-        }
-        if let Some(p) = &self.path {
-            out.push_str(&format!(" at `{p}`"));
-        }
-        if let Some(h) = &self.help {
-            out.push_str(&format!("\n  help: {h}"));
-        }
-        out
-    }
-}
-
-impl std::fmt::Display for VetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for VetError {}
+/// Why an input (or a policy) could not be vetted at all: the WIT `error` record, as the
+/// core's own error type (one type, one renderer: [`VetError::render`]).
+pub use microvet_core::{Error as VetError, ErrorCode};
 
 /// The outcome of [`crate::Vetter::fix`] and [`crate::Vetter::apply_fixes`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

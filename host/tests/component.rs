@@ -110,7 +110,7 @@ fn pkce_length_error_is_typed() {
     let v = vetter();
     match v.pkce_generate(42) {
         Err(HostError::Input(e)) => {
-            assert_eq!(e.code, "pkce-length");
+            assert_eq!(e.code, microvet::ErrorCode::PkceLength);
             assert!(e.message.contains("42"), "{}", e.message);
         }
         other => panic!("expected a pkce-length input error, got {other:?}"),
@@ -215,7 +215,7 @@ fn vet_answers_without_trapping() {
                     outcome.json
                 );
             }
-            Err(HostError::Input(e)) => assert!(!e.code.is_empty()),
+            Err(HostError::Input(e)) => assert!(!e.message.is_empty()),
             Err(other) => panic!("vet of {text:?} failed at the host level: {other:?}"),
         }
     }
@@ -260,7 +260,7 @@ fn verdict_is_byte_identical_to_the_native_core() {
     let batch = v.vet_batch(&[text.clone(), "{".to_owned()]).expect("batch");
     assert_eq!(batch.len(), 2);
     assert_eq!(batch[0].as_ref().expect("first").json, outcome.json);
-    assert!(matches!(&batch[1], Err(HostError::Input(e)) if e.code == "syntax"));
+    assert!(matches!(&batch[1], Err(HostError::Input(e)) if e.code == microvet::ErrorCode::Syntax));
 }
 
 #[test]
@@ -356,7 +356,9 @@ fn apply_fix_edits_the_text_through_the_component() {
         fix("add", "/x", Some("[1,")),
     ] {
         match v.apply_fix(text, &bad) {
-            Err(microvet::HostError::Input(e)) => assert_eq!(e.code, "invalid-argument", "{e:?}"),
+            Err(microvet::HostError::Input(e)) => {
+                assert_eq!(e.code, microvet::ErrorCode::InvalidArgument, "{e:?}")
+            }
             other => panic!("{other:?}"),
         }
     }

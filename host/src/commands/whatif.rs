@@ -265,7 +265,7 @@ fn side(result: &Result<VetOutcome, microvet::HostError>) -> anyhow::Result<Side
             Some(v) => Ok(Side {
                 decision: None,
                 score: None,
-                error: Some(v.code.clone()),
+                error: Some(v.code.to_string()),
             }),
             // A trap or a host limit is not an answer about the input: stop.
             None => Err(anyhow::anyhow!("{e}")),

@@ -134,7 +134,7 @@ impl LifecycleError {
             LifecycleError::BadRequest(_) => "bad-request",
             LifecycleError::UnknownPolicy(_) => "unknown-policy",
             LifecycleError::NotFound(_) => "unknown-app",
-            LifecycleError::Invalid(e) => &e.code,
+            LifecycleError::Invalid(e) => e.code.as_str(),
             LifecycleError::NotApproved { .. } => "not-approved",
             LifecycleError::Unregistrable(_) => "unregistrable",
             LifecycleError::Duplicate(_) => "duplicate-app",

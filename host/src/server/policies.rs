@@ -222,7 +222,7 @@ pub(crate) fn load(
             }
             Err(e) => {
                 let message = match e.vet_error() {
-                    Some(v) => v.render(&path.display().to_string()),
+                    Some(v) => v.render(Some(&path.display().to_string())),
                     None => e.to_string(),
                 };
                 refuse(&mut next, &mut report, name, path, old, message, now);
