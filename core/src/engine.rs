@@ -23,7 +23,9 @@ pub enum InputKind {
 /// A parsed, validated policy: parse once, vet many.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    doc: PolicyDoc,
+    doc: std::sync::Arc<PolicyDoc>,
+    /// Waivers of waivers files ([`Policy::with_waivers`]), after the policy's own.
+    filed: Vec<crate::waiver::Waiver>,
     sha256: String,
 }
 
@@ -32,7 +34,8 @@ impl Policy {
     pub fn parse(text: &str) -> Result<Policy> {
         let (doc, _) = policy::parse(text)?;
         Ok(Policy {
-            doc,
+            doc: std::sync::Arc::new(doc),
+            filed: Vec::new(),
             sha256: crate::sha256_hex(text.as_bytes()),
         })
     }
@@ -70,11 +73,12 @@ impl Policy {
     /// This policy with the waivers of a waivers file (`waivers: [...]`, YAML or JSON)
     /// added after its own, validated against it (see [`crate::waiver`]).
     pub fn with_waivers(&self, text: &str) -> Result<Policy> {
-        let list = waiver::parse_file(&self.doc, text)?;
-        let mut doc = self.doc.clone();
-        doc.waivers.list.extend(list);
+        let list = waiver::parse_file(&self.doc, &self.filed, text)?;
+        let mut filed = self.filed.clone();
+        filed.extend(list);
         Ok(Policy {
-            doc,
+            doc: std::sync::Arc::clone(&self.doc),
+            filed,
             sha256: self.sha256.clone(),
         })
     }
@@ -123,8 +127,11 @@ impl Policy {
         sort(&mut findings);
         let manifest_sha256 = crate::sha256_hex(text.as_bytes());
         let mut waived = Vec::new();
-        if !self.doc.waivers.list.is_empty() {
-            let outcome = waiver::apply(&cx, &manifest_sha256, today, findings);
+        // Waivers are granted for manifests: a registration request is never waived (the
+        // same bytes read as the other kind would give other findings).
+        let lists = [self.doc.waivers.list.as_slice(), self.filed.as_slice()];
+        if !dcr && lists.iter().any(|l| !l.is_empty()) {
+            let outcome = waiver::apply(&cx, &lists, &manifest_sha256, today, findings);
             findings = outcome.findings;
             waived = outcome.waived;
             sort(&mut findings);

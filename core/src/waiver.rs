@@ -31,8 +31,8 @@ pub struct Waivers {
     /// The longest a waiver may last, from `approved_on` to `expires`, in days.
     #[cfg_attr(feature = "schema", serde(default = "Waivers::d_max_days"))]
     pub max_days: i64,
-    /// Rules no waiver may waive.
-    #[cfg_attr(feature = "schema", serde(default = "Waivers::d_never"))]
+    /// Rules no waiver may waive, besides [`NEVER`] (which no policy can allow).
+    #[cfg_attr(feature = "schema", serde(default))]
     pub never: Vec<String>,
     /// The waivers granted.
     #[cfg_attr(feature = "schema", serde(default))]
@@ -43,16 +43,18 @@ impl Waivers {
     pub(crate) fn d_max_days() -> i64 {
         90
     }
-    pub(crate) fn d_never() -> Vec<String> {
-        vec![String::from("MV-SECRET-001")]
-    }
 }
+
+/// Rules no waiver may waive, whatever the policy says: a literal secret (MV-SECRET-001)
+/// and a private key in a client's JWKS (MV-OAUTH-033) are exposed once written down, and
+/// accepting that changes nothing; the only fix is to rotate and remove them.
+pub const NEVER: &[&str] = &["MV-SECRET-001", "MV-OAUTH-033"];
 
 impl Default for Waivers {
     fn default() -> Self {
         Waivers {
             max_days: Self::d_max_days(),
-            never: Self::d_never(),
+            never: Vec::new(),
             list: Vec::new(),
         }
     }
@@ -117,14 +119,13 @@ pub const MAX_TEXT: usize = 1000;
 /// file the waiver is in. Every error names the waiver.
 pub(crate) fn validate(
     doc: &PolicyDoc,
-    earlier: &[Waiver],
+    earlier: &[&[Waiver]],
     list: &[Waiver],
     ptr: &str,
     at: &dyn Fn(&str, String) -> Error,
 ) -> Result<()> {
     let cfg = &doc.waivers;
-    // The ids seen so far (a set: a policy may hold thousands of waivers).
-    let mut ids: std::collections::BTreeSet<&str> = earlier.iter().map(|w| w.id.as_str()).collect();
+    let repeated = first_repeated_id(earlier, list);
     for (i, w) in list.iter().enumerate() {
         let here = format!("{ptr}/{i}");
         let field = |name: &str| format!("{here}/{name}");
@@ -142,6 +143,16 @@ pub(crate) fn validate(
                     name,
                     format!("`{name}` is empty"),
                     "every waiver says who it is for, why, and who approved it",
+                );
+            }
+            if let Some(c) = value.chars().find(|c| hidden(*c)) {
+                return err(
+                    name,
+                    format!(
+                        "`{name}` holds the control or direction character U+{:04X}",
+                        u32::from(c)
+                    ),
+                    "waiver texts are shown in terminals, logs and code-scanning tools: plain text only",
                 );
             }
             if value.chars().count() > MAX_TEXT {
@@ -165,6 +176,16 @@ pub(crate) fn validate(
                 "rule",
                 format!("{} reports on waivers and cannot be waived", rule.id),
                 "fix the waiver instead",
+            );
+        }
+        if NEVER.contains(&rule.id) {
+            return err(
+                "rule",
+                format!(
+                    "{} cannot be waived: what it finds is exposed once written down",
+                    rule.id
+                ),
+                "rotate the secret or key and remove it from the manifest",
             );
         }
         if cfg.never.iter().any(|r| r == rule.id) {
@@ -212,7 +233,7 @@ pub(crate) fn validate(
                 "grant a shorter waiver and renew it when it expires",
             );
         }
-        if !ids.insert(w.id.as_str()) {
+        if repeated == Some(i) {
             return err(
                 "id",
                 format!("the id `{}` is used by an earlier waiver", w.id),
@@ -221,6 +242,36 @@ pub(crate) fn validate(
         }
     }
     Ok(())
+}
+
+/// The index in `list` of the first waiver whose id an earlier waiver (of `earlier`, or of
+/// `list` before it) has. Sorted, not compared pairwise: a policy may hold thousands.
+fn first_repeated_id(earlier: &[&[Waiver]], list: &[Waiver]) -> Option<usize> {
+    let before: usize = earlier.iter().map(|l| l.len()).sum();
+    let ids: Vec<&str> = earlier
+        .iter()
+        .copied()
+        .flatten()
+        .chain(list)
+        .map(|w| w.id.as_str())
+        .collect();
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    // The engine's one stable sort: equal ids stay in file order.
+    crate::engine::stable_sort_by(&mut order, |a, b| ids.get(*a).cmp(&ids.get(*b)));
+    order
+        .windows(2)
+        .filter(|w| w.first().map(|a| ids.get(*a)) == w.get(1).map(|b| ids.get(*b)))
+        .filter_map(|w| w.get(1).copied())
+        .filter_map(|i| i.checked_sub(before))
+        .min()
+}
+
+/// A character a waiver's text may not hold: a control character (a terminal escape, a
+/// line break that forges an output line) or a bidirectional override or isolate (text that
+/// reads differently than it is).
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether `rule` is one of the rules that report on waivers themselves.
@@ -241,16 +292,17 @@ pub(crate) struct Outcome {
 /// against its expiry and none applies).
 pub(crate) fn apply(
     cx: &Ctx<'_>,
+    lists: &[&[Waiver]],
     sha256: &str,
     today: Option<Date>,
     findings: Vec<Finding>,
 ) -> Outcome {
-    let list = &cx.policy.waivers.list;
     let name = cx.manifest.name.as_ref().map(|n| n.value.as_str());
-    let mut slots: Vec<Option<Finding>> = findings.into_iter().map(Some).collect();
-    let mut waived: Vec<(usize, Waived)> = Vec::new();
+    // The waiver (index in `list`) that covers each finding, if any.
+    let mut cover: Vec<Option<usize>> = vec![None; findings.len()];
     let mut notes: Vec<(&'static Rule, String)> = Vec::new();
-    for w in list {
+    let list: Vec<&Waiver> = lists.iter().copied().flatten().collect();
+    for (wi, w) in list.iter().copied().enumerate() {
         let same_app = name == Some(w.app.as_str());
         let same_bytes = w.manifest_sha256 == sha256;
         if !same_app && !same_bytes {
@@ -264,10 +316,8 @@ pub(crate) fn apply(
                     name.unwrap_or("")
                 )
             } else {
-                format!(
-                    "was granted for another version of this manifest (sha256 {}…); the manifest changed since",
-                    w.manifest_sha256.get(..12).unwrap_or("")
-                )
+                "was granted for another version of this manifest; the manifest changed since"
+                    .to_string()
             };
             notes.push((
                 &STALE,
@@ -308,25 +358,10 @@ pub(crate) fn apply(
             continue;
         }
         let mut used = false;
-        for (i, slot) in slots.iter_mut().enumerate() {
-            if slot
-                .as_ref()
-                .is_some_and(|f| f.rule == w.rule && w.covers(&f.path))
-                && let Some(finding) = slot.take()
-            {
+        for (f, c) in findings.iter().zip(cover.iter_mut()) {
+            if c.is_none() && f.rule == w.rule && w.covers(&f.path) {
+                *c = Some(wi);
                 used = true;
-                waived.push((
-                    i,
-                    Waived {
-                        finding,
-                        waiver: WaiverRef {
-                            id: w.id.clone(),
-                            reason: w.reason.clone(),
-                            approved_by: w.approved_by.clone(),
-                            expires: w.expires.to_string(),
-                        },
-                    },
-                ));
             }
         }
         if !used {
@@ -344,8 +379,23 @@ pub(crate) fn apply(
             ));
         }
     }
-    waived.sort_by_key(|(i, _)| *i);
-    let mut findings: Vec<Finding> = slots.into_iter().flatten().collect();
+    let mut kept = Vec::with_capacity(findings.len());
+    let mut waived = Vec::new();
+    for (finding, c) in findings.into_iter().zip(cover) {
+        match c.and_then(|wi| list.get(wi).copied()) {
+            Some(w) => waived.push(Waived {
+                finding,
+                waiver: WaiverRef {
+                    id: w.id.clone(),
+                    reason: w.reason.clone(),
+                    approved_by: w.approved_by.clone(),
+                    expires: w.expires.to_string(),
+                },
+            }),
+            None => kept.push(finding),
+        }
+    }
+    let mut findings = kept;
     for (rule, message) in notes {
         let over = cx.policy.rules.get(rule.id);
         if over.and_then(|o| o.enabled) == Some(false) {
@@ -358,10 +408,7 @@ pub(crate) fn apply(
         };
         out.report("", None, message);
     }
-    Outcome {
-        findings,
-        waived: waived.into_iter().map(|(_, w)| w).collect(),
-    }
+    Outcome { findings, waived }
 }
 
 use crate::rules::{
@@ -379,7 +426,7 @@ fn is_pointer(p: &str) -> bool {
 
 /// Parse a waivers file (`waivers: [...]`, YAML or JSON) and validate its waivers against
 /// `doc`, after the policy's own.
-pub(crate) fn parse_file(doc: &PolicyDoc, text: &str) -> Result<Vec<Waiver>> {
+pub(crate) fn parse_file(doc: &PolicyDoc, filed: &[Waiver], text: &str) -> Result<Vec<Waiver>> {
     let root = yaml::parse(text, crate::policy::POLICY_LIMITS).map_err(|mut e| {
         if e.code == ErrorCode::Syntax {
             e.message = format!("waivers file is not valid YAML/JSON: {}", e.message);
@@ -400,6 +447,6 @@ pub(crate) fn parse_file(doc: &PolicyDoc, text: &str) -> Result<Vec<Waiver>> {
             format!("invalid policy at `{ptr}`: {message}"),
         ))
     };
-    validate(doc, &doc.waivers.list, &list, "/waivers", &at)?;
+    validate(doc, &[&doc.waivers.list, filed], &list, "/waivers", &at)?;
     Ok(list)
 }

@@ -360,6 +360,16 @@ fn the_policy_section_is_validated_the_same_way_and_sets_the_cap() {
         .vet_on(InputKind::Manifest, MANIFEST, day("2026-12-03"))
         .unwrap();
     assert_eq!(v.waived.len(), 1);
+    // A policy's own `never` adds to the rules no waiver may waive; it cannot allow them.
+    let secret = waivers(&[("rule", "MV-SECRET-001")]).replacen("waivers:\n", "", 1);
+    let e = Policy::parse(&format!(
+        "{base}\nwaivers:\n  never: [MV-VENDOR-001]\n  list:\n{}",
+        secret
+            .replace("\n    ", "\n      ")
+            .replacen("  - ", "    - ", 1)
+    ))
+    .unwrap_err();
+    assert_eq!(e.path.as_deref(), Some("/waivers/list/0/rule"), "{e:?}");
     for (settings, ptr) in [
         ("  max_days: 0\n", "/waivers/max_days"),
         ("  max_days: 5000\n", "/waivers/max_days"),
@@ -391,6 +401,30 @@ fn the_policy_section_is_validated_the_same_way_and_sets_the_cap() {
         "{}",
         e.message
     );
+}
+
+#[test]
+fn a_registration_request_is_never_waived() {
+    // The same bytes vetted as a manifest and as an RFC 7591 request: the waiver, granted on
+    // the manifest's verdict, must not cover what the request's reading finds.
+    let text = "{\"name\": \"dual\", \"client_name\": \"dual\", \"owner\": \"jane.doe@gmail.com\", \"redirect_uris\": [\"http://evil.example.net/cb\"]}";
+    let w = format!(
+        "waivers:\n  - {{ id: W1, rule: MV-OAUTH-020, app: dual, manifest_sha256: {}, reason: r, approved_by: b, approved_on: 2026-12-01, expires: 2026-12-31 }}\n",
+        sha256_hex(text.as_bytes())
+    );
+    let p = Policy::builtin().unwrap().with_waivers(&w).unwrap();
+    let dcr = p.vet_on(InputKind::Dcr, text, day("2026-12-03")).unwrap();
+    assert!(dcr.waived.is_empty(), "{:?}", dcr.waived);
+    assert!(
+        dcr.rule_ids().contains(&"MV-OAUTH-020"),
+        "{:?}",
+        dcr.rule_ids()
+    );
+    let plain = Policy::builtin()
+        .unwrap()
+        .vet_kind(InputKind::Dcr, text)
+        .unwrap();
+    assert_eq!(dcr, plain);
 }
 
 #[test]
