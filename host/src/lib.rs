@@ -406,6 +406,18 @@ impl Vetter {
         self.derived(Arc::clone(&self.policy), waivers.map(Arc::from))
     }
 
+    /// [`Vetter::with_policy`] and [`Vetter::with_waivers`] in one step (one validation).
+    ///
+    /// # Errors
+    /// As [`Vetter::new`] for the policy; [`HostError::Policy`] for an invalid waiver.
+    pub fn with_policy_and_waivers(
+        &self,
+        policy: PolicySource,
+        waivers: Option<String>,
+    ) -> Result<Vetter, HostError> {
+        self.derived(Arc::new(policy), waivers.map(Arc::from))
+    }
+
     /// A vetter sharing this one's engine, component, epoch thread and limits, with
     /// `policy` and `waivers` parsed and validated, and a warm pool of its own.
     fn derived(

@@ -620,3 +620,36 @@ fn unregistrable_manifests_are_422_before_the_idp() {
     );
     assert_eq!(f.idp.count().0, 0);
 }
+
+#[test]
+fn an_approval_resting_on_a_waiver_expires_with_it() {
+    let f = fixture();
+    let manifest = format!(
+        "{APPROVED}third_party_deps:\n  - {{ name: chat-plugin, vendor: plugin-vendor.com, dpa: true }}\n"
+    );
+    let waivers = format!(
+        "waivers:\n  - {{ id: WVR-9, rule: MV-VENDOR-001, app: room-finder, manifest_sha256: {}, reason: vendor review booked, approved_by: ciso@example.com, approved_on: 2026-12-01, expires: 2026-12-20 }}\n",
+        microvet_core::sha256_hex(manifest.as_bytes())
+    );
+    let day = microvet_core::Date::parse("2026-12-03").unwrap();
+    let waived = vetter()
+        .with_waivers(Some(waivers))
+        .unwrap()
+        .on(microvet::Today::Fixed(day));
+    f.policies
+        .0
+        .lock()
+        .unwrap()
+        .push(("waived".to_owned(), waived));
+    // Registered on the day of the vet: the controls say 60 days (expiry) and 180
+    // (recertification), the waiver ends with 2026-12-20.
+    let now = day.days() * DAY + 3600;
+    let r =
+        f.lc.register(manifest.as_bytes(), "waived", "portal", now)
+            .unwrap();
+    let end = (day.days() + 18) * DAY;
+    assert_eq!(r.expires_at, microvet::lifecycle::service::rfc3339(end));
+    assert_eq!(r.recertify_by, microvet::lifecycle::service::rfc3339(end));
+    let log = f.log();
+    assert!(log.contains(r#""waivers":["WVR-9"]"#), "{log}");
+}

@@ -261,3 +261,58 @@ fn serve_refuses_to_start_with_an_invalid_waivers_file() {
     let err = stderr(&out);
     assert!(err.contains("invalid waivers file"), "{err}");
 }
+
+/// Each policy of the server validates the waivers file (a policy with a longer
+/// `waivers.max_days` accepts a waiver the built-in one would refuse), and a shadow vet is
+/// made with the waivers as the answer was (`?waivers=off` too), so they agree.
+#[test]
+fn serve_validates_waivers_per_policy_and_shadows_with_the_same_waivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    let default = std::fs::read_to_string(repo().join("policies/default.yaml")).unwrap()
+        + "\nwaivers:\n  max_days: 400\n";
+    std::fs::write(policies.join("default.yaml"), &default).unwrap();
+    std::fs::write(policies.join("twin.yaml"), &default).unwrap();
+    // 200 days: more than the built-in 90, within this policy's 400.
+    let waivers = std::fs::read_to_string(repo().join(case("waivers.yaml")))
+        .unwrap()
+        .replace(
+            "approved_on: 2026-11-20",
+            &format!("approved_on: {}", utc_day(-1)),
+        )
+        .replace("expires: 2027-01-31", &format!("expires: {}", utc_day(199)));
+    let file = dir.path().join("waivers.yaml");
+    std::fs::write(&file, waivers).unwrap();
+    let server = Server::start_bare(&[
+        "--policies",
+        policies.to_str().unwrap(),
+        "--shadow-policy",
+        "twin",
+        "--waivers",
+        file.to_str().unwrap(),
+    ]);
+    let manifest = std::fs::read(repo().join(case("input.yaml"))).unwrap();
+    for path in ["/v1/vet", "/v1/vet?waivers=off"] {
+        let r = server.post_typed(path, Some("application/yaml"), &manifest);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        assert_eq!(
+            r.json().get("waived").is_some(),
+            path == "/v1/vet",
+            "{path}: {}",
+            r.text()
+        );
+    }
+    common::wait_until(
+        "two shadow vets",
+        std::time::Duration::from_secs(30),
+        || server.metric("microvet_shadow_vets_total") >= 2.0,
+    );
+    let metrics = server.get("/metrics").text();
+    let disagreements: f64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("microvet_shadow_disagreements_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(disagreements, 0.0, "{metrics}");
+}

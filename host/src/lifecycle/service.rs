@@ -419,6 +419,20 @@ pub fn connect_idp(
 
 const DAY: i64 = 86_400;
 
+/// The end (UTC, in seconds) of the last day of the first waiver to expire of a verdict's
+/// waived findings; `None` when nothing was waived. A waiver whose day cannot be read ends
+/// now (fails closed: the component always writes `YYYY-MM-DD`).
+fn waivers_end(verdict: &crate::Verdict) -> Option<Timestamp> {
+    verdict
+        .waived
+        .iter()
+        .map(|w| {
+            microvet_core::Date::parse(&w.waiver.expires)
+                .map_or(0, |d| d.days().saturating_add(1).saturating_mul(DAY))
+        })
+        .min()
+}
+
 /// A number control of the verdict (`client_ttl_days`, `recertify_every_days`).
 fn control_days(controls: &Value, name: &str) -> Option<i64> {
     controls.as_array()?.iter().find_map(|c| {
@@ -526,7 +540,10 @@ impl Lifecycle {
             decision: app.decision.clone(),
             score: app.score,
             rules: Vec::new(),
-            waivers: Vec::new(),
+            // The waivers the app's approval rests on, if any.
+            waivers: serde_json::from_str::<crate::Verdict>(&app.verdict)
+                .map(|v| Record::from_verdict("", InputKind::Manifest, "", &v).waivers)
+                .unwrap_or_default(),
             engine: format!("microvet {}", env!("CARGO_PKG_VERSION")),
             app: Some(Box::new(AppEvent {
                 name: app.name.clone(),
@@ -587,6 +604,10 @@ impl Lifecycle {
             )
         })?;
         let every_days = control_days(&controls, "recertify_every_days").unwrap_or(ttl_days);
+        // An approval that rests on waivers lasts no longer than they do: the client expires
+        // (and is due for recertification) at the end of the first waiver's last day.
+        let waived_until = waivers_end(&outcome.verdict);
+        let cap = |t: Timestamp| waived_until.map_or(t, |end| t.min(end));
         let software_id = random_id()?;
         let new = NewApp {
             name: request.name.clone(),
@@ -600,8 +621,8 @@ impl Lifecycle {
             controls: controls.clone(),
             verdict: outcome.json.clone(),
             created_at: now,
-            expires_at: now.saturating_add(ttl_days.saturating_mul(DAY)),
-            recertify_by: now.saturating_add(every_days.saturating_mul(DAY)),
+            expires_at: cap(now.saturating_add(ttl_days.saturating_mul(DAY))),
+            recertify_by: cap(now.saturating_add(every_days.saturating_mul(DAY))),
             software_id: software_id.clone(),
         };
         // Only what the verdict approved (a finding's item withheld, anything not

@@ -287,6 +287,8 @@ fn init_tracing(format: LogFormat, level: LogLevel) {
 /// The shared state of the service.
 struct App {
     base: Vetter,
+    /// The server's waivers file (`--waivers`), added to every policy.
+    waivers: Option<String>,
     policies: Policies,
     policies_dir: Option<PathBuf>,
     fingerprint: std::sync::Mutex<Fingerprint>,
@@ -356,6 +358,9 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
     let started = Instant::now();
     let mut options = config.vetter.clone();
     options.policy = crate::PolicySource::Builtin;
+    // The waivers file is validated against each policy it is added to (`policies::load`),
+    // not against the built-in one only.
+    let waivers = options.waivers.take();
     let base = Vetter::new(options)?;
     let rules: Vec<serde_json::Value> = serde_json::from_str(&base.rules_json()?).map_err(|e| {
         HostError::Trap(format!(
@@ -365,8 +370,8 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
 
     let dir = config.policies_dir.as_deref();
     let fingerprint = dir.map(policies::fingerprint).unwrap_or_default();
-    let (set, report) =
-        policies::load(&base, dir, &PolicySet::default()).map_err(ServeError::Policies)?;
+    let (set, report) = policies::load(&base, waivers.as_deref(), dir, &PolicySet::default())
+        .map_err(ServeError::Policies)?;
     if let Some((name, file, error)) = report.refused.first() {
         return Err(ServeError::Policies(format!(
             "policy `{name}` in `{}` is invalid:\n{error}",
@@ -467,6 +472,7 @@ fn setup(config: &Config) -> Result<Arc<App>, ServeError> {
     Ok(Arc::new_cyclic(|weak| App {
         apps: opened.map(|o| apps::state(o, weak)),
         base,
+        waivers,
         policies: Policies::new(set),
         policies_dir: config.policies_dir.clone(),
         fingerprint: std::sync::Mutex::new(fingerprint),
@@ -727,7 +733,12 @@ async fn reload(app: &Arc<App>, forced: bool) {
             *last = fp;
         }
         let current = worker.policies.current();
-        Some(policies::load(&worker.base, Some(&dir), &current))
+        Some(policies::load(
+            &worker.base,
+            worker.waivers.as_deref(),
+            Some(&dir),
+            &current,
+        ))
     })
     .await;
     let (set, report) = match loaded {
@@ -1366,6 +1377,7 @@ async fn vet(
             request_id: Arc::clone(&id),
             kind,
             policy,
+            waivers,
             decision,
             rules: outcome.rules.clone(),
         };

@@ -166,9 +166,11 @@ pub(crate) struct LoadReport {
 }
 
 /// Build the policy set from `dir` (or the built-in policy only), reusing the vetters of
-/// `current` whose text did not change.
+/// `current` whose text did not change. `waivers` (the server's waivers file) is added to
+/// every policy and validated against each: a policy that refuses it is refused.
 pub(crate) fn load(
     base: &Vetter,
+    waivers: Option<&str>,
     dir: Option<&Path>,
     current: &PolicySet,
 ) -> Result<(PolicySet, LoadReport), String> {
@@ -212,7 +214,7 @@ pub(crate) fn load(
             next.policies.insert(name.clone(), kept);
             continue;
         }
-        match base.with_policy(PolicySource::Text(text)) {
+        match base.with_policy_and_waivers(PolicySource::Text(text), waivers.map(str::to_owned)) {
             Ok(vetter) => {
                 report
                     .loaded
@@ -251,7 +253,19 @@ pub(crate) fn load(
             .map(|d| d.since);
         let named = match current.get(DEFAULT).filter(|d| d.file.is_none()) {
             Some(d) => d.clone(),
-            None => Named::new(base.clone(), None, kept.unwrap_or(now)),
+            None => {
+                let vetter = match waivers {
+                    Some(w) => base.with_waivers(Some(w.to_owned())).map_err(|e| {
+                        let message = match e.vet_error() {
+                            Some(v) => v.render(None),
+                            None => e.to_string(),
+                        };
+                        format!("the waivers file does not fit the built-in policy `{DEFAULT}`:\n{message}")
+                    })?,
+                    None => base.clone(),
+                };
+                Named::new(vetter, None, kept.unwrap_or(now))
+            }
         };
         next.policies.insert(DEFAULT.to_owned(), named);
     }

@@ -99,6 +99,9 @@ pub(crate) struct Answered {
     pub(crate) kind: InputKind,
     /// The policy the request was answered under.
     pub(crate) policy: String,
+    /// Whether the server's waivers file applied to the answer (`?waivers=`): the shadow
+    /// vet is made the same way, so the two differ only by their policy.
+    pub(crate) waivers: bool,
     pub(crate) decision: Decision,
     pub(crate) rules: Vec<String>,
 }
@@ -132,7 +135,7 @@ fn run(app: &Arc<App>, text: &str, answered: &Answered) {
         .policies
         .current()
         .get(&shadow.policy)
-        .map(|named| named.vetter.clone());
+        .and_then(|named| named.vetter(answered.waivers).cloned());
     let Some(vetter) = vetter else {
         shadow.errors.fetch_add(1, Ordering::Relaxed);
         return;
