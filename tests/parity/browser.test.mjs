@@ -1,8 +1,8 @@
 // Parity, browser side: headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core; no browser download) loads tests/parity/browser.html from a local static
 // server. The page imports web/src/index.js with a plain <script type="module"> (no bundler,
-// no import map) under a strict CSP, vets every corpus case, and this test compares each
-// output with expected.json byte for byte.
+// no import map) under a strict CSP, vets every corpus case (with its waivers file, on its
+// day, when it has them), and this test compares each output with expected.json byte for byte.
 //   cd web && npm run build && node --test ../tests/parity/browser.test.mjs
 // $MICROVET_CHROMIUM overrides the browser path; MICROVET_SKIP_BROWSER=1 skips (loudly).
 import assert from 'node:assert/strict';
@@ -116,7 +116,8 @@ test(`the corpus has at least ${MIN_CASES} cases`, { skip }, async () => {
 test('every corpus case: Chromium output === expected.json, byte for byte', { skip }, async (t) => {
   const cases = await listCases();
   assert.ok(cases.length > 0, 'the corpus is empty');
-  const input = cases.map(({ name, kind, input }) => ({ name, kind, input }));
+  const input = cases.map(({ name, kind, input, waivers, today }) => ({ name, kind, input, waivers, today }));
+  assert.ok(input.some((c) => c.waivers !== null && c.today !== null), 'no corpus case has waivers.yaml and today');
   const outputs = await within(STEP_MS * 2, 'vet the corpus in the page', page.evaluate((cs) => window.microvetParity.run(cs), input));
   assert.equal(outputs.length, cases.length);
   for (const [i, c] of cases.entries()) {
@@ -126,6 +127,27 @@ test('every corpus case: Chromium output === expected.json, byte for byte', { sk
         assert.fail(`${c.name} (${c.inputFile}): ${firstDifference(outputs[i].output, c.expected) ?? 'same text, different bytes'}`);
       }
     });
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('the waiver cases in Chromium list their waived findings; the day and the waivers are what make them', { skip }, async () => {
+  const cases = (await listCases()).filter((c) => c.waivers !== null && (JSON.parse(c.expected).waived ?? []).length > 0);
+  assert.ok(cases.length >= 2, `only ${cases.length} waiver case(s) waive findings`);
+  const input = cases.flatMap(({ name, kind, input, waivers, today }) => [
+    { name, kind, input, waivers, today },
+    { name: `${name} without its waivers`, kind, input, waivers: null, today },
+    { name: `${name} on no day`, kind, input, waivers, today: null },
+  ]);
+  const outputs = await within(STEP_MS, 'vet the waiver cases in the page', page.evaluate((cs) => window.microvetParity.run(cs), input));
+  for (const [i, c] of cases.entries()) {
+    const [as, without, noDay] = outputs.slice(3 * i, 3 * i + 3).map((o) => o.output);
+    assert.ok(sameBytes(as, c.expectedBytes), `${c.name}: ${firstDifference(as, c.expected)}`);
+    assert.match(as, /"waived":\[/);
+    for (const other of [without, noDay]) {
+      assert.doesNotMatch(other, /"waived":/, c.name);
+      assert.notEqual(other, c.expected, c.name);
+    }
   }
   assert.deepEqual(problems, []);
 });

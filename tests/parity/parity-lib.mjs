@@ -6,6 +6,10 @@
 // `expected.json` (the native Rust core's bytes):
 //   input.yaml | input.json   kind `manifest`, vetted with the built-in policy
 //   dcr.json                  kind `dcr`, an RFC 7591 registration request (policy.vetDcr)
+// and optionally (as the Rust corpus test and the wasmtime parity test read them):
+//   waivers.yaml              a waivers file: the built-in policy `withWaivers` it
+//   today                     the day of the vet (`YYYY-MM-DD` and a newline); without it the
+//                             case is vetted on no day (`{today: null}`: no waiver applies)
 // The output is the canonical verdict JSON, or `{"error":<MicrovetError JSON>}` when the
 // input cannot be vetted, followed by exactly one "\n".
 
@@ -30,30 +34,38 @@ export async function corpusUrl() {
 /**
  * The output string of one case.
  * @param {import('../../web/src/index.js').Microvet} microvet a loaded module
- * @param {'manifest' | 'dcr'} kind
- * @param {string} input the input file's text (UTF-8, verbatim)
+ * @param {{kind: 'manifest' | 'dcr', input: string, waivers?: string | null, today?: string | null}} c
+ *   the case: its input file's text (UTF-8, verbatim), its waivers file's text and its day
  * @param {import('../../web/src/index.js').Policy} [policy] defaults to the built-in policy
  * @returns {string}
  */
-export function outputFor(microvet, kind, input, policy = microvet.policy()) {
+export function outputFor(microvet, c, policy = microvet.policy()) {
+  const options = { today: c.today ?? null };
   let json;
+  let waived = null;
   try {
-    if (kind === 'manifest') json = policy.vetJson(input);
-    else if (kind === 'dcr') json = policy.vetDcrJson(input);
-    else throw new TypeError(`unknown input kind \`${kind}\``);
+    // A waivers file that does not validate is the case's output, as in the Rust corpus test.
+    if (c.waivers !== undefined && c.waivers !== null) waived = policy.withWaivers(c.waivers);
+    const p = waived ?? policy;
+    if (c.kind === 'manifest') json = p.vetJson(c.input, options);
+    else if (c.kind === 'dcr') json = p.vetDcrJson(c.input, options);
+    else throw new TypeError(`unknown input kind \`${c.kind}\``);
   } catch (e) {
     if (e === null || typeof e !== 'object' || e.name !== 'MicrovetError') throw e;
     json = JSON.stringify({ error: e });
+  } finally {
+    waived?.dispose();
   }
   return `${json}\n`;
 }
 
 /**
  * Every case of the corpus, sorted by name:
- * `{name, kind, inputFile, input, expected, expectedBytes}` (`expected` is the compact form
- * of the stored, pretty-printed `expected.json`; `expectedBytes` its UTF-8, for the
- * byte-for-byte comparison). Node only. Throws if a case directory is
- * malformed (no or several input files, no expected.json).
+ * `{name, kind, inputFile, input, waivers, today, expected, expectedBytes}` (`waivers` the
+ * waivers file's text and `today` the day, each `null` when the case has none; `expected`
+ * is the compact form of the stored, pretty-printed `expected.json`; `expectedBytes` its
+ * UTF-8, for the byte-for-byte comparison). Node only. Throws if a case directory is
+ * malformed (no or several input files, no expected.json, a `today` that is not one date).
  * @param {URL} [corpus]
  */
 export async function listCases(corpus) {
@@ -76,11 +88,20 @@ export async function listCases(corpus) {
     // compact form (the Rust corpus test checks that it gives back the verdict's exact bytes).
     const expected = `${JSON.stringify(JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')))}\n`;
     const expectedBytes = new TextEncoder().encode(expected);
+    const optional = (file) => (present.includes(file) ? readFileSync(new URL(file, dir), 'utf8') : null);
+    const waivers = optional('waivers.yaml');
+    let today = optional('today');
+    if (today !== null) {
+      today = today.trimEnd();
+      if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(today)) throw new Error(`corpus case \`${name}\`: \`today\` must hold one date YYYY-MM-DD, found ${JSON.stringify(today)}`);
+    }
     return {
       name,
       kind: INPUT_FILES[inputFile],
       inputFile,
       input: readFileSync(new URL(inputFile, dir), 'utf8'),
+      waivers,
+      today,
       expected,
       expectedBytes,
     };

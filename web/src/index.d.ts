@@ -48,6 +48,35 @@ export interface Finding {
   fix?: Fix;
 }
 
+/** The waiver that covers a waived finding. */
+export interface WaiverRef {
+  /** The waiver's ID, e.g. `WVR-101`. */
+  id: string;
+  /** Why the exception was granted. */
+  reason: string;
+  /** Who approved it. */
+  approved_by: string;
+  /** The last day the waiver applies, `YYYY-MM-DD`. */
+  expires: string;
+}
+
+/**
+ * A finding a waiver in force covers: listed for the record, but not counted toward the
+ * decision, the controls or the exposure part of the risk score.
+ */
+export type Waived = Finding & { waiver: WaiverRef };
+
+/** Options of a vet call (`vet`, `vetJson`, `vetDcr`, `vetDcrJson`). */
+export interface VetOptions {
+  /**
+   * The day of the vet: a `YYYY-MM-DD` string (UTC), a `Date` (its UTC day), or `null` for no
+   * day (then no waiver applies, and each waiver for the app says so with an `MV-WAIVER-001`
+   * finding). Omitted: today in UTC, from the page's (or the process's) clock. Waivers apply
+   * from their `approved_on` through their `expires`.
+   */
+  today?: string | Date | null;
+}
+
 /** One contribution to the risk score. */
 export interface RiskFactor {
   factor: string;
@@ -77,6 +106,8 @@ export interface Verdict {
   risk: Risk;
   /** Most severe first, then by path, then by rule. */
   findings: Finding[];
+  /** The findings waivers cover, in the same order; present only when there are some. */
+  waived?: Waived[];
   controls: Control[];
   /** Lowercase hex sha256 of the exact manifest bytes (UTF-8). */
   manifest_sha256: string;
@@ -89,9 +120,20 @@ export interface Verdict {
 /** One entry of `vetBatch`: a verdict, or why that manifest could not be vetted. */
 export type BatchResult = { ok: true; verdict: Verdict } | { ok: false; error: MicrovetError };
 
+/** The WIT `error-code`: what kind of error a `MicrovetError` is. */
+export type ErrorCode =
+  | 'syntax'
+  | 'limit'
+  | 'structure'
+  | 'policy'
+  | 'pkce-length'
+  | 'pkce-charset'
+  | 'pkce-challenge'
+  | 'invalid-argument';
+
 /** The JSON form of a `MicrovetError`, key order `code, message, help, path, line, column`. */
 export interface MicrovetErrorJson {
-  code: string;
+  code: ErrorCode;
   message: string;
   help?: string;
   path?: string;
@@ -107,11 +149,8 @@ export class MicrovetError extends Error {
   /** @internal */
   constructor(record: MicrovetErrorJson, cause?: unknown);
   readonly name: 'MicrovetError';
-  /**
-   * Stable machine code: `syntax`, `limit`, `structure`, `policy`, `pkce-length`,
-   * `pkce-charset`, `pkce-challenge`, `invalid-argument`, ...
-   */
-  code: string;
+  /** Stable machine code (the WIT `error-code`). */
+  code: ErrorCode;
   /** The likely fix. */
   help?: string;
   /** RFC 6901 pointer, where the error is at a field. */
@@ -131,15 +170,24 @@ export class Policy {
   readonly sha256: string;
   /** The policy's name. */
   readonly name: string;
-  /** Vet a manifest (YAML or JSON text). @throws {MicrovetError} */
-  vet(manifest: string): Verdict;
+  /**
+   * This policy with the waivers of a waivers file (`waivers: [...]`, YAML or JSON) added
+   * after its own; a new policy (`sha256` and `name` stay this one's).
+   * @throws {MicrovetError} code `policy` (with the waiver's `path`) or `syntax`
+   */
+  withWaivers(waivers: string): Policy;
+  /** Vet a manifest (YAML or JSON text) on `options.today` (default: today in UTC). @throws {MicrovetError} */
+  vet(manifest: string, options?: VetOptions): Verdict;
   /** The canonical verdict JSON: the exact bytes every runtime produces. @throws {MicrovetError} */
-  vetJson(manifest: string): string;
+  vetJson(manifest: string, options?: VetOptions): string;
   /** Vet a raw RFC 7591 dynamic client registration request (JSON text). @throws {MicrovetError} */
-  vetDcr(request: string): Verdict;
+  vetDcr(request: string, options?: VetOptions): Verdict;
   /** The canonical verdict JSON of a DCR request. @throws {MicrovetError} */
-  vetDcrJson(request: string): string;
-  /** Vet many manifests in one call; one result each, in order; never throws `MicrovetError`. */
+  vetDcrJson(request: string, options?: VetOptions): string;
+  /**
+   * Vet many manifests in one call; one result each, in order; never throws `MicrovetError`.
+   * Vetted on no particular day: no waiver applies (use `vet(manifest, {today})` for that).
+   */
   vetBatch(manifests: readonly string[]): BatchResult[];
   /** Whether `dispose()` was called; a disposed policy cannot vet. */
   readonly disposed: boolean;
@@ -289,6 +337,12 @@ export function load(options?: LoadOptions): Promise<Microvet>;
  * same options only instantiates it. Never rejects (`load()` reports a failure).
  */
 export function preload(options?: Omit<LoadOptions, 'fresh'>): Promise<void>;
+
+/**
+ * The UTC day of `date` (default: now) as `YYYY-MM-DD`: the day a vet is made on when
+ * `today` is omitted. @throws {RangeError} for an invalid Date or a year past 9999
+ */
+export function utcDay(date?: Date): string;
 
 /** The core module URL `load(options)` would use. */
 export function wasmUrlOf(options?: Omit<LoadOptions, 'fresh'>): URL;

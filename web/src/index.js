@@ -122,6 +122,40 @@ function pairs(name, v) {
   });
 }
 
+/**
+ * The UTC day of `date` (default: now, by the page's or the process's clock) as
+ * `YYYY-MM-DD`: the day a vet is made on when the caller does not say, and the day of a
+ * `Date` passed as `today`. Throws `RangeError` for an invalid Date or a year past 9999.
+ */
+export function utcDay(date = new Date()) {
+  const day = Number.isNaN(date.getTime()) ? '' : date.toISOString().slice(0, 10);
+  if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(day)) {
+    throw new RangeError(`microvet: \`today\` must be a valid Date in the years 0000..9999, got ${String(date)}`);
+  }
+  return day;
+}
+
+/**
+ * The component's `vet-options` from a vet call's `options` (`{today?}`): `today` is a
+ * `YYYY-MM-DD` string (checked by the component: `MicrovetError` code `invalid-argument`),
+ * a `Date` (its UTC day), or `null` (no day: no waiver applies); absent, today in UTC.
+ */
+function vetOptions(options) {
+  if (options === undefined) return { today: utcDay() };
+  // A Date from any realm (an iframe's, a vm context's).
+  const isDate = (v) => Object.prototype.toString.call(v) === '[object Date]';
+  if (options === null || typeof options !== 'object' || isDate(options)) {
+    const got = options === null ? 'null' : isDate(options) ? 'a Date (pass {today: date})' : typeof options;
+    throw new TypeError(`microvet: \`options\` must be an object ({today?}), got ${got}`);
+  }
+  const today = options.today;
+  if (today === undefined) return { today: utcDay() };
+  if (today === null) return { today: undefined };
+  if (typeof today === 'string') return { today };
+  if (isDate(today)) return { today: utcDay(today) };
+  throw new TypeError(`microvet: \`today\` must be a \`YYYY-MM-DD\` string, a Date or null, got ${typeof today}`);
+}
+
 /** A fix (`{op, path, value?, description?}`, the value as JSON data) as the component takes it. */
 function witFix(name, f) {
   if (f === null || typeof f !== 'object') throw new TypeError(`microvet: \`${name}\` must be a fix ({op, path, value?})`);
@@ -172,33 +206,55 @@ export class Policy {
     return this.#handle;
   }
 
-  /** The canonical verdict JSON (the exact bytes every runtime produces) for a manifest. */
-  vetJson(manifest) {
+  /**
+   * This policy with the waivers of a waivers file (`waivers: [...]`, YAML or JSON text)
+   * added after its own: a new `Policy` (this one is unchanged). Each waiver is validated as
+   * the policy's are: throws `MicrovetError` (code `policy`, `path` naming the waiver, or
+   * `syntax`). The new policy's `sha256` and `name` stay this policy's.
+   */
+  withWaivers(waivers) {
+    const h = this.#live();
+    const t = text('waivers', waivers);
+    return new Policy(this.#state, call(this.#state, () => h.withWaivers(t)));
+  }
+
+  /**
+   * The canonical verdict JSON (the exact bytes every runtime produces) for a manifest.
+   * `options.today`: the day of the vet (`YYYY-MM-DD`, a `Date`, or `null` for no day, when
+   * no waiver applies); absent, today in UTC. Waivers apply from their `approved_on` through
+   * their `expires`.
+   */
+  vetJson(manifest, options) {
     const h = this.#live();
     const m = text('manifest', manifest);
-    return call(this.#state, () => h.vet(m)).json;
+    const o = vetOptions(options);
+    return call(this.#state, () => h.vetKind('manifest', m, o)).json;
   }
 
-  /** The verdict for a manifest (YAML or JSON text), parsed from the canonical JSON. */
-  vet(manifest) {
-    return JSON.parse(this.vetJson(manifest));
+  /** The verdict for a manifest (YAML or JSON text), parsed from the canonical JSON (`options` as `vetJson`). */
+  vet(manifest, options) {
+    return JSON.parse(this.vetJson(manifest, options));
   }
 
-  /** The canonical verdict JSON for a raw RFC 7591 dynamic client registration request. */
-  vetDcrJson(request) {
+  /** The canonical verdict JSON for a raw RFC 7591 dynamic client registration request (`options` as `vetJson`). */
+  vetDcrJson(request, options) {
     const h = this.#live();
     const t = text('request', request);
-    return call(this.#state, () => h.vetKind('dcr', t)).json;
+    const o = vetOptions(options);
+    return call(this.#state, () => h.vetKind('dcr', t, o)).json;
   }
 
-  /** The verdict for a raw RFC 7591 dynamic client registration request (JSON text). */
-  vetDcr(request) {
-    return JSON.parse(this.vetDcrJson(request));
+  /** The verdict for a raw RFC 7591 dynamic client registration request (JSON text; `options` as `vetJson`). */
+  vetDcr(request, options) {
+    return JSON.parse(this.vetDcrJson(request, options));
   }
 
   /**
    * Vet many manifests in one call across the JS/Wasm boundary; one result each, in order.
    * A manifest that cannot be vetted gives `{ok: false, error}` instead of throwing.
+   * The batch is vetted on no particular day: no waiver applies (each waiver for a
+   * manifest's app says so with an `MV-WAIVER-001` finding); use `vet(manifest, {today})`
+   * where waivers matter.
    */
   vetBatch(manifests) {
     const h = this.#live();

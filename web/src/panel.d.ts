@@ -45,7 +45,7 @@ export interface MicrovetPanelEventMap extends HTMLElementEventMap {
   'microvet-verdict': CustomEvent<Verdict>;
   /**
    * The input cannot be vetted (detail: the `MicrovetError`, with `line`/`column` for
-   * syntax errors; code `policy`/`syntax` for a bad `policy`), or the component could not
+   * syntax errors; code `policy`/`syntax` for a bad `policy` or `waivers`), or the component could not
    * be loaded (a plain `Error`).
    */
   'microvet-error': CustomEvent<MicrovetError | Error>;
@@ -64,11 +64,12 @@ export interface MicrovetPanelEventMap extends HTMLElementEventMap {
 export function useEngine(engine: Microvet | Promise<Microvet> | null): void;
 
 /**
- * `<microvet-panel manifest="…" policy="…" debounce="150" wasm-url="…">`: vets the manifest on every
- * change (debounced; never two vets at once, changes meanwhile coalesce) with the one
- * microvet component the page loads, and shows the decision, the risk score and its
- * factors, findings grouped by manifest field with one-click fixes, controls, and a PKCE
- * pair generator. Events bubble and are composed.
+ * `<microvet-panel manifest="…" policy="…" waivers="…" debounce="150" wasm-url="…">`: vets the
+ * manifest on every change (debounced; never two vets at once, changes meanwhile coalesce)
+ * with the one microvet component the page loads, on the page's current day (UTC), and shows
+ * the decision, the risk score and its factors, findings grouped by manifest field with
+ * one-click fixes, waived findings with their waivers (when there are waivers), controls, and
+ * a PKCE pair generator. Events bubble and are composed.
  */
 export class MicrovetPanel extends HTMLElement {
   static readonly observedAttributes: readonly string[];
@@ -82,6 +83,14 @@ export class MicrovetPanel extends HTMLElement {
   manifestObject: JsonValue | null;
   /** Policy YAML; `''` means the built-in default policy. Attribute `policy`. */
   policy: string;
+  /**
+   * A waivers file's text (`waivers: [...]`, YAML or JSON), added to the policy's own waivers
+   * (`Policy.withWaivers`); `''` for none. Waivers apply on the page's current day (UTC); the
+   * findings they cover are shown under "Waived" (`verdict.waived`), not counted in the
+   * decision. An invalid file is a `microvet-error` (code `policy`, with the waiver's
+   * `path`). Attribute `waivers`.
+   */
+  waivers: string;
   /** Milliseconds after the last change before vetting (default 150). Attribute `debounce`. */
   debounce: number;
   /**

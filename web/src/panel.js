@@ -13,7 +13,7 @@
 // exports `parseYaml`, the small reader a builder's form needs to show the YAML text as
 // fields on every keystroke (the component stays the one real parser), and `pointerTokens`.
 
-import { MicrovetError, load } from './index.js';
+import { MicrovetError, load, utcDay } from './index.js';
 
 export { MicrovetError };
 
@@ -372,8 +372,8 @@ export function parseYaml(text) {
 const policies = new WeakMap();
 let firstVerdictMarked = false;
 let loadMarked = false;
-/** Errors that came from the policy text rather than the manifest. */
-const policyErrors = new WeakSet();
+/** Errors that came from the policy or the waivers text rather than the manifest: what to call them. */
+const settingsErrors = new WeakMap();
 /** The engine every panel uses unless it was given its own (`useEngine`, `panel.engine`). */
 let pageEngine = null;
 
@@ -434,23 +434,46 @@ export async function applyFix(text, patch) {
   return mv.applyFix(text, patch);
 }
 
-/** Parsed policies, per instance and policy text (the built-in one under ''). */
-function policyFor(mv, text) {
+/** Note where an error came from (`Policy error`, `Waivers error`), to say so when it is shown. */
+function settingsError(e, what) {
+  if (e !== null && typeof e === 'object') settingsErrors.set(e, what);
+  return e;
+}
+
+/**
+ * Parsed policies, per instance, policy text (the built-in one under '') and waivers text
+ * (a policy `withWaivers` them, when there are some).
+ */
+function policyFor(mv, text, waivers) {
   let cache = policies.get(mv);
   if (cache === undefined) {
     cache = new Map();
     policies.set(mv, cache);
   }
-  const key = text ?? '';
-  let p = cache.get(key);
-  // A page may dispose the handle it got from `mv.policy()`, which is this one for the
-  // built-in policy: take a new one then.
-  if (p === undefined || p.disposed) {
-    p = text === undefined || text === null || text === '' ? mv.policy() : mv.policy(text);
-    if (cache.size >= 8) cache.delete(cache.keys().next().value);
-    cache.set(key, p);
+  const cached = (key, make) => {
+    let p = cache.get(key);
+    // A page may dispose the handle it got from `mv.policy()`, which is this one for the
+    // built-in policy: take a new one then.
+    if (p === undefined || p.disposed) {
+      p = make();
+      if (cache.size >= 8) cache.delete(cache.keys().next().value);
+      cache.set(key, p);
+    }
+    return p;
+  };
+  const key = JSON.stringify([text ?? '']);
+  let base;
+  try {
+    base = cached(key, () => (text === undefined || text === null || text === '' ? mv.policy() : mv.policy(text)));
+  } catch (e) {
+    throw settingsError(e, 'Policy error');
   }
-  return p;
+  if (waivers === undefined || waivers === null || waivers === '') return base;
+  try {
+    return cached(JSON.stringify([text ?? '', waivers]), () => base.withWaivers(waivers));
+  } catch (e) {
+    throw settingsError(e, 'Waivers error');
+  }
 }
 
 // =======================================================================================
@@ -516,7 +539,7 @@ const CSS = `
   --mv-radius: 8px; --mv-rows: 3; container-type: inline-size; }
 :host([hidden]) { display: none; }
 *, *::before, *::after { box-sizing: border-box; }
-.panel { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: auto auto minmax(0, 1fr) auto auto auto; height: 100%;
+.panel { display: grid; grid-template-columns: minmax(0, 1fr); grid-template-rows: auto auto minmax(0, 1fr) auto auto auto auto; height: 100%;
   background: var(--mv-surface); border: 1px solid var(--mv-border); border-radius: var(--mv-radius); overflow: hidden; }
 h3, h4, p, ul, ol, dl, dd { margin: 0; padding: 0; }
 ul, ol { list-style: none; }
@@ -550,13 +573,14 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .summary[data-error] { color: #a40e26; display: block; overflow: auto; }
 .retry { margin-left: 0.5rem; font-size: 0.8rem; padding: 0 0.5rem; }
 /* While the input cannot be vetted, what is shown is the last verdict: dim it. */
-.panel[data-stale] :is(.meter, .risk, .findings-section, .controls) { opacity: 0.45; filter: grayscale(0.6); }
+.panel[data-stale] :is(.meter, .risk, .findings-section, .waived-section, .controls) { opacity: 0.45; filter: grayscale(0.6); }
 .tally { display: inline-flex; align-items: center; gap: 0.25rem; margin-right: 0.7rem; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .tally[data-severity="critical"], .tally[data-severity="high"] { color: #a40e26; font-weight: 650; }
 .tally[data-severity="medium"] { color: #6c4400; }
 .tally[data-severity="low"] { color: #0a3069; }
 .tally[data-severity="info"] { color: var(--mv-muted); }
 .tally.fixable { color: #116329; }
+.tally.waived-tally { color: var(--mv-muted); }
 .section { padding: 0.6rem 1rem; border-bottom: 1px solid var(--mv-border); display: flex; flex-direction: column; min-height: 0; min-width: 0; }
 .section-title { font-size: 0.78rem; font-weight: 650; text-transform: uppercase; letter-spacing: 0.05em; color: var(--mv-muted);
   display: flex; align-items: baseline; gap: 0.4rem; height: 1.4rem; flex: none; }
@@ -603,6 +627,16 @@ button:focus-visible, [tabindex]:focus-visible { outline: 3px solid var(--mv-foc
 .fix-desc { font-size: 0.82rem; color: var(--mv-muted); min-width: 0; overflow-wrap: anywhere; }
 .fix-error { margin-top: 0.2rem; font-size: 0.82rem; color: #a40e26; }
 .empty { color: var(--mv-muted); font-size: 0.9rem; padding: 0.4rem 0; }
+/* Waived findings: a fixed height (one item in sight, the rest scrolls), set apart from the findings. */
+.waived-section { height: calc(2.6rem + var(--mv-rows) * 2.2rem); }
+.section[hidden] { display: none; }
+.waived-hint { text-transform: none; letter-spacing: 0; font-weight: 400; }
+.waived-note { font-size: 0.8rem; color: var(--mv-muted); padding: 0.3rem 0 0.2rem; }
+.waived .empty { padding: 0.2rem 0 0; }
+.waived-item { border: 1px dashed #8c959f; border-left: 4px solid #8c959f; border-radius: 6px; padding: 0.4rem 0.6rem; margin-top: 0.35rem; background: var(--mv-sunken); }
+.waiver { margin-top: 0.25rem; font-size: 0.82rem; overflow-wrap: anywhere; }
+.waiver-id { font-weight: 650; }
+.waiver-reason { font-size: 0.82rem; color: var(--mv-muted); overflow-wrap: anywhere; }
 .control { min-height: 1.5rem; padding: 0.1rem 0; font-size: 0.86rem; line-height: 1.3; overflow-wrap: anywhere; }
 .control > dt, .control > dd { display: inline; }
 .control-name { font-weight: 600; }
@@ -710,7 +744,8 @@ const FACTOR_COLORS = ['#0969da', '#8250df', '#bf3989', '#bc4c00', '#1a7f37', '#
 const HostElement = globalThis.HTMLElement ?? class {};
 
 /**
- * `<microvet-panel manifest="…" policy="…" debounce="150">`: live vetting for a builder.
+ * `<microvet-panel manifest="…" policy="…" waivers="…" debounce="150">`: live vetting for a
+ * builder, on the page's current day (UTC: the day waivers are checked against).
  *
  * Events (all bubble and cross shadow roots): `microvet-verdict` (detail: the verdict),
  * `microvet-error` (detail: the MicrovetError, or the Error that stopped the component
@@ -718,12 +753,13 @@ const HostElement = globalThis.HTMLElement ?? class {};
  * `microvet-locate` (detail: {path, line, rule}).
  */
 export class MicrovetPanel extends HostElement {
-  static observedAttributes = ['manifest', 'policy', 'debounce', 'wasm-url', 'component-url'];
+  static observedAttributes = ['manifest', 'policy', 'waivers', 'debounce', 'wasm-url', 'component-url'];
 
   #text = '';
   #object = undefined;
   #hasInput = false;
   #policyText = undefined;
+  #waiversText = undefined;
   #debounce = 150;
   #timer = undefined;
   #running = false;
@@ -743,7 +779,7 @@ export class MicrovetPanel extends HostElement {
     this.#ui = this.#skeleton();
     root.append(this.#ui.panel);
     // Properties a host set before this element was upgraded shadow the accessors: re-set them.
-    for (const prop of ['engine', 'debounce', 'policy', 'manifestObject', 'manifest']) {
+    for (const prop of ['engine', 'debounce', 'policy', 'waivers', 'manifestObject', 'manifest']) {
       if (Object.hasOwn(this, prop)) {
         const v = this[prop];
         delete this[prop];
@@ -801,6 +837,22 @@ export class MicrovetPanel extends HostElement {
     const t = text === null || text === undefined || text === '' ? undefined : String(text);
     if (t === this.#policyText) return;
     this.#policyText = t;
+    this.#schedule();
+  }
+
+  /**
+   * A waivers file's text (`waivers: [...]`, YAML or JSON): exceptions approved for one
+   * finding of one exact manifest, added to the policy's own. Empty or unset: the policy's
+   * waivers only. Waivers apply on the page's current day (UTC).
+   */
+  get waivers() {
+    return this.#waiversText ?? '';
+  }
+
+  set waivers(text) {
+    const t = text === null || text === undefined || text === '' ? undefined : String(text);
+    if (t === this.#waiversText) return;
+    this.#waiversText = t;
     this.#schedule();
   }
 
@@ -905,6 +957,7 @@ export class MicrovetPanel extends HostElement {
     if (name === 'manifest') {
       if (v !== null) this.manifest = v;
     } else if (name === 'policy') this.policy = v;
+    else if (name === 'waivers') this.waivers = v;
     else if (name === 'debounce') this.debounce = v ?? 150;
     else if (_old !== v) this.rescheduleForEngine();
   }
@@ -998,14 +1051,16 @@ export class MicrovetPanel extends HostElement {
     }
     const text = this.#text;
     const policyText = this.#policyText;
+    const waiversText = this.#waiversText;
+    // The page's current day: a waiver applies through its last day, so the next day vets again.
+    const today = utcDay();
     const last = this.#last;
-    if (last !== null && last.text === text && last.policy === policyText && last.mv === mv) return;
-    this.#last = { text, policy: policyText, mv };
+    if (last !== null && last.text === text && last.policy === policyText && last.waivers === waiversText && last.today === today && last.mv === mv) return;
+    this.#last = { text, policy: policyText, waivers: waiversText, today, mv };
     let policy;
     try {
-      policy = policyFor(mv, policyText);
+      policy = policyFor(mv, policyText, waiversText);
     } catch (e) {
-      if (e !== null && typeof e === 'object') policyErrors.add(e);
       if (!(e instanceof MicrovetError)) this.#last = null;
       this.#fail(e);
       return;
@@ -1013,7 +1068,7 @@ export class MicrovetPanel extends HostElement {
     let verdict;
     const t0 = performance.now();
     try {
-      verdict = policy.vet(text);
+      verdict = policy.vet(text, { today });
     } catch (e) {
       if (!(e instanceof MicrovetError)) this.#last = null;
       this.#fail(e);
@@ -1067,6 +1122,14 @@ export class MicrovetPanel extends HostElement {
     const findingsSection = h('section', { class: 'section findings-section', part: 'findings', 'aria-labelledby': 'mv-findings-title' },
       h('h3', { class: 'section-title', id: 'mv-findings-title' }, 'Findings', findingsCount), findings);
 
+    // Shown when the panel has waivers, or the verdict lists waived findings (the policy's own waivers).
+    const waivedCount = h('span', { class: 'count' });
+    const waived = h('ul', { class: 'waived' });
+    const waivedSection = h('section', { class: 'section waived-section', part: 'waived', hidden: true, 'aria-labelledby': 'mv-waived-title' },
+      h('h3', { class: 'section-title', id: 'mv-waived-title' }, 'Waived', waivedCount, h('span', { class: 'waived-hint' }, '· not counted in the decision')),
+      h('div', { class: 'scroll', tabindex: '0', 'aria-labelledby': 'mv-waived-title' }, waived,
+        h('p', { class: 'waived-note' }, 'A waiver is an exception approved for this exact manifest until its expiry date: any edit to the manifest ends it.')));
+
     const controlsCount = h('span', { class: 'count' });
     const controls = h('dl', { class: 'scroll', tabindex: '0', 'aria-label': 'Controls' });
     const controlsSection = h('section', { class: 'section controls', part: 'controls', 'aria-labelledby': 'mv-controls-title' },
@@ -1089,10 +1152,10 @@ export class MicrovetPanel extends HostElement {
 
     const foot = h('footer', { class: 'foot', part: 'footer' }, '\u00a0');
     const panel = h('div', { class: 'panel', part: 'panel', role: 'region', 'aria-label': 'microvet policy check' },
-      head, risk, findingsSection, controlsSection, pkce, foot);
+      head, risk, findingsSection, waivedSection, controlsSection, pkce, foot);
     return {
       panel, badge, badgeIcon, badgeText, scoreNum, tier, meter, status, summary, factors, factorsCount, findings, findingsCount,
-      controls, controlsCount, verifier, challenge, method, copyVerifier, copyChallenge, generate, foot, retry,
+      waived, waivedCount, waivedSection, controls, controlsCount, verifier, challenge, method, copyVerifier, copyChallenge, generate, foot, retry,
     };
   }
 
@@ -1112,15 +1175,17 @@ export class MicrovetPanel extends HostElement {
     this.setAttribute('decision', v.decision);
     const n = v.findings.length;
     const fixes = v.findings.filter((f) => f.fix).length;
+    const waived = v.waived ?? [];
     delete ui.summary.dataset.error;
     delete ui.panel.dataset.stale;
     ui.generate.disabled = false;
     ui.retry.hidden = true;
     for (const b of ui.findings.querySelectorAll('button.fix')) b.disabled = false;
-    this.#summary(v.findings);
+    this.#summary(v.findings, waived.length);
     this.#set(ui.status,
       `${d.label}. Risk ${v.risk.score} of 100 (${v.risk.tier}). ${n === 0 ? 'No findings' : `${n} finding${n === 1 ? '' : 's'}`}` +
-      `${fixes ? `, ${fixes} with a one-click fix` : ''}; ${v.controls.length} control${v.controls.length === 1 ? '' : 's'}.`);
+      `${fixes ? `, ${fixes} with a one-click fix` : ''}` +
+      `${waived.length ? `; ${waived.length} waived (not counted)` : ''}; ${v.controls.length} control${v.controls.length === 1 ? '' : 's'}.`);
 
     const sig = (x) => JSON.stringify(x);
     const shown = this.#shown;
@@ -1132,6 +1197,10 @@ export class MicrovetPanel extends HostElement {
       shown.findings = sig(v.findings);
       this.#renderFindings(v.findings);
     }
+    if (shown.waived !== sig([this.#waiversText !== undefined, waived])) {
+      shown.waived = sig([this.#waiversText !== undefined, waived]);
+      this.#renderWaived(waived);
+    }
     if (shown.controls !== sig([v.decision, v.controls])) {
       shown.controls = sig([v.decision, v.controls]);
       this.#renderControls(v.controls, v.decision);
@@ -1140,9 +1209,9 @@ export class MicrovetPanel extends HostElement {
     ui.foot.title = `manifest sha256 ${v.manifest_sha256}\npolicy sha256 ${v.policy_sha256}`;
   }
 
-  /** Findings per severity, and how many have a one-click fix. */
-  #summary(findings) {
-    const key = JSON.stringify(findings.map((f) => [f.severity, Boolean(f.fix)]));
+  /** Findings per severity, how many have a one-click fix, and how many are waived. */
+  #summary(findings, waived) {
+    const key = JSON.stringify([findings.map((f) => [f.severity, Boolean(f.fix)]), waived]);
     if (this.#shown.summary === key) return;
     this.#shown.summary = key;
     const parts = [];
@@ -1153,6 +1222,7 @@ export class MicrovetPanel extends HostElement {
     const fixable = findings.filter((f) => f.fix).length;
     if (fixable) parts.push(h('span', { class: 'tally fixable' }, `${fixable} one-click fix${fixable === 1 ? '' : 'es'}`));
     if (parts.length === 0) parts.push(h('span', { class: 'tally' }, '✓ No findings'));
+    if (waived) parts.push(h('span', { class: 'tally waived-tally' }, `${waived} waived`));
     this.#ui.summary.replaceChildren(...parts);
   }
 
@@ -1207,10 +1277,11 @@ export class MicrovetPanel extends HostElement {
     if (hadFocus && !this.shadowRoot.activeElement) ui.findings.focus({ preventScroll: true });
   }
 
-  #finding(f) {
+  /** A finding's first row: severity, where (a button that asks the host to show it), rule. */
+  #findingTop(f) {
     const icon = SEVERITY[f.severity] ?? '?';
     const where = plainPath(f.path);
-    const top = h('div', { class: 'f-top' },
+    return h('div', { class: 'f-top' },
       h('span', { class: 'sev', dataset: { severity: f.severity } }, h('span', { 'aria-hidden': 'true' }, icon), label(f.severity)),
       h('button', {
         type: 'button', class: 'loc',
@@ -1218,7 +1289,10 @@ export class MicrovetPanel extends HostElement {
         onclick: () => this.#emit('microvet-locate', { path: f.path, line: f.line ?? null, rule: f.rule }),
       }, f.line ? `${where} · line ${f.line}` : where),
       h('span', { class: 'rule mono', title: `rule ${f.rule}; at ${displayPath(f.path) || '(the manifest)'}` }, f.rule));
-    const item = h('li', { class: 'finding', dataset: { severity: f.severity, rule: f.rule, path: f.path } }, top, h('p', { class: 'msg' }, ...rich(f.message)));
+  }
+
+  #finding(f) {
+    const item = h('li', { class: 'finding', dataset: { severity: f.severity, rule: f.rule, path: f.path } }, this.#findingTop(f), h('p', { class: 'msg' }, ...rich(f.message)));
     if (f.fix) {
       const err = h('p', { class: 'fix-error', role: 'alert', hidden: true });
       const button = h('button', {
@@ -1242,6 +1316,25 @@ export class MicrovetPanel extends HostElement {
       item.append(h('div', { class: 'fix-row' }, h('p', { class: 'fix-desc' }, 'Fix: ', ...rich(f.fix.description)), button), err);
     }
     return item;
+  }
+
+  /** Waived findings, each with its waiver: who approved it, why, and until when. */
+  #renderWaived(waived) {
+    const ui = this.#ui;
+    ui.waivedSection.hidden = this.#waiversText === undefined && waived.length === 0;
+    this.#set(ui.waivedCount, `${waived.length}`);
+    if (waived.length === 0) {
+      ui.waived.replaceChildren(h('li', { class: 'empty' }, 'No finding is waived for this manifest.'));
+      return;
+    }
+    ui.waived.replaceChildren(...waived.map((w) =>
+      h('li', { class: 'waived-item', dataset: { severity: w.severity, rule: w.rule, path: w.path, waiver: w.waiver.id } },
+        this.#findingTop(w),
+        h('p', { class: 'msg' }, ...rich(w.message)),
+        h('p', { class: 'waiver' },
+          h('span', { class: 'waiver-id mono' }, `Waiver ${w.waiver.id}`),
+          ` · approved by ${w.waiver.approved_by} · valid through ${w.waiver.expires}`),
+        h('p', { class: 'waiver-reason' }, 'Reason: ', ...rich(w.waiver.reason)))));
   }
 
   #renderControls(controls, decision) {
@@ -1284,7 +1377,7 @@ export class MicrovetPanel extends HostElement {
     ui.summary.dataset.error = '';
     this.#shown.summary = null;
     const at = e.line ? ` (line ${e.line}${e.column ? `:${e.column}` : ''})` : '';
-    const what = policyErrors.has(e) ? 'Policy error' : e instanceof MicrovetError ? 'Cannot vet' : 'Could not load the policy check (Retry)';
+    const what = settingsErrors.get(e) ?? (e instanceof MicrovetError ? 'Cannot vet' : 'Could not load the policy check (Retry)');
     this.#set(ui.status, `${what}${at}: ${e.message}${e.help ? ` — ${e.help}` : ''}`);
     this.#set(ui.summary, ui.status.textContent);
   }

@@ -1,10 +1,11 @@
-// The `microvet` package in Node: loading, PKCE, typed errors, the wrapper's contract.
+// The `microvet` package in Node: loading, PKCE, typed errors, the wrapper's contract, the
+// day of a vet and waivers.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 
-import { load, MicrovetError, Microvet, Policy, preload, wasmUrlOf } from '../src/index.js';
+import { load, MicrovetError, Microvet, Policy, preload, utcDay, wasmUrlOf } from '../src/index.js';
 
 if (!existsSync(new URL('../dist/component/microvet.js', import.meta.url))) {
   throw new Error('web/dist is missing: run `npm run build` first');
@@ -333,6 +334,145 @@ describe('policy and vet', () => {
     assert.notEqual(again, first);
     assert.equal(again.disposed, false);
     assert.equal(again.vet('name: a\n').engine, mv.engine);
+  });
+});
+
+describe('the day of a vet, and waivers', () => {
+  // The corpus case `waiver-applies`: waiver WVR-101 (approved 2026-11-20, expires
+  // 2027-01-31) covers this exact manifest's unapproved vendor (MV-VENDOR-001).
+  const CASE = new URL('../../tests/corpus/waiver-applies/', import.meta.url);
+  const MANIFEST = readFileSync(new URL('input.yaml', CASE), 'utf8');
+  const WAIVERS = readFileSync(new URL('waivers.yaml', CASE), 'utf8');
+  const DAY = readFileSync(new URL('today', CASE), 'utf8').trim();
+  const waivedIds = (v) => (v.waived ?? []).map((w) => `${w.rule} ${w.waiver.id}`);
+  const rules = (v) => v.findings.map((f) => f.rule);
+  const waived = async () => (await load()).policy().withWaivers(WAIVERS);
+
+  test('withWaivers gives a new policy with the waivers; the policy it came from is unchanged', async () => {
+    const builtin = (await load()).policy();
+    const p = builtin.withWaivers(WAIVERS);
+    assert.ok(p instanceof Policy);
+    assert.notEqual(p, builtin);
+    assert.equal(p.sha256, builtin.sha256, 'the sha256 stays that of the policy text');
+    assert.equal(p.name, builtin.name);
+    const v = p.vet(MANIFEST, { today: DAY });
+    assert.deepEqual(waivedIds(v), ['MV-VENDOR-001 WVR-101']);
+    assert.deepEqual(v.waived[0].waiver, {
+      id: 'WVR-101',
+      reason: 'vendor security review in progress; no personal data reaches the plugin',
+      approved_by: 'ciso@example.com',
+      expires: '2027-01-31',
+    });
+    assert.ok(!rules(v).includes('MV-VENDOR-001'), 'a waived finding is not among the findings');
+    // `waived` comes right after `findings` in the canonical JSON.
+    assert.deepEqual(Object.keys(v).slice(2, 5), ['findings', 'waived', 'controls']);
+    const plain = builtin.vet(MANIFEST, { today: DAY });
+    assert.equal(plain.waived, undefined);
+    assert.ok(rules(plain).includes('MV-VENDOR-001'));
+    p.dispose();
+    assert.equal(builtin.disposed, false);
+  });
+
+  test('an invalid waivers file is a MicrovetError with code policy and the path of the waiver', async () => {
+    const p = (await load()).policy();
+    const missing = microvetError(() => p.withWaivers('waivers:\n  - id: W-1\n    rule: MV-VENDOR-001\n'));
+    assert.equal(missing.code, 'policy');
+    assert.equal(missing.path, '/waivers/0');
+    assert.match(missing.message, /`app`/);
+    const backwards = microvetError(() => p.withWaivers(WAIVERS.replace('expires: 2027-01-31', 'expires: 2026-01-31')));
+    assert.equal(backwards.code, 'policy');
+    assert.equal(backwards.path, '/waivers/0/expires');
+    assert.match(backwards.message, /WVR-101/);
+    assert.equal(microvetError(() => p.withWaivers('waivers: [\n')).code, 'syntax');
+    assert.throws(() => p.withWaivers(42), TypeError);
+    assert.throws(() => p.withWaivers(undefined), TypeError);
+  });
+
+  test('today as a YYYY-MM-DD string: the waiver applies from approved_on through expires', async () => {
+    const p = await waived();
+    for (const day of ['2026-11-20', DAY, '2027-01-31']) assert.deepEqual(waivedIds(p.vet(MANIFEST, { today: day })), ['MV-VENDOR-001 WVR-101'], day);
+    for (const day of ['2026-11-19', '2027-02-01']) {
+      const v = p.vet(MANIFEST, { today: day });
+      assert.equal(v.waived, undefined, day);
+      assert.ok(rules(v).includes('MV-VENDOR-001'), day);
+      assert.ok(rules(v).includes('MV-WAIVER-001'), `${day}: the waiver says it is not in force`);
+    }
+    // vetJson and the DCR calls take the same options.
+    assert.deepEqual(JSON.parse(p.vetJson(MANIFEST, { today: DAY })), p.vet(MANIFEST, { today: DAY }));
+  });
+
+  test('today as a Date: its UTC day, whatever the time zone', async () => {
+    assert.equal(utcDay(new Date('2026-12-03T23:59:59.999Z')), '2026-12-03');
+    assert.equal(utcDay(new Date('0999-01-02T00:00:00Z')), '0999-01-02');
+    assert.throws(() => utcDay(new Date(Number.NaN)), RangeError);
+    const p = await waived();
+    assert.deepEqual(waivedIds(p.vet(MANIFEST, { today: new Date('2027-01-31T23:59:59.999Z') })), ['MV-VENDOR-001 WVR-101']);
+    assert.equal(p.vet(MANIFEST, { today: new Date('2027-02-01T00:00:00Z') }).waived, undefined);
+    const tz = process.env.TZ;
+    try {
+      // 2027-02-01T02:00Z is still January 31 in New York: the UTC day (February 1) counts.
+      process.env.TZ = 'America/New_York';
+      const late = new Date('2027-02-01T02:00:00Z');
+      assert.equal(late.getDate(), 31, 'the time zone took effect');
+      assert.equal(p.vet(MANIFEST, { today: late }).waived, undefined);
+      assert.equal(p.vetJson(MANIFEST, { today: late }), p.vetJson(MANIFEST, { today: '2027-02-01' }));
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
+  });
+
+  test('today null: no day, so no waiver applies and each says so (MV-WAIVER-001)', async () => {
+    const p = await waived();
+    const v = p.vet(MANIFEST, { today: null });
+    assert.equal(v.waived, undefined);
+    assert.ok(rules(v).includes('MV-VENDOR-001'));
+    const notInForce = v.findings.filter((f) => f.rule === 'MV-WAIVER-001');
+    assert.equal(notInForce.length, 1);
+    assert.match(notInForce[0].message, /WVR-101/);
+    assert.equal(p.vetJson(MANIFEST, { today: null }), p.vetBatch([MANIFEST]).map((r) => `${JSON.stringify(r.verdict)}`)[0],
+      'vetBatch is day-less: the same verdict as {today: null}');
+  });
+
+  test('today omitted: the current day in UTC from the clock', async (t) => {
+    const p = await waived();
+    t.after(() => mock.timers.reset());
+    mock.timers.enable({ apis: ['Date'], now: new Date(`${DAY}T12:00:00Z`) });
+    assert.equal(utcDay(), DAY);
+    assert.deepEqual(waivedIds(p.vet(MANIFEST)), ['MV-VENDOR-001 WVR-101']);
+    assert.deepEqual(waivedIds(p.vet(MANIFEST, {})), ['MV-VENDOR-001 WVR-101']);
+    assert.deepEqual(waivedIds(p.vet(MANIFEST, { today: undefined })), ['MV-VENDOR-001 WVR-101']);
+    mock.timers.setTime(new Date('2027-03-01T00:00:00Z').getTime());
+    const later = p.vet(MANIFEST);
+    assert.equal(later.waived, undefined, 'on 2027-03-01 the waiver has expired');
+    assert.equal(p.vetJson(MANIFEST), p.vetJson(MANIFEST, { today: '2027-03-01' }));
+  });
+
+  test('a wrong option is a TypeError (RangeError for an invalid Date) before the component is entered; a malformed day is the component\'s invalid-argument', async () => {
+    const mv = await load({ fresh: true });
+    const p = mv.policy().withWaivers(WAIVERS);
+    for (const bad of [{ today: 20261203 }, { today: {} }, { today: ['2026-12-03'] }, { today: true }]) {
+      assert.throws(() => p.vet(MANIFEST, bad), TypeError, JSON.stringify(bad));
+      assert.throws(() => p.vetDcrJson('{}', bad), TypeError, JSON.stringify(bad));
+    }
+    for (const bad of ['2026-12-03', 7, null, new Date(`${DAY}T00:00:00Z`)]) assert.throws(() => p.vetJson(MANIFEST, bad), TypeError, String(bad));
+    assert.throws(() => p.vet(MANIFEST, new Date()), /pass \{today: date\}/);
+    assert.throws(() => p.vet(MANIFEST, { today: new Date('not a date') }), RangeError);
+    assert.throws(() => p.vet(MANIFEST, { today: new Date(Date.UTC(10000, 0, 1)) }), RangeError);
+    for (const day of ['2026-13-01', '2026-12-3', '03/12/2026', '']) {
+      const e = microvetError(() => p.vet(MANIFEST, { today: day }));
+      assert.equal(e.code, 'invalid-argument', day);
+      assert.match(e.message, /YYYY-MM-DD/);
+    }
+    assert.equal(mv.trapped, false, 'argument errors never poison the instance');
+    assert.deepEqual(waivedIds(p.vet(MANIFEST, { today: DAY })), ['MV-VENDOR-001 WVR-101']);
+  });
+
+  test('vetDcr takes the day too', async () => {
+    const p = (await load()).policy();
+    const dcr = readFileSync(new URL('../../tests/corpus/dcr-basic/dcr.json', import.meta.url), 'utf8');
+    assert.equal(p.vetDcrJson(dcr, { today: DAY }), p.vetDcrJson(dcr, { today: new Date(`${DAY}T08:00:00Z`) }));
+    assert.deepEqual(p.vetDcr(dcr, { today: null }), JSON.parse(p.vetDcrJson(dcr, { today: null })));
   });
 });
 

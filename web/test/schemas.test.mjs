@@ -1,8 +1,10 @@
 // The shipped JSON Schemas and the CLI's machine outputs agree:
-// - every corpus verdict (`microvet check --format json`) validates against schemas/verdict.schema.json;
+// - every corpus verdict (`microvet check --format json`, with the case's `waivers.yaml` and
+//   `today` when it has them) is the golden one and validates against schemas/verdict.schema.json;
 // - the JSON twin of Micro Apps, Macro Risk's manifest validates against schemas/manifest.schema.json;
 // - `microvet check --format sarif` over the whole corpus validates against the SARIF 2.1.0
-//   schema (the copy shipped in @microsoft/jest-sarif, rtm.5, draft-04).
+//   schema (the copy shipped in @microsoft/jest-sarif, rtm.5, draft-04), and so does a log
+//   whose waived findings are suppressions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
@@ -25,7 +27,14 @@ function cases() {
       const file = ['dcr.json', 'input.json', 'input.yaml'].map((f) => path.join(dir, f)).find(existsSync);
       // Golden files are stored pretty-printed; the bytes they stand for are the compact form.
       const expected = `${JSON.stringify(JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8')))}\n`;
-      return { name: d, file, dcr: file.endsWith('dcr.json'), expected };
+      // The case's waivers file and day, as the CLI takes them.
+      const waivers = path.join(dir, 'waivers.yaml');
+      const today = path.join(dir, 'today');
+      const options = [
+        ...(existsSync(waivers) ? ['--waivers', waivers] : []),
+        ...(existsSync(today) ? ['--today', readFileSync(today, 'utf8').trim()] : []),
+      ];
+      return { name: d, file, dcr: file.endsWith('dcr.json'), expected, options };
     });
 }
 
@@ -48,7 +57,7 @@ test('every corpus verdict validates against schemas/verdict.schema.json', () =>
   const validate = ajv.compile(schema('verdict.schema.json'));
   let checked = 0;
   for (const c of cases()) {
-    const out = cli(['check', '--format', 'json', ...(c.dcr ? ['--dcr'] : []), c.file]).trim();
+    const out = cli(['check', '--format', 'json', ...(c.dcr ? ['--dcr'] : []), ...c.options, c.file]).trim();
     const golden = JSON.parse(c.expected);
     if ('error' in golden) {
       assert.equal(out, '', `${c.name}: invalid input prints no verdict`);
@@ -91,4 +100,15 @@ test('SARIF output validates against the SARIF 2.1.0 schema', () => {
   assert.deepEqual(new Set(run.results.map((r) => r.level)), new Set(['error', 'warning', 'note']));
   // teeth: a broken log is refused
   assert.equal(validate({ version: '2.1.0', runs: [{ results: [] }] }), false);
+
+  // Waived findings are results with an accepted suppression naming the waiver.
+  const waiving = cases().filter((c) => (JSON.parse(c.expected).waived ?? []).length > 0);
+  assert.ok(waiving.length >= 2, `only ${waiving.length} corpus case(s) waive findings`);
+  for (const c of waiving) {
+    const waived = JSON.parse(cli(['check', '--format', 'sarif', ...c.options, c.file]));
+    assert.ok(validate(waived), `${c.name}: ${ajv.errorsText(validate.errors)}`);
+    const suppressed = waived.runs[0].results.filter((r) => r.suppressions?.length);
+    assert.deepEqual(suppressed.map((r) => r.ruleId), JSON.parse(c.expected).waived.map((w) => w.rule), c.name);
+    for (const r of suppressed) assert.equal(r.suppressions[0].status, 'accepted', c.name);
+  }
 });

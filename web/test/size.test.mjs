@@ -12,8 +12,8 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
 /**
  * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
  * every byte goes and what removing it would cost), so the budget is the measured size plus
- * ~1 %, to catch regressions: 334,707 B in all (`npm run size`), of which the component's
- * core module is ~312 KB and the minified panel and the shared chunk ~22 KB (src/index.js, random.js,
+ * ~1 %, to catch regressions: 350,901 B in all (`npm run size`), of which the component's
+ * core module is ~326 KB and the minified panel and the shared chunk ~24.8 KB (src/index.js, random.js,
  * the jco 1.12.0 glue and its two inlined trampolines, in one file: no request chain before
  * the wasm; re-minifying the glue inside the chunk costs ~840 B gzip over serving jco's file
  * as it is, and saves three requests). The panel's plain field and control names, the
@@ -24,15 +24,19 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
  * The one fix applier (edits at a node's span that keep comments, `apply-fix`) costs
  * ~13.6 KB of the core module; the panel's JavaScript copy of it (JSON Patch, a YAML emitter
  * and a comment-keeping patcher, ~4 KB of the bundle) is gone.
+ * Waivers cost ~15.5 KB of it: the core's waiver checks, dates and rules (~13 KB; ~30 KB of
+ * code before compression, a third of it the WIT glue of the new records and the
+ * `with-waivers` constructor), the glue's lifting of the new records and the vet options
+ * (~1.8 KB), the panel's Waived section (~0.7 KB).
  * A gate that fails closed comes first; the bytes are the price.
  * - BUDGET_GZIP_BYTES: the total, plus ~1 %.
- * - JS_BUDGET_GZIP_BYTES: everything except the core module (~22 KB), plus ~10 %: the core
+ * - JS_BUDGET_GZIP_BYTES: everything except the core module (~24.8 KB), plus ~10 %: the core
  *   module's changes must not hide a regression in the JS (e.g. a jco upgrade: 1.35.0's glue
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 338_000;
-const JS_BUDGET_GZIP_BYTES = 24_400;
+const BUDGET_GZIP_BYTES = 354_400;
+const JS_BUDGET_GZIP_BYTES = 27_300;
 const CORE = 'dist/component/microvet.core.wasm';
 
 test(`<microvet-panel> downloads at most ${BUDGET_GZIP_BYTES.toLocaleString('en')} bytes gzipped (target ${TARGET_GZIP_BYTES.toLocaleString('en')})`, () => {

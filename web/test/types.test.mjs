@@ -18,7 +18,7 @@ import { consumerProject, WEB } from './consumer/pack.mjs';
 
 const TSC = join(WEB, 'node_modules', 'typescript', 'bin', 'tsc');
 
-const CONSUMER = `import { load, MicrovetError, type Verdict, type Microvet, type LoadOptions } from 'microvet';
+const CONSUMER = `import { load, MicrovetError, type ErrorCode, type Verdict, type Microvet, type LoadOptions, type Policy, type VetOptions, type Waived, type WaiverRef } from 'microvet';
 import { MicrovetPanel, useEngine, applyFix, PUBLISHABLE, type MicrovetFixDetail } from 'microvet/panel';
 import { startCompile } from 'microvet/preload';
 import wasmUrl from 'microvet/core.wasm';
@@ -36,11 +36,26 @@ export async function main(text: string): Promise<string> {
     const line: number | undefined = first?.line;
     return \`\${verdict.decision} \${verdict.risk.score} \${line ?? ''} \${PUBLISHABLE.includes(verdict.decision as 'approve')}\`;
   } catch (e) {
-    if (e instanceof MicrovetError) return \`\${e.code}: \${e.message} \${e.line ?? ''}\`;
+    if (e instanceof MicrovetError) {
+      const code: ErrorCode = e.code;
+      return \`\${code === 'syntax' ? 'YAML' : code}: \${e.message} \${e.line ?? ''}\`;
+    }
     throw e;
   } finally {
     policy.dispose();
   }
+}
+
+export function waivers(mv: Microvet, manifest: string, file: string, day: string | Date | null): string[] {
+  const policy: Policy = mv.policy().withWaivers(file);
+  const options: VetOptions = { today: day };
+  const verdict = policy.vet(manifest, options);
+  const json: string = policy.vetJson(manifest, { today: new Date() }) + policy.vetDcrJson('{}', { today: null }) + policy.vet(manifest).engine;
+  const waived: Waived[] = verdict.waived ?? [];
+  return [json, ...waived.map((w) => {
+    const ref: WaiverRef = w.waiver;
+    return \`\${w.rule} \${w.severity} \${w.path} \${w.line ?? ''}: \${ref.id} \${ref.reason} \${ref.approved_by} \${ref.expires}\`;
+  })];
 }
 
 export function wire(publish: HTMLButtonElement): MicrovetPanel | null {
@@ -48,6 +63,7 @@ export function wire(publish: HTMLButtonElement): MicrovetPanel | null {
   if (panel === null) return null;
   panel.engine = load({ componentUrl: '/assets/' });
   panel.manifestObject = { name: 'x', owner: 'me@example.com' };
+  panel.waivers = 'waivers: []\\n';
   panel.addEventListener('microvet-verdict', (e) => {
     publish.disabled = !panel.publishable || e.detail.decision === 'reject';
   });
@@ -59,13 +75,16 @@ export function wire(publish: HTMLButtonElement): MicrovetPanel | null {
 }
 `;
 
-const WRONG = `import { load } from 'microvet';
+const WRONG = `import { load, MicrovetError } from 'microvet';
 import { MicrovetPanel } from 'microvet/panel';
 
 export async function wrong(panel: MicrovetPanel): Promise<void> {
   const mv = await load({ wasmUrl: 42 });
   mv.policy().vet(7);
   panel.addEventListener('microvet-verdict', (e) => e.detail.nope);
+  mv.policy().vet('name: x', { today: 20261203 });
+  const e = new MicrovetError({ code: 'syntax', message: 'm' });
+  if (e.code === 'pkce') return;
 }
 `;
 
@@ -107,7 +126,8 @@ for (const config of Object.keys(CONFIGS)) {
     const r = tsc(project(), config, 'wrong.ts');
     assert.notEqual(r.status, 0, 'wrong.ts compiled');
     const codes = [...r.out.matchAll(/error (TS\d+)/g)].map((m) => m[1]);
-    // 42 is not a string | URL; 7 is not a string; `nope` is not on a Verdict.
-    assert.deepEqual(codes, ['TS2322', 'TS2345', 'TS2339'], r.out);
+    // 42 is not a string | URL; 7 is not a string; `nope` is not on a Verdict; a number is
+    // not a day; `pkce` is not an error code.
+    assert.deepEqual(codes, ['TS2322', 'TS2345', 'TS2339', 'TS2322', 'TS2367'], r.out);
   });
 }
