@@ -157,3 +157,57 @@ fn a_file_named_is_vetted_and_bad_paths_or_policies_exit_2() {
     assert_eq!(bad_policy.status.code(), Some(2), "{bad_policy:?}");
     assert!(bad_policy.stdout.is_empty());
 }
+
+/// `--store`: the live apps of the inventory are vetted too, named `app:NAME`, from the
+/// manifest bytes the inventory holds; no path is needed then.
+#[test]
+fn the_live_apps_of_the_inventory_are_compared() {
+    use microvet::lifecycle::model::NewApp;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("apps.db").display());
+    let store = microvet::lifecycle::store::open(&url).unwrap();
+    for (name, case) in [
+        ("hr-helper", "article-example"),
+        ("room-finder", "oauth-clean-confidential"),
+    ] {
+        let manifest =
+            std::fs::read(repo().join("tests/corpus").join(case).join("input.yaml")).unwrap();
+        store
+            .insert_pending(&NewApp {
+                name: name.to_owned(),
+                owner: "owner@example.com".to_owned(),
+                manifest_sha256: microvet_core::sha256_hex(&manifest),
+                manifest,
+                policy_name: "default".to_owned(),
+                policy_sha256: "ab".repeat(32),
+                decision: "approve".to_owned(),
+                score: 0,
+                controls: serde_json::json!([]),
+                verdict: "{}".to_owned(),
+                created_at: 1_800_000_000,
+                expires_at: 1_800_000_000 + 86_400,
+                recertify_by: 1_800_000_000 + 86_400,
+                software_id: format!("sw-{name}"),
+            })
+            .unwrap();
+    }
+    drop(store);
+    let out = whatif(&[
+        "--from",
+        "policies/default.yaml",
+        "--to",
+        "policies/strict.yaml",
+        "--store",
+        &url,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["inputs"], 2, "{report}");
+    let changes = report["decision_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{report}");
+    assert_eq!(changes[0]["input"], "app:hr-helper");
+    assert_eq!(changes[0]["from"], "approve-with-controls");
+    assert_eq!(changes[0]["to"], "remediate");
+}

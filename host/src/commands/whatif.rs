@@ -1,4 +1,5 @@
-//! `microvet whatif --from POLICY --to POLICY [PATH]...`: what a policy change would do.
+//! `microvet whatif --from POLICY --to POLICY [PATH]... [--store URL]`: what a policy change
+//! would do, to files or to the live apps of the app inventory.
 //!
 //! Every input is vetted under both policies; the report lists the decision changes first
 //! (stricter ones, then looser ones), then, per input, the findings added, removed, or
@@ -40,8 +41,12 @@ pub(crate) struct WhatifArgs {
     #[arg(long, value_name = "POLICY")]
     to: PathBuf,
     /// Manifests, registration requests, or directories of them.
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(value_name = "PATH", required_unless_present = "store")]
     paths: Vec<PathBuf>,
+    /// Also vet the stored manifest of every live app (pending, active or due) of this inventory
+    /// (`sqlite:FILE` or `postgres://…`, as for `microvet apps`); each is named `app:NAME`.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = WhatifFormat::Text)]
     format: WhatifFormat,
@@ -179,6 +184,41 @@ fn load_policy(ctx: &Ctx, path: &Path) -> anyhow::Result<(Vetter, PolicyRef)> {
         sha256: vetter.policy_sha256().to_owned(),
     };
     Ok((vetter, policy))
+}
+
+/// Where an input comes from: a file, or an app of the inventory (its name and stored
+/// manifest, which may not be UTF-8).
+enum Source<'a> {
+    File(&'a Path),
+    App(&'a str, &'a [u8]),
+}
+
+impl Source<'_> {
+    /// The input's name in the report and its text.
+    fn read(&self) -> anyhow::Result<(String, String)> {
+        match self {
+            Source::File(path) => read_text(path, Input::Manifest),
+            Source::App(name, bytes) => match std::str::from_utf8(bytes) {
+                Ok(text) => Ok((format!("app:{name}"), text.to_owned())),
+                Err(e) => anyhow::bail!(
+                    "the stored manifest of app `{name}` is not UTF-8 (byte offset {})",
+                    e.valid_up_to()
+                ),
+            },
+        }
+    }
+}
+
+/// The name and stored manifest of every live app (pending, active or due) of the inventory at
+/// `url`, in name order.
+fn live_apps(url: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let store = microvet::lifecycle::store::open(url).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let apps = store.list().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(apps
+        .into_iter()
+        .filter(|a| a.status.is_live())
+        .map(|a| (a.name, a.manifest))
+        .collect())
 }
 
 /// Whether a file found in a directory is an input, and of which kind.
@@ -356,11 +396,22 @@ pub(crate) fn whatif(ctx: &Ctx, args: WhatifArgs, out: &mut dyn Write) -> anyhow
             return Err(anyhow::Error::new(Reported(INVALID)));
         }
     }
+    let stored = match &args.store {
+        Some(url) => live_apps(url)?,
+        None => Vec::new(),
+    };
     let mut summary = Summary::default();
     let mut changes = Vec::new();
     let mut apps = Vec::new();
-    for (path, kind) in &inputs {
-        let (name, text) = match read_text(path, Input::Manifest) {
+    let files = inputs
+        .iter()
+        .map(|(path, kind)| (Source::File(path), *kind));
+    let stored = stored
+        .iter()
+        .map(|(name, text)| (Source::App(name, text), InputKind::Manifest));
+    for (source, kind) in files.chain(stored) {
+        let kind = &kind;
+        let (name, text) = match source.read() {
             Ok(x) => x,
             Err(e) => {
                 if e.downcast_ref::<Reported>().is_none() {
