@@ -13,7 +13,7 @@
 //     and the wasm is fetched once per page (one shared engine).
 // Outputs (bundles, screenshots) go to web/test-output/bundlers-*/.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,20 +21,13 @@ import { after, before, test } from 'node:test';
 import { load } from '../src/index.js';
 import { serve } from '../../tests/parity/static-server.mjs';
 import { consumerProject } from './consumer/pack.mjs';
+import { CHROMIUM, browserSkip, LAUNCH_ARGS } from './support/chromium.mjs';
 
 const require = createRequire(import.meta.url);
-const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'";
 const MANIFEST = readFileSync(new URL('../../examples/hr-onboarding-helper.yaml', import.meta.url), 'utf8');
 
-const skip = process.env.MICROVET_SKIP_BROWSER === '1' ? 'MICROVET_SKIP_BROWSER=1' : false;
-if (!skip) {
-  if (!existsSync(new URL('../dist/component/microvet.core.wasm', import.meta.url))) {
-    throw new Error('web/dist is missing: run `npm run build` in web/ first');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set MICROVET_CHROMIUM)`);
-}
+const skip = browserSkip('component/microvet.core.wasm');
 
 /** The page's script: vet with `load()` and with a panel; report both on `window.__result`. */
 function mainJs({ wasmImport }) {

@@ -12,19 +12,16 @@
 // and the page makes no request in a chain before it (panel, shared chunk and example are
 // hinted too).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { serve } from '../../tests/parity/static-server.mjs';
+import { CHROMIUM, browserSkip, LAUNCH_ARGS, DEMO_CSP as CSP } from './support/chromium.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
-const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const LOADS = 7;
 /**
  * The goal is 1.2×. Measured here, on a shared 2-core machine with other builds running (load
@@ -37,13 +34,7 @@ const LOADS = 7;
 const FIRST_VERDICT_MAX_RATIO = 25;
 const GOAL_RATIO = 1.2;
 
-const skip = process.env.MICROVET_SKIP_BROWSER === '1' ? 'MICROVET_SKIP_BROWSER=1' : false;
-if (!skip) {
-  if (!existsSync(new URL('../dist/component/microvet.core.wasm', import.meta.url))) {
-    throw new Error('web/dist is missing: run `npm run build` in web/ first');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set MICROVET_CHROMIUM)`);
-}
+const skip = browserSkip('component/microvet.core.wasm');
 
 let server;
 let browser;

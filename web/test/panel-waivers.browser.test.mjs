@@ -13,19 +13,16 @@
 // $MICROVET_CHROMIUM overrides the browser path; MICROVET_SKIP_BROWSER=1 skips.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { serve } from '../../tests/parity/static-server.mjs';
+import { CHROMIUM, browserSkip, LAUNCH_ARGS, DEMO_CSP as CSP } from './support/chromium.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
-const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const CASE = new URL('../../tests/corpus/waiver-applies/', import.meta.url);
 const MANIFEST = readFileSync(new URL('input.yaml', CASE), 'utf8');
 const WAIVERS = readFileSync(new URL('waivers.yaml', CASE), 'utf8');
@@ -33,13 +30,7 @@ const DAY = readFileSync(new URL('today', CASE), 'utf8').trim();
 const EXPECTED = JSON.parse(readFileSync(new URL('expected.json', CASE), 'utf8'));
 const VENDOR = '/third_party_deps/0/vendor';
 
-const skip = process.env.MICROVET_SKIP_BROWSER === '1' ? 'MICROVET_SKIP_BROWSER=1' : false;
-if (!skip) {
-  if (!existsSync(new URL('../dist/component/microvet.core.wasm', import.meta.url))) {
-    throw new Error('web/dist is missing: run `npm run build` in web/ first');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set MICROVET_CHROMIUM)`);
-}
+const skip = browserSkip('component/microvet.core.wasm');
 
 let server;
 let browser;

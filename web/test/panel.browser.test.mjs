@@ -13,17 +13,17 @@
 // $MICROVET_CHROMIUM overrides the browser path; MICROVET_SKIP_BROWSER=1 skips.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { serve } from '../../tests/parity/static-server.mjs';
 import { measure } from '../scripts/size.mjs';
+import { CHROMIUM, browserSkip, DEMO_CSP as CSP } from './support/chromium.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../test-output/', import.meta.url));
-const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
 const LAUNCH_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run',
@@ -35,16 +35,8 @@ const EXAMPLE = readFileSync(new URL('../../examples/hr-onboarding-helper.yaml',
 const HTTPS_URI = 'https://apps.example.com/hr-onboarding/callback';
 const HTTP_URI = 'http://apps.example.com/hr-onboarding/callback';
 const REDIRECT = '#redirect-rows input[data-path="/client/redirect_uris/0"]';
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
-const skip = process.env.MICROVET_SKIP_BROWSER === '1' ? 'MICROVET_SKIP_BROWSER=1' : false;
-if (!skip) {
-  if (!existsSync(new URL('../dist/component/microvet.js', import.meta.url))) {
-    throw new Error('web/dist is missing: run `npm run build` in web/ first');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set MICROVET_CHROMIUM)`);
-}
+const skip = browserSkip('component/microvet.js');
 
 let server;
 let browser;

@@ -14,19 +14,16 @@
 //   - findings lead with plain field names; rule IDs come second.
 // Screenshots: web/test-output/screen-<width>.png (and -panel, -reject, -engine-failed).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { serve } from '../../tests/parity/static-server.mjs';
+import { CHROMIUM, browserSkip, LAUNCH_ARGS, DEMO_CSP as CSP } from './support/chromium.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('../test-output/', import.meta.url));
-const CHROMIUM = process.env.MICROVET_CHROMIUM || '/usr/bin/chromium';
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; " +
-  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 const VIEWPORTS = [
   { name: 'desktop', width: 1440, height: 900 },
   { name: 'laptop', width: 1024, height: 768 },
@@ -34,13 +31,7 @@ const VIEWPORTS = [
 ];
 const REJECTED = readFileSync(new URL('../../tests/corpus/case-study/input.yaml', import.meta.url), 'utf8');
 
-const skip = process.env.MICROVET_SKIP_BROWSER === '1' ? 'MICROVET_SKIP_BROWSER=1' : false;
-if (!skip) {
-  if (!existsSync(new URL('../dist/component/microvet.core.wasm', import.meta.url))) {
-    throw new Error('web/dist is missing: run `npm run build` in web/ first');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set MICROVET_CHROMIUM)`);
-}
+const skip = browserSkip('component/microvet.core.wasm');
 
 let server;
 let browser;
