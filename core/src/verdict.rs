@@ -262,6 +262,28 @@ impl Verdict {
     pub fn rule_ids(&self) -> Vec<&'static str> {
         self.findings.iter().map(|f| f.rule).collect()
     }
+
+    /// The rule IDs of the findings, each once, in verdict order (a vet summary's and a
+    /// decision-log line's `rules`).
+    pub fn distinct_rules(&self) -> Vec<String> {
+        distinct(self.findings.iter().map(|f| f.rule))
+    }
+
+    /// The IDs of the waivers that covered findings, each once, in order (a vet summary's
+    /// and a decision-log line's `waivers`).
+    pub fn distinct_waivers(&self) -> Vec<String> {
+        distinct(self.waived.iter().map(|w| w.waiver.id.as_str()))
+    }
+}
+
+/// Each value once, in the order first seen.
+pub fn distinct<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    values
+        .into_iter()
+        .filter(|v| seen.insert(*v))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The members of a finding's JSON object, without the braces (shared by `findings` and
@@ -424,6 +446,13 @@ mod tests {
 
     fn serde(v: &Verdict) -> String {
         serde_json::to_string(v).unwrap()
+    }
+
+    #[test]
+    fn distinct_keeps_the_first_of_each_in_order() {
+        let ids = ["MV-B-001", "MV-A-001", "MV-B-001", "MV-C-001", "MV-A-001"];
+        assert_eq!(distinct(ids), ["MV-B-001", "MV-A-001", "MV-C-001"]);
+        assert!(distinct([]).is_empty());
     }
 
     #[test]

@@ -179,18 +179,8 @@ fn verdict(v: microvet_core::Verdict) -> wit::Verdict {
 }
 
 fn summary(v: microvet_core::Verdict) -> wit::VetSummary {
-    let mut rules: Vec<String> = Vec::new();
-    for f in &v.findings {
-        if !rules.iter().any(|r| r == f.rule) {
-            rules.push(f.rule.to_owned());
-        }
-    }
-    let mut waivers: Vec<String> = Vec::new();
-    for w in &v.waived {
-        if !waivers.contains(&w.waiver.id) {
-            waivers.push(w.waiver.id.clone());
-        }
-    }
+    let rules = v.distinct_rules();
+    let waivers = v.distinct_waivers();
     wit::VetSummary {
         decision: decision(v.decision),
         score: v.risk.score,
