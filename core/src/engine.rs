@@ -113,7 +113,7 @@ impl Policy {
         // Redaction compares every form of every secret with every string of the verdict:
         // quadratic in the number of secrets, so that number is bounded (a manifest has a
         // handful; more than the limit is refused, which fails closed).
-        let secrets: usize = cx.secrets.iter().map(|h| h.tokens.max(1)).sum();
+        let secrets: usize = cx.secrets().iter().map(|h| h.tokens.max(1)).sum();
         if secrets > MAX_SECRETS {
             return Err(Error::new(
                 ErrorCode::Limit,
@@ -149,7 +149,7 @@ impl Policy {
             policy_sha256: self.sha256.clone(),
             engine: ENGINE.to_string(),
         };
-        redact(&mut verdict, &rules::secret_strings_of(&cx.secrets));
+        redact(&mut verdict, &rules::secret_strings_of(cx.secrets()));
         Ok(verdict)
     }
 }

@@ -164,7 +164,7 @@ pub fn risk(cx: &Ctx<'_>, findings: &[Finding]) -> Risk {
         .third_party_deps
         .iter()
         .flat_map(|d| d.value.iter())
-        .zip(&cx.approved_vendors)
+        .zip(cx.approved_vendors())
     {
         let approved = approved.is_some();
         dep_points += if approved { 3 } else { 8 };
@@ -403,7 +403,7 @@ pub fn controls(cx: &Ctx<'_>, risk: &Risk, findings: &[Finding]) -> Vec<Control>
 /// clients" and "refresh rotation, TTL <= 30 days", as Keycloak's `pkce-enforcer` and
 /// "Revoke Refresh Token" would apply them.
 fn client_controls(cx: &Ctx<'_>, out: &mut Vec<Control>) {
-    use crate::rules::oauth_client as oc;
+    use crate::rules::support::oauth_client as oc;
     let Some(c) = oc::client(cx) else { return };
     if oc::code_flow(c) {
         out.push(Control {

@@ -4,6 +4,9 @@
 //! `client` section: a missing client field is `/client/x`, not `/client`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod support;
+use support::rule;
+
 use microvet_core::{InputKind, Policy};
 
 /// Registration requests that between them trigger most client rules.
@@ -83,7 +86,7 @@ fn missing_client_fields_are_pointed_at_by_their_key() {
     let pkce: Vec<&str> = v
         .findings
         .iter()
-        .filter(|f| f.rule == "MV-OAUTH-008")
+        .filter(|f| f.rule == rule("MV-OAUTH-008").id)
         .map(|f| f.path.as_str())
         .collect();
     assert_eq!(pkce, ["/client/code_challenge_method"]);
@@ -126,7 +129,7 @@ fn scope_fixes_of_a_dcr_request_rewrite_the_scope_string() {
     let f = v
         .findings
         .iter()
-        .find(|f| f.rule == "MV-SCOPE-001")
+        .find(|f| f.rule == rule("MV-SCOPE-001").id)
         .unwrap();
     let x = f.fix.as_ref().unwrap();
     assert_eq!((x.op, x.path.as_str()), ("remove", "/oauth_scopes/1"));

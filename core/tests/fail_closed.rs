@@ -7,6 +7,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::Policy;
 
 const TOKEN: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
@@ -24,7 +27,9 @@ fn a_token_inside_a_scope_string_is_redacted_in_every_finding() {
         );
         let v = policy.vet(&text).unwrap();
         assert!(
-            v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+            v.findings
+                .iter()
+                .any(|f| f.rule == rule("MV-SECRET-001").id),
             "{scopes}: {:?}",
             v.findings
         );

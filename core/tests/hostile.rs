@@ -7,6 +7,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::yaml::{self, Limits, Value};
 use microvet_core::{Decision, ErrorCode, InputKind, Policy};
 use proptest::prelude::*;
@@ -454,7 +457,7 @@ fn repeated_scopes_and_many_data_entries_vet_in_linear_time() {
     assert_eq!(
         v.findings
             .iter()
-            .filter(|f| f.rule == "MV-SCOPE-005")
+            .filter(|f| f.rule == rule("MV-SCOPE-005").id)
             .count(),
         n
     );

@@ -6,6 +6,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::{Decision, Policy};
 use std::path::Path;
 
@@ -55,7 +58,7 @@ fn article_example_is_tighter_under_strict_and_sandbox() {
     // sandbox: HR records are refused, the corp bucket is not a sandbox sink.
     let v = load("sandbox.yaml").vet(&text).unwrap();
     assert_eq!(v.decision, Decision::Reject);
-    assert!(v.findings.iter().any(|f| f.rule == "MV-SINK-005"));
+    assert!(v.findings.iter().any(|f| f.rule == rule("MV-SINK-005").id));
 }
 
 #[test]
@@ -282,16 +285,19 @@ fn idn_sinks_are_judged_by_their_a_label() {
             .collect()
     };
     let ok = rules("https://bücher.example/hook");
-    assert!(ok.iter().all(|(r, _)| r != "MV-SINK-001"), "{ok:?}");
+    assert!(
+        ok.iter().all(|(r, _)| r != rule("MV-SINK-001").id),
+        "{ok:?}"
+    );
     assert!(
         ok.iter()
-            .any(|(r, m)| r == "MV-SINK-005" && m.contains("xn--bcher-kva.example")),
+            .any(|(r, m)| r == rule("MV-SINK-005").id && m.contains("xn--bcher-kva.example")),
         "{ok:?}"
     );
     let bad = rules("https://exa\u{200b}mple.com/hook");
     assert!(
         bad.iter()
-            .any(|(r, m)| r == "MV-SINK-001" && m.contains("contains")),
+            .any(|(r, m)| r == rule("MV-SINK-001").id && m.contains("contains")),
         "{bad:?}"
     );
 }

@@ -6,6 +6,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::Policy;
 
 /// A URL with a password whose host is Unicode (`bücher`), or one the IDN mapping refuses
@@ -43,7 +46,7 @@ client:
     let secrets = v
         .findings
         .iter()
-        .filter(|f| f.rule == "MV-SECRET-001")
+        .filter(|f| f.rule == rule("MV-SECRET-001").id)
         .count();
     assert_eq!(secrets, 5, "{json}");
 }
@@ -71,7 +74,7 @@ expiry_days: 30
     let secret = v
         .findings
         .iter()
-        .find(|f| f.rule == "MV-SECRET-001")
+        .find(|f| f.rule == rule("MV-SECRET-001").id)
         .unwrap_or_else(|| panic!("no MV-SECRET-001: {json}"));
     assert_eq!(secret.path, "/purpose", "{json}");
     assert!(
@@ -117,7 +120,9 @@ fn assert_not_shown(manifest: &str, secret: &str) -> microvet_core::Verdict {
         assert!(!json.contains(&f), "`{f}` shown:\n{json}");
     }
     assert!(
-        v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+        v.findings
+            .iter()
+            .any(|f| f.rule == rule("MV-SECRET-001").id),
         "not found:\n{json}"
     );
     v
@@ -203,13 +208,13 @@ fn secrets_as_keys_are_found_and_never_echoed() {
         let secret = v
             .findings
             .iter()
-            .find(|f| f.rule == "MV-SECRET-001")
+            .find(|f| f.rule == rule("MV-SECRET-001").id)
             .unwrap();
         assert!(secret.path.ends_with("/[REDACTED]"), "{}", secret.path);
         assert!(
             v.findings
                 .iter()
-                .any(|f| f.rule != "MV-SECRET-001" && f.path == secret.path),
+                .any(|f| f.rule != rule("MV-SECRET-001").id && f.path == secret.path),
             "no unknown-field finding at the redacted path: {}",
             v.to_json()
         );
@@ -249,7 +254,9 @@ fn the_fixed_manifest_keeps_no_secret() {
     assert!(fixed.manifest.contains("deploy with"), "{}", fixed.manifest);
     let v = Policy::builtin().unwrap().vet(&fixed.manifest).unwrap();
     assert!(
-        !v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+        !v.findings
+            .iter()
+            .any(|f| f.rule == rule("MV-SECRET-001").id),
         "{}",
         v.to_json()
     );
@@ -268,7 +275,7 @@ fn too_many_secrets_is_a_limit_error() {
     assert_eq!(
         ok.findings
             .iter()
-            .filter(|f| f.rule == "MV-SECRET-001")
+            .filter(|f| f.rule == rule("MV-SECRET-001").id)
             .count(),
         256
     );

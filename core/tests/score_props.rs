@@ -7,6 +7,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::Policy;
 use proptest::prelude::*;
 
@@ -184,7 +187,10 @@ fn score_and_vendor_rule_agree_on_vendor_urls() {
              third_party_deps:\n  - name: chat\n    vendor: \"{vendor}\"\n"
         );
         let v = policy.vet(&manifest).unwrap();
-        let flagged = v.findings.iter().any(|f| f.rule == "MV-VENDOR-001");
+        let flagged = v
+            .findings
+            .iter()
+            .any(|f| f.rule == rule("MV-VENDOR-001").id);
         assert_eq!(flagged, !approved, "{vendor}: {}", v.to_json());
         let factor = v
             .risk

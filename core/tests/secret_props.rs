@@ -9,6 +9,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::Policy;
 use percent_encoding::{CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use proptest::prelude::*;
@@ -121,7 +124,7 @@ proptest! {
         let v = Policy::builtin().unwrap().vet(&manifest).unwrap();
         let out = v.to_json().to_lowercase();
         prop_assert!(
-            v.findings.iter().any(|f| f.rule == "MV-SECRET-001"),
+            v.findings.iter().any(|f| f.rule == rule("MV-SECRET-001").id),
             "not found:\n{}\n{}", manifest, out
         );
         for f in forms(&secret) {

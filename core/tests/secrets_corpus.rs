@@ -16,6 +16,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::Policy;
 use std::collections::BTreeMap;
 
@@ -90,7 +93,10 @@ fn recall_and_false_positive_rate() {
         let v = policy
             .vet(&c.manifest)
             .unwrap_or_else(|e| panic!("{}: {e:?}\n{}", c.kind, c.manifest));
-        let flagged = v.findings.iter().any(|f| f.rule == "MV-SECRET-001");
+        let flagged = v
+            .findings
+            .iter()
+            .any(|f| f.rule == rule("MV-SECRET-001").id);
         let json = v.to_json().to_lowercase();
         let leaked = c.positive && json.contains(&c.token.trim().to_lowercase());
         let e = per_kind.entry((c.positive, c.kind.clone())).or_default();

@@ -8,6 +8,9 @@
     clippy::panic
 )]
 
+mod support;
+use support::rule;
+
 use microvet_core::{Date, Decision, InputKind, Policy, sha256_hex};
 
 const MANIFEST: &str = "name: expense-summary\nowner: jane.doe@gmail.com\npurpose: summarise monthly team expenses for managers\ndata_access: [{ type: finance.reports }]\nretention_days: 30\noauth_scopes: [openid, finance.read]\nexpiry_days: 60\ninstrumentation: { audit_log: \"siem://corp/micro-apps\", contact: \"finance-oncall@example.com\" }\n";
@@ -81,7 +84,7 @@ fn a_waiver_in_force_moves_the_finding_to_waived_and_out_of_the_decision() {
         let v = p.vet_on(InputKind::Manifest, MANIFEST, day(d)).unwrap();
         assert_eq!(v.waived.len(), usize::from(in_force), "{d}");
         assert_eq!(
-            v.rule_ids().contains(&"MV-WAIVER-001"),
+            v.rule_ids().contains(&rule("MV-WAIVER-001").id),
             !in_force,
             "{d}: {:?}",
             v.rule_ids()
@@ -101,7 +104,7 @@ fn without_a_day_no_waiver_applies_and_the_verdict_says_so() {
     let note = v
         .findings
         .iter()
-        .find(|f| f.rule == "MV-WAIVER-001")
+        .find(|f| f.rule == rule("MV-WAIVER-001").id)
         .unwrap();
     assert!(note.message.contains("no date"), "{}", note.message);
 }
@@ -118,7 +121,7 @@ fn one_changed_byte_makes_the_waiver_stale() {
         .unwrap();
     assert!(v.waived.is_empty());
     assert_eq!(v.decision, Decision::Remediate);
-    assert!(v.rule_ids().contains(&"MV-WAIVER-002"));
+    assert!(v.rule_ids().contains(&rule("MV-WAIVER-002").id));
     // A waiver for another app is not about this manifest at all: no finding.
     let other = Policy::builtin()
         .unwrap()
@@ -151,7 +154,7 @@ fn a_path_covers_whole_segments_only() {
             .unwrap();
         assert_eq!(v.waived.len(), usize::from(covers), "{path}");
         assert_eq!(
-            v.rule_ids().contains(&"MV-WAIVER-003"),
+            v.rule_ids().contains(&rule("MV-WAIVER-003").id),
             !covers,
             "{path}: {:?}",
             v.rule_ids()
@@ -164,12 +167,15 @@ fn waived_findings_are_redacted_like_every_other_output() {
     let manifest = "name: leaky\nowner: a@example.com\npurpose: ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\nexpiry_days: 60\n";
     let plain = Policy::builtin().unwrap().vet(manifest).unwrap();
     let secret_rules: Vec<_> = plain.rule_ids();
-    assert!(secret_rules.contains(&"MV-SECRET-001"), "{secret_rules:?}");
+    assert!(
+        secret_rules.contains(&rule("MV-SECRET-001").id),
+        "{secret_rules:?}"
+    );
     // Waive every other rule at the purpose: MV-APP-001's message quotes it, secret and all.
     let rules: Vec<&str> = plain
         .findings
         .iter()
-        .filter(|f| f.path == "/purpose" && f.rule != "MV-SECRET-001")
+        .filter(|f| f.path == "/purpose" && f.rule != rule("MV-SECRET-001").id)
         .map(|f| f.rule)
         .collect();
     assert!(!rules.is_empty());
@@ -416,7 +422,7 @@ fn a_registration_request_is_never_waived() {
     let dcr = p.vet_on(InputKind::Dcr, text, day("2026-12-03")).unwrap();
     assert!(dcr.waived.is_empty(), "{:?}", dcr.waived);
     assert!(
-        dcr.rule_ids().contains(&"MV-OAUTH-020"),
+        dcr.rule_ids().contains(&rule("MV-OAUTH-020").id),
         "{:?}",
         dcr.rule_ids()
     );

@@ -373,20 +373,20 @@ pub const POLICY_LIMITS: Limits = Limits {
 };
 
 /// `*` glob over a whole string (case-sensitive). `*` matches any run of characters.
-/// (Implemented, without allocating, in `rules::matching`.)
+/// (Implemented, without allocating, in `rules::support::matching`.)
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    crate::rules::matching::glob_match(pattern, text)
+    crate::rules::support::matching::glob_match(pattern, text)
 }
 
 /// Whether `host` equals `domain` or is a subdomain of it (ASCII case-insensitive).
 pub fn host_in_domain(host: &str, domain: &str) -> bool {
-    crate::rules::matching::host_in_domain(host, domain)
+    crate::rules::support::matching::host_in_domain(host, domain)
 }
 
 impl SinkPattern {
     /// Whether a parsed URL matches this pattern.
     pub fn matches(&self, url: &url::Url) -> bool {
-        crate::rules::matching::sink_matches(self, url)
+        crate::rules::support::matching::sink_matches(self, url)
     }
 }
 
@@ -410,17 +410,17 @@ impl PolicyDoc {
 
     /// Whether a scope definition grants a data type (patterns allowed in `grants`).
     pub fn scope_grants(def: &ScopeDef, data_type: &str) -> bool {
-        crate::rules::matching::scope_grants(def, data_type)
+        crate::rules::support::matching::scope_grants(def, data_type)
     }
 
     /// Whether an email/host domain is one of the organisation's (or a subdomain).
     pub fn is_org_domain(&self, domain: &str) -> bool {
-        crate::rules::matching::is_org_domain(self, domain)
+        crate::rules::support::matching::is_org_domain(self, domain)
     }
 
     /// Whether a domain is a personal mailbox provider.
     pub fn is_personal_domain(&self, domain: &str) -> bool {
-        crate::rules::matching::is_personal_domain(self, domain)
+        crate::rules::support::matching::is_personal_domain(self, domain)
     }
 }
 

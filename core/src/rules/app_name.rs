@@ -49,7 +49,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             out.report("/name", None, "the app has no `name`");
         }
         // A name holding a secret is neither quoted nor turned into a slug (MV-SECRET-001).
-        Some(n) if cx.secrets.iter().any(|h| h.path == n.path) => {
+        Some(n) if cx.secrets().iter().any(|h| h.path == n.path) => {
             out.at(
                 n,
                 "the name holds a secret (redacted) and is not a slug (lowercase letters, digits, hyphens)",

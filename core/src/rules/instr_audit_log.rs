@@ -59,7 +59,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::vet;
+    use super::super::support::testing::vet;
 
     fn audit(uri: &str) -> Vec<String> {
         let text = format!(
@@ -68,7 +68,7 @@ mod tests {
         );
         vet(&text)
             .into_iter()
-            .filter(|f| f.rule == "MV-INSTR-001")
+            .filter(|f| f.rule == super::RULE.id)
             .map(|f| f.message)
             .collect()
     }

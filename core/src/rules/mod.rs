@@ -9,6 +9,9 @@ use crate::policy::{DataClass, PolicyDoc, ScopeDef, Sensitivity};
 use crate::verdict::{Finding, Fix, Severity};
 use crate::yaml::Node;
 use serde::Serialize;
+use std::cell::OnceCell;
+
+pub(crate) mod support;
 
 mod app_name;
 mod app_purpose;
@@ -22,11 +25,9 @@ mod life_expiry_range;
 mod life_retention_expiry;
 mod life_retention_missing;
 mod life_retention_policy;
-pub(crate) mod matching;
 mod oauth_access_lifetime;
 mod oauth_auth_method;
 mod oauth_cc_public;
-pub(crate) mod oauth_client;
 mod oauth_client_uri;
 mod oauth_grant_mismatch;
 mod oauth_implicit;
@@ -358,16 +359,21 @@ pub struct Ctx<'a> {
     pub personal: bool,
     /// Whether this is an RFC 7591 registration request rather than a manifest.
     pub dcr: bool,
-    /// The client's redirect URIs, analysed on first use ([`Ctx::redirects`]).
-    pub(crate) redirects: std::cell::OnceCell<Vec<oauth_client::Redirect<'a>>>,
-    /// The literal secrets of the document (`MV-SECRET-001` and redaction), found once.
-    pub(crate) secrets: Vec<secret_literal::SecretHit>,
-    /// Whether each of [`Ctx::scopes`] is denied by the policy (`MV-SCOPE-001`, and skipped
-    /// by the other scope rules), decided once.
-    pub(crate) scope_denied: Vec<bool>,
-    /// The approved vendor of each third-party dependency (in `third_party_deps` order;
-    /// `MV-VENDOR-001`, `-002` and `-004`), looked up once.
-    pub(crate) approved_vendors: Vec<Option<&'a crate::policy::Vendor>>,
+    /// What several rules read, worked out on first use by the module that owns it.
+    pub(crate) shared: Shared<'a>,
+}
+
+/// The analyses that several rules share, each computed at most once per vet. A cell is
+/// filled only by its owner's accessor on [`Ctx`], written beside the owner's check:
+/// [`Ctx::redirects`] (`support/oauth_client.rs`), [`Ctx::secrets`] (`secret_literal.rs`),
+/// [`Ctx::scope_denied`] (`scope_denied.rs`) and [`Ctx::approved_vendors`]
+/// (`vendor_unapproved.rs`).
+#[derive(Default)]
+pub(crate) struct Shared<'a> {
+    pub(crate) redirects: OnceCell<Vec<support::oauth_client::Redirect<'a>>>,
+    pub(crate) secrets: OnceCell<Vec<secret_literal::SecretHit>>,
+    pub(crate) scope_denied: OnceCell<Vec<bool>>,
+    pub(crate) approved_vendors: OnceCell<Vec<Option<&'a crate::policy::Vendor>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -410,12 +416,12 @@ impl<'a> Ctx<'a> {
                             .sinks
                             .allow
                             .iter()
-                            .any(|p| matching::sink_matches(p, u)),
+                            .any(|p| support::matching::sink_matches(p, u)),
                         policy
                             .sinks
                             .deny
                             .iter()
-                            .find(|p| matching::sink_matches(p, u)),
+                            .find(|p| support::matching::sink_matches(p, u)),
                     ),
                     Err(_) => (false, None),
                 };
@@ -431,22 +437,13 @@ impl<'a> Ctx<'a> {
             .oauth_scopes
             .iter()
             .flat_map(|s| s.value.iter())
-            .map(|s| (s, matching::catalogued(policy, &s.value).map(|(_, d)| d)))
+            .map(|s| {
+                (
+                    s,
+                    support::matching::catalogued(policy, &s.value).map(|(_, d)| d),
+                )
+            })
             .collect();
-        let scope_denied = scopes
-            .iter()
-            .map(|(s, def)| scope_denied::is_denied(policy, &s.value, *def))
-            .collect();
-        let deps = manifest
-            .third_party_deps
-            .as_ref()
-            .map_or(&[][..], |d| &d.value);
-        let mut approved_vendors = Vec::with_capacity(deps.len());
-        for d in deps {
-            let vendor = d.vendor.as_ref();
-            approved_vendors
-                .push(vendor.and_then(|v| vendor_unapproved::approved(policy, &v.value)));
-        }
         Ctx {
             manifest,
             root,
@@ -457,10 +454,7 @@ impl<'a> Ctx<'a> {
             max_sensitivity,
             personal,
             dcr,
-            redirects: std::cell::OnceCell::new(),
-            secrets: secret_literal::find(root),
-            scope_denied,
-            approved_vendors,
+            shared: Shared::default(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! MV-OAUTH-011 auth-method-not-allowed
-use super::oauth_client as oc;
 use super::oauth_unknown_value::AUTH_METHODS;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-011",

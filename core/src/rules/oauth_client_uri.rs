@@ -1,6 +1,6 @@
 //! MV-OAUTH-036 client-uri-unsafe
-use super::oauth_client::{self as oc, Hard};
 use super::prelude::*;
+use super::support::oauth_client::{self as oc, Hard};
 use crate::manifest::Sp;
 use url::Host;
 
@@ -118,7 +118,7 @@ fn one(cx: &Ctx<'_>, out: &mut Out<'_>, kind: Kind, native: bool, raw: &Sp<Strin
                 Some(Host::Domain(d)) if oc::is_localhost(&Host::Domain(d)) => {
                     problems.push(String::from("its host is `localhost`"));
                 }
-                Some(Host::Domain(d)) if !super::matching::is_org_domain(cx.policy, d) => {
+                Some(Host::Domain(d)) if !super::support::matching::is_org_domain(cx.policy, d) => {
                     problems.push(format!(
                         "its host {} is outside the organisation's domains ({})",
                         oc::show_host(d),
@@ -159,7 +159,7 @@ fn one(cx: &Ctx<'_>, out: &mut Out<'_>, kind: Kind, native: bool, raw: &Sp<Strin
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{fix_value, manifest, of, vet, vet_dcr};
 
     fn check(app_type: &str, field: &str, value: &str) -> Vec<(String, String)> {
         let v = serde_json::to_string(value).unwrap();
@@ -172,7 +172,7 @@ mod tests {
             &vet(&manifest(&format!(
                 "  application_type: {app_type}\n{line}"
             ))),
-            "MV-OAUTH-036",
+            &super::RULE,
         )
     }
 
@@ -259,12 +259,12 @@ mod tests {
         }
         let m = manifest("  post_logout_redirect_uris: [\"http://apps.example.com:80/bye\"]\n");
         assert_eq!(
-            fix_value(&vet(&m), "MV-OAUTH-036").unwrap(),
+            fix_value(&vet(&m), &super::RULE).unwrap(),
             serde_json::json!("https://apps.example.com/bye")
         );
         let f = vet_dcr(
             r#"{"redirect_uris":["https://apps.example.com/cb"],"sector_identifier_uri":"http://apps.example.com/s.json"}"#,
         );
-        assert_eq!(of(&f, "MV-OAUTH-036")[0].0, "/sector_identifier_uri");
+        assert_eq!(of(&f, &super::RULE)[0].0, "/sector_identifier_uri");
     }
 }

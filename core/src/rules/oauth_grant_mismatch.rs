@@ -1,7 +1,7 @@
 //! MV-OAUTH-003 response-grant-mismatch
-use super::oauth_client as oc;
 use super::oauth_unknown_value::GRANTS;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-003",
@@ -97,10 +97,10 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::oauth_client::testing::{manifest, of, vet};
+    use super::super::support::testing::{manifest, of, vet};
 
     fn mismatch(client: &str) -> Vec<(String, String)> {
-        of(&vet(&manifest(client)), "MV-OAUTH-003")
+        of(&vet(&manifest(client)), &super::RULE)
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! MV-OAUTH-001 implicit-flow
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-001",
@@ -65,14 +65,14 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::oauth_client::testing::{manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{manifest, of, vet, vet_dcr};
 
     #[test]
     fn every_response_type_with_a_token_component() {
         let f = vet(&manifest(
             "  response_types: [token, id_token token, code token, code id_token token, code id_token, code]\n  grant_types: [authorization_code, implicit]\n  redirect_uris: [https://apps.example.com/cb]\n",
         ));
-        let mut paths: Vec<String> = of(&f, "MV-OAUTH-001").into_iter().map(|x| x.0).collect();
+        let mut paths: Vec<String> = of(&f, &super::RULE).into_iter().map(|x| x.0).collect();
         paths.sort();
         assert_eq!(
             paths,
@@ -98,7 +98,7 @@ mod tests {
         let f = vet_dcr(
             r#"{"redirect_uris":["https://apps.example.com/cb"],"response_types":["token"],"grant_types":["implicit"],"token_endpoint_auth_method":"none"}"#,
         );
-        let got = of(&f, "MV-OAUTH-001");
+        let got = of(&f, &super::RULE);
         assert_eq!(got.len(), 2);
         assert!(got.iter().any(|(p, _)| p == "/response_types/0"));
         assert!(got.iter().any(|(p, _)| p == "/grant_types/0"));

@@ -1,6 +1,6 @@
 //! MV-OAUTH-035 jose-alg-weak
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-035",
@@ -119,7 +119,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{fix_value, manifest, of, vet, vet_dcr};
 
     fn alg(field: &str, value: &str) -> usize {
         of(
@@ -127,7 +127,7 @@ mod tests {
                 "  {field}: {}\n",
                 serde_json::to_string(value).unwrap_or_default()
             ))),
-            "MV-OAUTH-035",
+            &super::RULE,
         )
         .len()
     }
@@ -161,11 +161,11 @@ mod tests {
         let f = vet_dcr(
             r#"{"redirect_uris":["https://apps.example.com/cb"],"id_token_signed_response_alg":"none","userinfo_encrypted_response_alg":"RSA1_5"}"#,
         );
-        let got = of(&f, "MV-OAUTH-035");
+        let got = of(&f, &super::RULE);
         assert_eq!(got[0].0, "/id_token_signed_response_alg");
         assert_eq!(got[1].0, "/userinfo_encrypted_response_alg");
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-035"),
+            fix_value(&f, &super::RULE),
             Some(serde_json::json!("RS256"))
         );
     }

@@ -1,6 +1,6 @@
 //! MV-OAUTH-033 jwks-private-key
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-033",
@@ -50,7 +50,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{manifest, of, vet, vet_dcr};
 
     #[test]
     fn private_members_of_inline_keys() {
@@ -58,7 +58,7 @@ mod tests {
             "  token_endpoint_auth_method: private_key_jwt\n  jwks:\n    keys:\n      - {kty: EC, crv: P-256, x: abc, y: def}\n      - {kty: RSA, n: abc, e: AQAB, d: s3cr3t, p: s3, q: cr}\n",
         );
         let f = vet(&m);
-        let got = of(&f, "MV-OAUTH-033");
+        let got = of(&f, &super::RULE);
         let paths: Vec<&str> = got.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(
             paths,
@@ -73,28 +73,37 @@ mod tests {
         let public = manifest(
             "  token_endpoint_auth_method: private_key_jwt\n  jwks: {keys: [{kty: EC, crv: P-256, x: abc, y: def}]}\n",
         );
-        assert!(of(&vet(&public), "MV-OAUTH-033").is_empty());
+        assert!(of(&vet(&public), &super::RULE).is_empty());
         let f = vet_dcr(
             r#"{"grant_types":["client_credentials"],"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}}"#,
         );
-        assert_eq!(of(&f, "MV-OAUTH-033")[0].0, "/jwks/keys/0/k");
+        assert_eq!(of(&f, &super::RULE)[0].0, "/jwks/keys/0/k");
         // The same set as JSON text in a string; a member name in another case.
         let text = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"abc","y":"def","D":"s3cr3t"}]}"#;
         let m = manifest(&format!(
             "  token_endpoint_auth_method: private_key_jwt\n  jwks: {}\n",
             serde_json::to_string(text).unwrap()
         ));
-        let got = of(&vet(&m), "MV-OAUTH-033");
+        let got = of(&vet(&m), &super::RULE);
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].0, "/client/jwks");
         assert!(!got[0].1.contains("s3cr3t"));
         // A wrong shape is a schema finding, not silence: `jwks` grants access (it is the
         // client's credential), so a value that cannot be read blocks (MV-SCHEMA-004).
         let f = vet(&manifest("  jwks: \"not json\"\n"));
-        assert_eq!(of(&f, "MV-SCHEMA-004")[0].0, "/client/jwks");
+        assert_eq!(
+            of(&f, &crate::rules::schema_access_uninterpretable::RULE)[0].0,
+            "/client/jwks"
+        );
         let f = vet(&manifest("  jwks: [abc]\n"));
-        assert_eq!(of(&f, "MV-SCHEMA-004")[0].0, "/client/jwks");
+        assert_eq!(
+            of(&f, &crate::rules::schema_access_uninterpretable::RULE)[0].0,
+            "/client/jwks"
+        );
         let f = vet(&manifest("  jwks: {keys: [abc]}\n"));
-        assert_eq!(of(&f, "MV-SCHEMA-004")[0].0, "/client/jwks/keys/0");
+        assert_eq!(
+            of(&f, &crate::rules::schema_access_uninterpretable::RULE)[0].0,
+            "/client/jwks/keys/0"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! MV-OAUTH-032 jwks-uri-not-https
-use super::oauth_client::{self as oc, Hard};
 use super::prelude::*;
+use super::support::oauth_client::{self as oc, Hard};
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-032",
@@ -75,14 +75,14 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{fix_value, manifest, of, vet, vet_dcr};
 
     fn jwks_uri(v: &str) -> Vec<(String, String)> {
         let m = manifest(&format!(
             "  token_endpoint_auth_method: private_key_jwt\n  redirect_uris: [https://apps.example.com/cb]\n  code_challenge_method: S256\n  jwks_uri: {}\n",
             serde_json::to_string(v).unwrap()
         ));
-        of(&vet(&m), "MV-OAUTH-032")
+        of(&vet(&m), &super::RULE)
     }
 
     #[test]
@@ -107,12 +107,12 @@ mod tests {
             "  token_endpoint_auth_method: private_key_jwt\n  jwks_uri: http://apps.example.com:80/k\n",
         );
         assert_eq!(
-            fix_value(&vet(&m), "MV-OAUTH-032").unwrap(),
+            fix_value(&vet(&m), &super::RULE).unwrap(),
             serde_json::json!("https://apps.example.com/k")
         );
         let f = vet_dcr(
             r#"{"token_endpoint_auth_method":"private_key_jwt","grant_types":["client_credentials"],"jwks_uri":"http://apps.example.com/k"}"#,
         );
-        assert_eq!(of(&f, "MV-OAUTH-032")[0].0, "/jwks_uri");
+        assert_eq!(of(&f, &super::RULE)[0].0, "/jwks_uri");
     }
 }

@@ -1,6 +1,6 @@
 //! MV-OAUTH-006 pkce-missing
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-006",
@@ -48,7 +48,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{fix_value, manifest, of, vet, vet_dcr};
 
     #[test]
     fn spa_with_s256_is_a_browser_app_and_fine() {
@@ -63,16 +63,16 @@ mod tests {
         let f = vet(&manifest(
             "  token_endpoint_auth_method: none\n  redirect_uris: [https://apps.example.com/cb]\n",
         ));
-        assert_eq!(of(&f, "MV-OAUTH-006").len(), 1);
+        assert_eq!(of(&f, &super::RULE).len(), 1);
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-006").unwrap(),
+            fix_value(&f, &super::RULE).unwrap(),
             serde_json::json!("S256")
         );
         let f = vet(&manifest(
             "  application_type: native\n  token_endpoint_auth_method: private_key_jwt\n  redirect_uris: [com.example.app:/cb]\n",
         ));
-        assert_eq!(of(&f, "MV-OAUTH-006")[0].0, "/client/application_type");
-        assert!(of(&f, "MV-OAUTH-008").is_empty());
+        assert_eq!(of(&f, &super::RULE)[0].0, "/client/application_type");
+        assert!(of(&f, &crate::rules::oauth_pkce_confidential::RULE).is_empty());
     }
 
     #[test]
@@ -80,10 +80,13 @@ mod tests {
         let f = vet_dcr(
             r#"{"redirect_uris":["https://apps.example.com/cb"],"token_endpoint_auth_method":"none"}"#,
         );
-        assert!(of(&f, "MV-OAUTH-006").is_empty());
+        assert!(of(&f, &super::RULE).is_empty());
         let f = vet_dcr(
             r#"{"redirect_uris":["https://apps.example.com/cb"],"token_endpoint_auth_method":"none","code_challenge_method":"plain"}"#,
         );
-        assert_eq!(of(&f, "MV-OAUTH-007")[0].0, "/code_challenge_method");
+        assert_eq!(
+            of(&f, &crate::rules::oauth_pkce_method::RULE)[0].0,
+            "/code_challenge_method"
+        );
     }
 }

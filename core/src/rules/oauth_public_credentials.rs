@@ -1,6 +1,6 @@
 //! MV-OAUTH-009 server-side-public-client
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-009",
@@ -78,21 +78,21 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{manifest, of, vet};
+    use super::super::support::testing::{manifest, of, vet};
 
     #[test]
     fn an_inline_key_set_is_a_credential_too() {
         let base = "  token_endpoint_auth_method: none\n  code_challenge_method: S256\n  redirect_uris: [https://apps.example.com/cb]\n";
-        assert!(of(&vet(&manifest(base)), "MV-OAUTH-009").is_empty());
+        assert!(of(&vet(&manifest(base)), &super::RULE).is_empty());
         let with_keys = manifest(&format!(
             "{base}  jwks: {{keys: [{{kty: EC, crv: P-256, x: a, y: b}}]}}\n"
         ));
-        let f = of(&vet(&with_keys), "MV-OAUTH-009");
+        let f = of(&vet(&with_keys), &super::RULE);
         assert_eq!(f.len(), 1);
         assert!(f[0].1.contains("an inline `jwks`"), "{f:?}");
         let with_uri = manifest(&format!("{base}  jwks_uri: https://apps.example.com/k\n"));
         assert!(
-            of(&vet(&with_uri), "MV-OAUTH-009")[0]
+            of(&vet(&with_uri), &super::RULE)[0]
                 .1
                 .contains("a `jwks_uri`")
         );

@@ -1,6 +1,6 @@
 //! MV-OAUTH-027 redirect-uri-not-canonical
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 use url::Host;
 
 pub static RULE: Rule = Rule {
@@ -118,16 +118,16 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+    use super::super::support::testing::{fix_value, uri, vet, with_uris};
 
     fn canon(u: &str) -> (String, Option<serde_json::Value>) {
         let f = vet(&with_uris("web", &[u]));
         let msg = f
             .iter()
-            .find(|f| f.rule == "MV-OAUTH-027")
+            .find(|f| f.rule == super::RULE.id)
             .map(|f| f.message.clone())
             .unwrap_or_default();
-        (msg, fix_value(&f, "MV-OAUTH-027"))
+        (msg, fix_value(&f, &super::RULE))
     }
 
     #[test]
@@ -183,8 +183,8 @@ mod tests {
             assert!(msg.contains(why), "{raw}: {msg}");
             assert_eq!(fix, Some(serde_json::json!(fixed)), "{raw}");
         }
-        assert!(uri("web", "https://apps.example.com/cb", "MV-OAUTH-027").is_empty());
-        assert!(uri("native", "com.example.app:/cb", "MV-OAUTH-027").is_empty());
+        assert!(uri("web", "https://apps.example.com/cb", &super::RULE).is_empty());
+        assert!(uri("native", "com.example.app:/cb", &super::RULE).is_empty());
     }
 
     #[test]
@@ -196,8 +196,11 @@ mod tests {
                 "https://apps.example.com:443/cb",
             ],
         ));
-        assert!(f.iter().all(|f| f.rule != "MV-OAUTH-027"), "{f:?}");
-        let d: Vec<_> = f.iter().filter(|f| f.rule == "MV-OAUTH-028").collect();
+        assert!(f.iter().all(|f| f.rule != super::RULE.id), "{f:?}");
+        let d: Vec<_> = f
+            .iter()
+            .filter(|f| f.rule == crate::rules::oauth_redirect_duplicate::RULE.id)
+            .collect();
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].path, "/client/redirect_uris/1");
         assert_eq!(d[0].fix.as_ref().unwrap().op, "remove");

@@ -1,6 +1,6 @@
 //! MV-OAUTH-028 redirect-uri-duplicate
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 use std::collections::BTreeMap;
 
 pub static RULE: Rule = Rule {

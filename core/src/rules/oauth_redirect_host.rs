@@ -1,6 +1,6 @@
 //! MV-OAUTH-021 redirect-uri-foreign-host
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 use url::Host;
 
 pub static RULE: Rule = Rule {
@@ -37,7 +37,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         if native && oc::is_localhost(&host) {
             continue;
         }
-        if super::matching::is_org_domain(cx.policy, domain) {
+        if super::support::matching::is_org_domain(cx.policy, domain) {
             continue;
         }
         out.at(
@@ -55,10 +55,10 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::uri;
+    use super::super::support::testing::uri;
 
     fn host(u: &str) -> Vec<String> {
-        uri("web", u, "MV-OAUTH-021")
+        uri("web", u, &super::RULE)
     }
 
     #[test]
@@ -110,6 +110,6 @@ mod tests {
             assert!(host(u).is_empty(), "{u}");
         }
         // Loopback of a native app is not a foreign host (MV-OAUTH-024 covers localhost).
-        assert!(uri("native", "http://localhost:8080/cb", "MV-OAUTH-021").is_empty());
+        assert!(uri("native", "http://localhost:8080/cb", &super::RULE).is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! MV-OAUTH-020 redirect-uri-not-https
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 use url::Host;
 
 pub static RULE: Rule = Rule {
@@ -88,23 +88,23 @@ fn https_fix(rep: super::Reported<'_>, url: &url::Url, path: &str) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+    use super::super::support::testing::{fix_value, uri, vet, with_uris};
 
     #[test]
     fn web_apps_use_https() {
         let f = vet(&with_uris("web", &["http://apps.example.com:80/cb"]));
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-020").unwrap(),
+            fix_value(&f, &super::RULE).unwrap(),
             serde_json::json!("https://apps.example.com/cb")
         );
         // No fix for an IP literal: there is no certificate to switch to.
         let f = vet(&with_uris("web", &["http://127.0.0.1/cb"]));
-        assert!(fix_value(&f, "MV-OAUTH-020").is_none());
-        assert!(uri("web", "https://apps.example.com/cb", "MV-OAUTH-020").is_empty());
+        assert!(fix_value(&f, &super::RULE).is_none());
+        assert!(uri("web", "https://apps.example.com/cb", &super::RULE).is_empty());
         assert_eq!(
-            uri("native", "http://notes.example.com/cb", "MV-OAUTH-020").len(),
+            uri("native", "http://notes.example.com/cb", &super::RULE).len(),
             1
         );
-        assert!(uri("native", "https://apps.example.com/cb", "MV-OAUTH-020").is_empty());
+        assert!(uri("native", "https://apps.example.com/cb", &super::RULE).is_empty());
     }
 }

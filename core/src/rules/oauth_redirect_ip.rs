@@ -1,6 +1,6 @@
 //! MV-OAUTH-022 redirect-uri-ip-literal
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 use url::Host;
 
 pub static RULE: Rule = Rule {
@@ -53,15 +53,15 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::uri;
+    use super::super::support::testing::uri;
 
     #[test]
     fn ip_forms_are_reported_as_the_browser_reads_them() {
-        let m = uri("web", "https://2130706433/cb", "MV-OAUTH-022");
+        let m = uri("web", "https://2130706433/cb", &super::RULE);
         assert!(m[0].contains("loopback address `127.0.0.1`"), "{m:?}");
-        let m = uri("web", "https://0x0a.0.0.1/cb", "MV-OAUTH-022");
+        let m = uri("web", "https://0x0a.0.0.1/cb", &super::RULE);
         assert!(m[0].contains("IP address `10.0.0.1`"), "{m:?}");
-        let m = uri("web", "https://[2001:db8::1]/cb", "MV-OAUTH-022");
+        let m = uri("web", "https://[2001:db8::1]/cb", &super::RULE);
         assert!(m[0].contains("`[2001:db8::1]`"), "{m:?}");
     }
 
@@ -72,12 +72,12 @@ mod tests {
             "http://127.0.0.1:51004/cb",
             "http://[::1]:61023/cb",
         ] {
-            assert!(uri("native", u, "MV-OAUTH-022").is_empty(), "{u}");
-            assert!(uri("native", u, "MV-OAUTH-020").is_empty(), "{u}");
+            assert!(uri("native", u, &super::RULE).is_empty(), "{u}");
+            assert!(
+                uri("native", u, &crate::rules::oauth_redirect_https::RULE).is_empty(),
+                "{u}"
+            );
         }
-        assert_eq!(
-            uri("native", "https://10.0.0.5/cb", "MV-OAUTH-022").len(),
-            1
-        );
+        assert_eq!(uri("native", "https://10.0.0.5/cb", &super::RULE).len(), 1);
     }
 }

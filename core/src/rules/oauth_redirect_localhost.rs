@@ -1,6 +1,6 @@
 //! MV-OAUTH-024 redirect-uri-localhost
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-024",
@@ -55,23 +55,36 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+    use super::super::support::testing::{fix_value, uri, vet, with_uris};
 
     #[test]
     fn localhost_becomes_the_loopback_ip() {
         let f = vet(&with_uris("native", &["http://localhost:8080/cb"]));
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-024").unwrap(),
+            fix_value(&f, &super::RULE).unwrap(),
             serde_json::json!("http://127.0.0.1:8080/cb")
         );
+        assert_eq!(uri("native", "http://LOCALHOST/cb", &super::RULE).len(), 1);
+        assert!(uri("native", "http://127.0.0.1/cb", &super::RULE).is_empty());
+        // In a web app localhost is a foreign host over http instead.
+        assert!(uri("web", "http://localhost/cb", &super::RULE).is_empty());
         assert_eq!(
-            uri("native", "http://LOCALHOST/cb", "MV-OAUTH-024").len(),
+            uri(
+                "web",
+                "http://localhost/cb",
+                &crate::rules::oauth_redirect_https::RULE
+            )
+            .len(),
             1
         );
-        assert!(uri("native", "http://127.0.0.1/cb", "MV-OAUTH-024").is_empty());
-        // In a web app localhost is a foreign host over http instead.
-        assert!(uri("web", "http://localhost/cb", "MV-OAUTH-024").is_empty());
-        assert_eq!(uri("web", "http://localhost/cb", "MV-OAUTH-020").len(), 1);
-        assert_eq!(uri("web", "http://localhost/cb", "MV-OAUTH-021").len(), 1);
+        assert_eq!(
+            uri(
+                "web",
+                "http://localhost/cb",
+                &crate::rules::oauth_redirect_host::RULE
+            )
+            .len(),
+            1
+        );
     }
 }

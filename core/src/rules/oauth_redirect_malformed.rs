@@ -1,6 +1,6 @@
 //! MV-OAUTH-019 redirect-uri-malformed
-use super::oauth_client::{self as oc, Hard};
 use super::prelude::*;
+use super::support::oauth_client::{self as oc, Hard};
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-019",
@@ -118,10 +118,10 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+    use super::super::support::testing::{fix_value, uri, vet, with_uris};
 
     fn m(u: &str) -> Vec<String> {
-        uri("web", u, "MV-OAUTH-019")
+        uri("web", u, &super::RULE)
     }
 
     #[test]
@@ -142,9 +142,9 @@ mod tests {
             &["https://apps.example.com\\@evil.io/callback"],
         ));
         assert!(
-            all.iter().all(|f| f.rule == "MV-OAUTH-019"
+            all.iter().all(|f| f.rule == super::RULE.id
                 || !f.rule.starts_with("MV-OAUTH-0")
-                || f.rule == "MV-OAUTH-015"),
+                || f.rule == crate::rules::oauth_refresh_need::RULE.id),
             "{all:?}"
         );
     }
@@ -199,8 +199,8 @@ mod tests {
             // Nothing else is said about a host microvet cannot read.
             let all = vet(&with_uris("web", &[u]));
             assert!(
-                all.iter()
-                    .all(|f| !f.rule.starts_with("MV-OAUTH-02") || f.rule == "MV-OAUTH-029"),
+                all.iter().all(|f| !f.rule.starts_with("MV-OAUTH-02")
+                    || f.rule == crate::rules::oauth_redirect_count::RULE.id),
                 "{u}: {all:?}"
             );
         }
@@ -213,7 +213,7 @@ mod tests {
     fn fragment_is_removed_by_the_fix() {
         let f = vet(&with_uris("web", &["https://apps.example.com/cb#x"]));
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-019").unwrap(),
+            fix_value(&f, &super::RULE).unwrap(),
             serde_json::json!("https://apps.example.com/cb")
         );
         assert!(m("https://apps.example.com/cb").is_empty());

@@ -1,6 +1,6 @@
 //! MV-OAUTH-031 redirect-uri-out-of-band
-use super::oauth_client::{self as oc, Hard};
 use super::prelude::*;
+use super::support::oauth_client::{self as oc, Hard};
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-031",
@@ -54,7 +54,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+    use super::super::support::testing::{fix_value, uri, vet, with_uris};
 
     #[test]
     fn out_of_band_is_not_a_private_scheme() {
@@ -64,23 +64,23 @@ mod tests {
             "URN:IETF:WG:OAUTH:2.0:OOB",
             " urn:ietf:wg:oauth:2.0:oob\t",
         ] {
-            assert_eq!(uri("native", u, "MV-OAUTH-031").len(), 1, "{u}");
-            let web = uri("web", u, "MV-OAUTH-031");
+            assert_eq!(uri("native", u, &super::RULE).len(), 1, "{u}");
+            let web = uri("web", u, &super::RULE);
             assert_eq!(web.len(), 1, "{u}");
             assert!(!web[0].contains("loopback"), "{web:?}");
             for other in [
-                "MV-OAUTH-020",
-                "MV-OAUTH-025",
-                "MV-OAUTH-026",
-                "MV-OAUTH-019",
+                &crate::rules::oauth_redirect_https::RULE,
+                &crate::rules::oauth_redirect_private_scheme::RULE,
+                &crate::rules::oauth_redirect_scheme_owner::RULE,
+                &crate::rules::oauth_redirect_malformed::RULE,
             ] {
-                assert!(uri("native", u, other).is_empty(), "{u} {other}");
-                assert!(uri("web", u, other).is_empty(), "{u} {other}");
+                assert!(uri("native", u, other).is_empty(), "{u} {}", other.id);
+                assert!(uri("web", u, other).is_empty(), "{u} {}", other.id);
             }
         }
         let f = vet(&with_uris("native", &["urn:ietf:wg:oauth:2.0:oob"]));
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-031").unwrap(),
+            fix_value(&f, &super::RULE).unwrap(),
             serde_json::json!("http://127.0.0.1/callback")
         );
         // The replacement is accepted by every redirect rule of a native app.
@@ -92,6 +92,6 @@ mod tests {
                     && x.path.starts_with("/client/redirect_uris")),
             "{fixed:?}"
         );
-        assert!(uri("native", "urn:ietf:wg:oauth:2.0:oobx", "MV-OAUTH-031").is_empty());
+        assert!(uri("native", "urn:ietf:wg:oauth:2.0:oobx", &super::RULE).is_empty());
     }
 }

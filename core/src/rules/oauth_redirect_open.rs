@@ -1,6 +1,6 @@
 //! MV-OAUTH-023 redirect-uri-open-redirect
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-023",
@@ -99,10 +99,10 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::uri;
+    use super::super::support::testing::uri;
 
     fn open(u: &str) -> Vec<String> {
-        uri("web", u, "MV-OAUTH-023")
+        uri("web", u, &super::RULE)
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! MV-OAUTH-025 redirect-uri-private-scheme
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-025",
@@ -44,42 +44,103 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::oauth_client::testing::{fix_value, uri, vet, with_uris};
+    use super::super::support::testing::{fix_value, uri, vet, with_uris};
 
     #[test]
     fn reverse_domain_and_one_slash() {
-        assert_eq!(uri("native", "myapp:/cb", "MV-OAUTH-025").len(), 1);
-        assert_eq!(uri("native", "myapp://cb", "MV-OAUTH-025").len(), 1);
-        assert_eq!(uri("native", "myapp://cb", "MV-OAUTH-037").len(), 1);
-        assert!(uri("native", "com.example.app:/cb", "MV-OAUTH-025").is_empty());
-        assert!(uri("native", "com.example.app:/cb", "MV-OAUTH-037").is_empty());
+        assert_eq!(uri("native", "myapp:/cb", &super::RULE).len(), 1);
+        assert_eq!(uri("native", "myapp://cb", &super::RULE).len(), 1);
+        assert_eq!(
+            uri(
+                "native",
+                "myapp://cb",
+                &crate::rules::oauth_redirect_private_scheme_authority::RULE
+            )
+            .len(),
+            1
+        );
+        assert!(uri("native", "com.example.app:/cb", &super::RULE).is_empty());
+        assert!(
+            uri(
+                "native",
+                "com.example.app:/cb",
+                &crate::rules::oauth_redirect_private_scheme_authority::RULE
+            )
+            .is_empty()
+        );
         let f = vet(&with_uris(
             "native",
             &["com.example.notes://callback/x?y=1"],
         ));
         assert_eq!(
-            fix_value(&f, "MV-OAUTH-037").unwrap(),
+            fix_value(
+                &f,
+                &crate::rules::oauth_redirect_private_scheme_authority::RULE
+            )
+            .unwrap(),
             serde_json::json!("com.example.notes:/callback/x?y=1")
         );
         // RFC 8252 §7.1 grades: the reverse domain name is a MUST (high), the one-slash
         // form a consequence of RFC 3986 §3.2 (medium).
         let f = vet(&with_uris("native", &["myapp://cb"]));
-        let sev = |id: &str| f.iter().find(|x| x.rule == id).map(|x| x.severity.as_str());
-        assert_eq!(sev("MV-OAUTH-025"), Some("high"));
-        assert_eq!(sev("MV-OAUTH-037"), Some("medium"));
+        let sev = |r: &crate::rules::Rule| {
+            f.iter()
+                .find(|x| x.rule == r.id)
+                .map(|x| x.severity.as_str())
+        };
+        assert_eq!(sev(&super::RULE), Some("high"));
+        assert_eq!(
+            sev(&crate::rules::oauth_redirect_private_scheme_authority::RULE),
+            Some("medium")
+        );
         // Web apps have no business with private schemes: that is MV-OAUTH-020.
-        assert!(uri("web", "myapp:/cb", "MV-OAUTH-025").is_empty());
-        assert_eq!(uri("web", "com.example.app:/cb", "MV-OAUTH-020").len(), 1);
+        assert!(uri("web", "myapp:/cb", &super::RULE).is_empty());
+        assert_eq!(
+            uri(
+                "web",
+                "com.example.app:/cb",
+                &crate::rules::oauth_redirect_https::RULE
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn scheme_under_the_organisation() {
-        assert!(uri("native", "com.example.app:/cb", "MV-OAUTH-026").is_empty());
-        assert!(uri("native", "com.example:/cb", "MV-OAUTH-026").is_empty());
+        assert!(
+            uri(
+                "native",
+                "com.example.app:/cb",
+                &crate::rules::oauth_redirect_scheme_owner::RULE
+            )
+            .is_empty()
+        );
+        assert!(
+            uri(
+                "native",
+                "com.example:/cb",
+                &crate::rules::oauth_redirect_scheme_owner::RULE
+            )
+            .is_empty()
+        );
         assert_eq!(
-            uri("native", "com.examplex.app:/cb", "MV-OAUTH-026").len(),
+            uri(
+                "native",
+                "com.examplex.app:/cb",
+                &crate::rules::oauth_redirect_scheme_owner::RULE
+            )
+            .len(),
             1
         );
-        assert_eq!(uri("native", "org.other.app:/cb", "MV-OAUTH-026").len(), 1);
+        assert_eq!(
+            uri(
+                "native",
+                "org.other.app:/cb",
+                &crate::rules::oauth_redirect_scheme_owner::RULE
+            )
+            .len(),
+            1
+        );
     }
 }

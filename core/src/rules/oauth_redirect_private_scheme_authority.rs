@@ -1,6 +1,6 @@
 //! MV-OAUTH-037 redirect-uri-private-scheme-authority
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-037",

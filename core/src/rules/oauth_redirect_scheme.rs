@@ -1,6 +1,6 @@
 //! MV-OAUTH-017 redirect-uri-dangerous-scheme
-use super::oauth_client::Hard;
 use super::prelude::*;
+use super::support::oauth_client::Hard;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-017",
@@ -35,7 +35,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::oauth_client::testing::uri;
+    use super::super::support::testing::uri;
 
     #[test]
     fn script_and_local_schemes_whatever_their_spelling() {
@@ -48,8 +48,8 @@ mod tests {
             "file:///etc/passwd",
             "blob:https://apps.example.com/uuid",
         ] {
-            assert_eq!(uri("web", u, "MV-OAUTH-017").len(), 1, "{u}");
-            assert_eq!(uri("native", u, "MV-OAUTH-017").len(), 1, "{u}");
+            assert_eq!(uri("web", u, &super::RULE).len(), 1, "{u}");
+            assert_eq!(uri("native", u, &super::RULE).len(), 1, "{u}");
         }
     }
 }

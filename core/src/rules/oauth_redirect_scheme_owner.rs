@@ -1,6 +1,6 @@
 //! MV-OAUTH-026 redirect-uri-scheme-not-org
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-026",

@@ -1,6 +1,6 @@
 //! MV-OAUTH-018 redirect-uri-wildcard
-use super::oauth_client::Hard;
 use super::prelude::*;
+use super::support::oauth_client::Hard;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-018",
@@ -37,7 +37,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::oauth_client::testing::uri;
+    use super::super::support::testing::uri;
 
     #[test]
     fn stars_anywhere() {
@@ -48,8 +48,8 @@ mod tests {
             "https://apps.example.com:*/cb",
             "com.example.*:/cb",
         ] {
-            assert_eq!(uri("web", u, "MV-OAUTH-018").len(), 1, "{u}");
+            assert_eq!(uri("web", u, &super::RULE).len(), 1, "{u}");
         }
-        assert!(uri("web", "https://apps.example.com/cb", "MV-OAUTH-018").is_empty());
+        assert!(uri("web", "https://apps.example.com/cb", &super::RULE).is_empty());
     }
 }

@@ -1,6 +1,6 @@
 //! MV-OAUTH-015 refresh-without-offline-need
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-015",
@@ -80,7 +80,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
-    use super::super::oauth_client::testing::{manifest, of, vet};
+    use super::super::support::testing::{manifest, of, vet};
 
     /// The purpose is lowercased per character: words in capitals, next to a final sigma
     /// (which `str::to_lowercase` maps by context), match as they did.
@@ -89,10 +89,10 @@ mod tests {
         let plain = manifest(
             "  grant_types: [authorization_code, refresh_token]\n  redirect_uris: [https://apps.example.com/cb]\n",
         );
-        assert_eq!(of(&vet(&plain), "MV-OAUTH-015").len(), 1);
+        assert_eq!(of(&vet(&plain), &super::RULE).len(), 1);
         for purpose in ["NIGHTLY export ΟΔΟΣ", "ΟΔΟΣ BACKGROUND ΟΔΟΣ", "Cron"] {
             let text = plain.replace("test the client rules", purpose);
-            assert!(of(&vet(&text), "MV-OAUTH-015").is_empty(), "{purpose}");
+            assert!(of(&vet(&text), &super::RULE).is_empty(), "{purpose}");
         }
     }
 }

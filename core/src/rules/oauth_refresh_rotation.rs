@@ -1,6 +1,6 @@
 //! MV-OAUTH-013 refresh-token-not-rotated
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-013",
@@ -65,13 +65,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{manifest, of, vet, vet_dcr};
+    use super::super::support::testing::{manifest, of, vet, vet_dcr};
 
     const PUBLIC: &str = "  token_endpoint_auth_method: none\n  code_challenge_method: S256\n  redirect_uris: [https://apps.example.com/cb]\n  grant_types: [authorization_code, refresh_token]\n";
 
     #[test]
     fn sender_constrained_tokens_are_the_alternative_to_rotation() {
-        assert_eq!(of(&vet(&manifest(PUBLIC)), "MV-OAUTH-013").len(), 1);
+        assert_eq!(of(&vet(&manifest(PUBLIC)), &super::RULE).len(), 1);
         for extra in [
             "  dpop_bound_access_tokens: true\n",
             "  tls_client_certificate_bound_access_tokens: true\n",
@@ -79,14 +79,14 @@ mod tests {
             "  refresh_token_rotation: false\n  dpop_bound_access_tokens: true\n",
         ] {
             let m = manifest(&format!("{PUBLIC}{extra}"));
-            assert!(of(&vet(&m), "MV-OAUTH-013").is_empty(), "{extra}");
+            assert!(of(&vet(&m), &super::RULE).is_empty(), "{extra}");
         }
         let m = manifest(&format!("{PUBLIC}  dpop_bound_access_tokens: false\n"));
-        assert_eq!(of(&vet(&m), "MV-OAUTH-013").len(), 1);
+        assert_eq!(of(&vet(&m), &super::RULE).len(), 1);
         let dcr = r#"{"redirect_uris":["https://apps.example.com/cb"],"token_endpoint_auth_method":"none","grant_types":["authorization_code","refresh_token"],"refresh_token_rotation":false,"dpop_bound_access_tokens":true}"#;
-        assert!(of(&vet_dcr(dcr), "MV-OAUTH-013").is_empty());
+        assert!(of(&vet_dcr(dcr), &super::RULE).is_empty());
         assert_eq!(
-            of(&vet_dcr(&dcr.replace("true}", "false}")), "MV-OAUTH-013").len(),
+            of(&vet_dcr(&dcr.replace("true}", "false}")), &super::RULE).len(),
             1
         );
     }

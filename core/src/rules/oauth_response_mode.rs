@@ -1,6 +1,6 @@
 //! MV-OAUTH-034 response-mode-fragment
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 
 pub static RULE: Rule = Rule {
     id: "MV-OAUTH-034",
@@ -76,14 +76,14 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
-    use super::super::oauth_client::testing::{fix_value, manifest, of, vet};
+    use super::super::support::testing::{fix_value, manifest, of, vet};
 
     fn modes(list: &str) -> Vec<(String, String)> {
         of(
             &vet(&manifest(&format!(
                 "  redirect_uris: [https://apps.example.com/cb]\n  response_modes: {list}\n"
             ))),
-            "MV-OAUTH-034",
+            &super::RULE,
         )
     }
 
@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(f[0].0, "/client/response_modes");
         let all = vet(&manifest("  response_modes: [fragment]\n"));
         assert_eq!(
-            fix_value(&all, "MV-OAUTH-034"),
+            fix_value(&all, &super::RULE),
             Some(serde_json::json!("query"))
         );
     }

@@ -1,6 +1,6 @@
 //! MV-OAUTH-005 unknown-client-metadata-value
-use super::oauth_client as oc;
 use super::prelude::*;
+use super::support::oauth_client as oc;
 use crate::manifest::Sp;
 use crate::policy::did_you_mean;
 

@@ -23,8 +23,8 @@ pub static RULE: Rule = Rule {
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     if let Some(o) = &cx.manifest.owner
         && let Some(domain) = email_domain(&o.value)
-        && super::matching::is_personal_domain(cx.policy, domain)
-        && !super::matching::is_org_domain(cx.policy, domain)
+        && super::support::matching::is_personal_domain(cx.policy, domain)
+        && !super::support::matching::is_org_domain(cx.policy, domain)
     {
         out.at(
             o,

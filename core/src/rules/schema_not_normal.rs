@@ -31,7 +31,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         // A value holding a literal secret is reported without its value (MV-SECRET-001
         // names the secret's place; no output quotes it in any form).
         if cx
-            .secrets
+            .secrets()
             .iter()
             .any(|s| s.path.starts_with(&issue.path) || issue.path.starts_with(&s.path))
         {

@@ -34,7 +34,7 @@ const BROAD: &[&str] = &[
 ];
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for ((s, _), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+    for ((s, _), denied) in cx.scopes.iter().zip(cx.scope_denied()) {
         if *denied {
             continue;
         }

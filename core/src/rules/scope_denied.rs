@@ -1,6 +1,6 @@
 //! MV-SCOPE-001 denied-scope
-use super::matching::glob_match_ignore_ascii_case;
 use super::prelude::*;
+use super::support::matching::glob_match_ignore_ascii_case;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-001",
@@ -23,7 +23,7 @@ pub static RULE: Rule = Rule {
 
 /// Whether a scope is denied by the policy (catalogue or pattern), ignoring ASCII case:
 /// a deny list fails closed on case variants, which some authorization servers treat as
-/// the same scope. Decided once per vet, in [`Ctx::scope_denied`].
+/// the same scope.
 pub(crate) fn is_denied(
     policy: &crate::policy::PolicyDoc,
     scope: &str,
@@ -40,8 +40,21 @@ pub(crate) fn is_denied(
             .any(|p| glob_match_ignore_ascii_case(p, scope))
 }
 
+impl Ctx<'_> {
+    /// Whether each of [`Ctx::scopes`] is denied ([`is_denied`]), decided once per vet:
+    /// this rule reports it and the other scope rules skip a denied scope.
+    pub(crate) fn scope_denied(&self) -> &[bool] {
+        self.shared.scope_denied.get_or_init(|| {
+            self.scopes
+                .iter()
+                .map(|(s, def)| is_denied(self.policy, &s.value, *def))
+                .collect()
+        })
+    }
+}
+
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
-    for ((s, _), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+    for ((s, _), denied) in cx.scopes.iter().zip(cx.scope_denied()) {
         if *denied {
             out.at(s, format!("scope `{}` is denied by policy", s.value))
                 .scope_fix(cx, s, None);

@@ -1,6 +1,6 @@
 //! MV-SCOPE-008 non-canonical-scope
-use super::matching::catalogued;
 use super::prelude::*;
+use super::support::matching::catalogued;
 use crate::normalise::visible;
 
 pub static RULE: Rule = Rule {

@@ -1,6 +1,6 @@
 //! MV-SCOPE-005 scope-grants-undeclared-data
-use super::matching::scope_grants;
 use super::prelude::*;
+use super::support::matching::scope_grants;
 
 pub static RULE: Rule = Rule {
     id: "MV-SCOPE-005",

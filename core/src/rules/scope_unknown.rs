@@ -21,7 +21,7 @@ pub static RULE: Rule = Rule {
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
     // For a scope outside the catalogue, `scope_denied` is the pattern verdict alone.
-    for ((s, def), denied) in cx.scopes.iter().zip(&cx.scope_denied) {
+    for ((s, def), denied) in cx.scopes.iter().zip(cx.scope_denied()) {
         if def.is_some() || *denied {
             continue;
         }

@@ -1,6 +1,6 @@
 //! MV-SCOPE-006 write-scope-for-read-access
-use super::matching::scope_grants;
 use super::prelude::*;
+use super::support::matching::scope_grants;
 use crate::policy::Access as ScopeAccess;
 
 pub static RULE: Rule = Rule {

@@ -322,6 +322,14 @@ fn push_token(path: &mut String, token: &str) {
     }
 }
 
+impl Ctx<'_> {
+    /// The literal secrets of the document, in document order, found once per vet (this
+    /// rule's findings, the engine's limit on secrets and the redaction of the verdict).
+    pub(crate) fn secrets(&self) -> &[SecretHit] {
+        self.shared.secrets.get_or_init(|| find(self.root))
+    }
+}
+
 /// Every literal secret of a document, in document order.
 pub(crate) fn find(root: &Node) -> Vec<SecretHit> {
     let mut hits = Vec::new();
@@ -468,7 +476,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .as_ref()
         .filter(|n| super::app_name::is_slug(&n.value))
         .map_or("app", |n| n.value.as_str());
-    for hit in &cx.secrets {
+    for hit in cx.secrets() {
         let field = hit.path.rsplit('/').next().unwrap_or("secret");
         let field = if field.is_empty()
             || field.bytes().all(|c| c.is_ascii_digit())

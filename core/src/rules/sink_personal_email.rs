@@ -39,13 +39,13 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
             // In normal form: `jane@ｇｍａｉｌ.com` and `jane@gmail.com\u{ad}` are gmail.com.
             let addr = crate::normalise::normalise(addr);
             match email_domain(&addr) {
-                Some(d) if super::matching::is_personal_domain(cx.policy, d) => {
+                Some(d) if super::support::matching::is_personal_domain(cx.policy, d) => {
                     out.at(
                         s.raw,
                         format!("sink mails data to a personal mailbox (`{d}`)"),
                     );
                 }
-                Some(d) if !super::matching::is_org_domain(cx.policy, d) => {
+                Some(d) if !super::support::matching::is_org_domain(cx.policy, d) => {
                     out.at(
                         s.raw,
                         format!("sink mails data outside the organisation (`{d}`)"),

@@ -28,7 +28,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .third_party_deps
         .iter()
         .flat_map(|d| d.value.iter());
-    for (d, approved) in deps.zip(&cx.approved_vendors) {
+    for (d, approved) in deps.zip(cx.approved_vendors()) {
         if d.data.is_none() && !super::vendor_dpa::has_dpa(d, *approved) {
             let who = d.name.as_ref().or(d.vendor.as_ref());
             let (open, who, close) =

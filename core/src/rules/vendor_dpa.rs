@@ -35,7 +35,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .third_party_deps
         .iter()
         .flat_map(|d| d.value.iter());
-    for (d, approved) in deps.zip(&cx.approved_vendors) {
+    for (d, approved) in deps.zip(cx.approved_vendors()) {
         if has_dpa(d, *approved) {
             continue;
         }

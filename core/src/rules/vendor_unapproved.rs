@@ -19,7 +19,25 @@ pub static RULE: Rule = Rule {
     check,
 };
 
-/// Looked up once per dependency, in [`Ctx::approved_vendors`].
+impl<'a> Ctx<'a> {
+    /// The approved vendor of each third-party dependency, in `third_party_deps` order,
+    /// looked up once per vet (this rule, `MV-VENDOR-002`, `-004` and the risk score).
+    pub(crate) fn approved_vendors(&self) -> &[Option<&'a crate::policy::Vendor>] {
+        self.shared.approved_vendors.get_or_init(|| {
+            let deps = self.manifest.third_party_deps.as_ref();
+            deps.map_or(&[][..], |d| &d.value)
+                .iter()
+                .map(|d| {
+                    d.vendor
+                        .as_ref()
+                        .and_then(|v| approved(self.policy, &v.value))
+                })
+                .collect()
+        })
+    }
+}
+
+/// The approved vendor whose domain covers `vendor`, if any.
 pub(crate) fn approved<'p>(
     policy: &'p crate::policy::PolicyDoc,
     vendor: &str,
@@ -33,7 +51,7 @@ pub(crate) fn approved<'p>(
         .vendors
         .approved
         .iter()
-        .find(|a| super::matching::host_in_domain(v, &a.domain))
+        .find(|a| super::support::matching::host_in_domain(v, &a.domain))
 }
 
 fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
@@ -42,7 +60,7 @@ fn check(cx: &Ctx<'_>, out: &mut Out<'_>) {
         .third_party_deps
         .iter()
         .flat_map(|d| d.value.iter());
-    for (d, approved) in deps.zip(&cx.approved_vendors) {
+    for (d, approved) in deps.zip(cx.approved_vendors()) {
         if let Some(v) = &d.vendor
             && !v.value.trim().is_empty()
             && approved.is_none()
