@@ -22,6 +22,109 @@ pub trait Entropy {
     fn fill(&mut self, buf: &mut [u8]);
 }
 
+/// The most a [`Pooled`] source draws in one call (browsers refuse more than 65,536 bytes per
+/// `crypto.getRandomValues`, so the JS side would split anything larger anyway).
+pub const MAX_CHUNK: usize = 64 * 1024;
+
+/// [`Entropy`] drawn from a host in chunks: a batch of verifiers costs one host call per
+/// `chunk` bytes instead of one per verifier (each call crosses the component boundary: a
+/// syscall in wasmtime, `crypto.getRandomValues` in a browser). Bytes are handed out once
+/// and zeroed in the pool as they are, so no two values share randomness; what is left is
+/// zeroed on drop.
+///
+/// [`Entropy::fill`] cannot fail, so a draw that returns fewer bytes than asked is recorded
+/// ([`Pooled::short`]; the missing bytes are zero) and the caller must refuse the result
+/// rather than hand out a value made from weak randomness ([`Pooled::run`] does).
+pub struct Pooled<D: FnMut(usize) -> Vec<u8>> {
+    draw: D,
+    short: bool,
+    /// Bytes per draw; 0 draws exactly what each `fill` asks for.
+    chunk: usize,
+    pool: Vec<u8>,
+    /// Bytes of `pool` already handed out (and zeroed).
+    used: usize,
+}
+
+impl<D: FnMut(usize) -> Vec<u8>> Pooled<D> {
+    /// A source drawing about `budget` bytes per call of `draw` (capped at [`MAX_CHUNK`];
+    /// 0: exactly what each `fill` needs). `draw(n)` returns `n` random bytes, or fewer
+    /// when the host failed.
+    pub fn new(budget: usize, draw: D) -> Self {
+        Pooled {
+            draw,
+            short: false,
+            chunk: budget.min(MAX_CHUNK),
+            pool: Vec::new(),
+            used: 0,
+        }
+    }
+
+    /// Whether a draw returned fewer bytes than asked.
+    pub fn short(&self) -> bool {
+        self.short
+    }
+
+    /// Run `f` with this source; an error if a draw came back short.
+    pub fn run<T>(mut self, f: impl FnOnce(&mut dyn Entropy) -> Result<T>) -> Result<T> {
+        let out = f(&mut self)?;
+        if self.short {
+            return Err(Error::new(
+                ErrorCode::InvalidArgument,
+                "the host's `wasi:random/random.get-random-bytes` returned fewer bytes than requested",
+            )
+            .with_help("this is a bug in the embedding runtime, not in the input"));
+        }
+        Ok(out)
+    }
+
+    /// Fill `buf` straight from the host.
+    fn draw_into(&mut self, buf: &mut [u8]) {
+        let bytes = (self.draw)(buf.len());
+        if bytes.len() != buf.len() {
+            self.short = true;
+        }
+        let mut got = bytes.into_iter();
+        for slot in buf.iter_mut() {
+            *slot = got.next().unwrap_or(0);
+        }
+    }
+}
+
+impl<D: FnMut(usize) -> Vec<u8>> Entropy for Pooled<D> {
+    fn fill(&mut self, buf: &mut [u8]) {
+        if buf.len() > self.chunk {
+            self.draw_into(buf);
+            return;
+        }
+        if self.pool.len().saturating_sub(self.used) < buf.len() {
+            let mut pool = std::mem::take(&mut self.pool);
+            pool.fill(0);
+            pool.resize(self.chunk, 0);
+            self.draw_into(&mut pool);
+            self.pool = pool;
+            self.used = 0;
+        }
+        let end = self.used.saturating_add(buf.len());
+        match self.pool.get_mut(self.used..end) {
+            Some(fresh) => {
+                buf.copy_from_slice(fresh);
+                fresh.fill(0);
+                self.used = end;
+            }
+            // Not reachable (the pool was just refilled to `chunk >= buf.len()` bytes);
+            // draw directly rather than hand out anything twice.
+            None => self.draw_into(buf),
+        }
+    }
+}
+
+impl<D: FnMut(usize) -> Vec<u8>> Drop for Pooled<D> {
+    fn drop(&mut self) {
+        // Best effort: do not leave unused random bytes behind in linear memory.
+        self.pool.fill(0);
+    }
+}
+
 /// The shortest code verifier RFC 7636 §4.1 allows.
 pub const MIN_LENGTH: usize = 43;
 /// The longest code verifier RFC 7636 §4.1 allows.
@@ -520,6 +623,80 @@ pub fn authorize_url(
 )]
 mod tests {
     use super::*;
+
+    /// A host that counts its calls and hands out 0, 1, 2, … (or `short` bytes fewer).
+    fn counting(calls: &std::cell::Cell<usize>, short: usize) -> impl FnMut(usize) -> Vec<u8> + '_ {
+        let mut next = 0u8;
+        move |n| {
+            calls.set(calls.get() + 1);
+            (0..n.saturating_sub(short))
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn pooled_draws_once_per_chunk_and_never_hands_out_a_byte_twice() {
+        let calls = std::cell::Cell::new(0);
+        let mut src = Pooled::new(100, counting(&calls, 0));
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            let mut buf = [0u8; 10];
+            src.fill(&mut buf);
+            seen.extend_from_slice(&buf);
+        }
+        assert_eq!(
+            calls.get(),
+            1,
+            "ten fills of 10 bytes from one 100-byte draw"
+        );
+        assert_eq!(seen, (1..=100).collect::<Vec<u8>>());
+        let mut buf = [0u8; 10];
+        src.fill(&mut buf);
+        assert_eq!(calls.get(), 2, "the pool is refilled when it runs out");
+        assert_eq!(buf[0], 101);
+        assert!(
+            src.pool[..10].iter().all(|b| *b == 0),
+            "handed-out bytes are zeroed"
+        );
+        assert!(!src.short());
+    }
+
+    #[test]
+    fn pooled_without_budget_or_for_large_asks_draws_exactly() {
+        let calls = std::cell::Cell::new(0);
+        let mut src = Pooled::new(0, counting(&calls, 0));
+        let mut buf = [0u8; 7];
+        src.fill(&mut buf);
+        src.fill(&mut buf);
+        assert_eq!(calls.get(), 2);
+        assert!(src.pool.is_empty());
+        let mut big = Pooled::new(usize::MAX, counting(&calls, 0));
+        assert_eq!(big.chunk, MAX_CHUNK);
+        let mut huge = vec![0u8; MAX_CHUNK + 1];
+        big.fill(&mut huge);
+        assert_eq!(
+            calls.get(),
+            3,
+            "a fill larger than a chunk is one draw of its own"
+        );
+        assert!(big.pool.is_empty());
+    }
+
+    #[test]
+    fn a_short_draw_fails_the_call() {
+        let calls = std::cell::Cell::new(0);
+        let err = Pooled::new(0, counting(&calls, 1))
+            .run(|rng| generate(DEFAULT_LENGTH, rng))
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert!(err.message.contains("fewer bytes"), "{}", err.message);
+        let ok = Pooled::new(256, counting(&calls, 0)).run(|rng| generate(DEFAULT_LENGTH, rng));
+        assert!(ok.is_ok());
+    }
 
     /// Deterministic xorshift64* entropy for tests.
     struct TestRng(u64);

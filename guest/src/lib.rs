@@ -207,111 +207,14 @@ fn length(len: u32) -> Result<usize, wit::Error> {
 // Entropy from wasi:random
 // ---------------------------------------------------------------------------------------
 
-/// [`pkce::Entropy`] backed by `wasi:random/random.get-random-bytes`.
-///
-/// The core's `Entropy::fill` cannot fail, so a host that hands back too few bytes is
-/// recorded in `short` (the rest of the buffer is zeroed) and the call that used this
-/// source returns an error instead of a value made from weak randomness.
-///
-/// A batch draws its randomness in chunks of up to [`MAX_CHUNK`] bytes (`chunk`) instead of
-/// one host call per verifier: each call crosses the component boundary (a syscall in
-/// wasmtime, `crypto.getRandomValues` in a browser). Bytes are handed out once, and zeroed
-/// in the pool as they are, so no two verifiers share randomness.
-struct WasiRandom {
-    short: bool,
-    /// Bytes to draw per host call; 0 draws exactly what each `fill` asks for.
-    chunk: usize,
-    pool: Vec<u8>,
-    /// Bytes of `pool` already handed out (and zeroed).
-    used: usize,
-}
-
-/// The most a batch draws from the host in one call (browsers refuse more than 65,536 bytes
-/// per `crypto.getRandomValues`, so the JS side would split anything larger anyway).
-const MAX_CHUNK: usize = 64 * 1024;
-
-impl WasiRandom {
-    /// Fill `buf` straight from the host.
-    fn draw(&mut self, buf: &mut [u8]) {
-        let wanted = match u64::try_from(buf.len()) {
-            Ok(n) => n,
-            Err(_) => {
-                self.short = true;
-                buf.fill(0);
-                return;
-            }
-        };
-        let bytes = get_random_bytes(wanted);
-        if bytes.len() != buf.len() {
-            self.short = true;
-        }
-        let mut got = bytes.into_iter();
-        for slot in buf.iter_mut() {
-            *slot = got.next().unwrap_or(0);
-        }
-    }
-}
-
-impl pkce::Entropy for WasiRandom {
-    fn fill(&mut self, buf: &mut [u8]) {
-        if buf.len() > self.chunk {
-            self.draw(buf);
-            return;
-        }
-        if self.pool.len().saturating_sub(self.used) < buf.len() {
-            let mut pool = std::mem::take(&mut self.pool);
-            pool.fill(0);
-            pool.resize(self.chunk, 0);
-            self.draw(&mut pool);
-            self.pool = pool;
-            self.used = 0;
-        }
-        let end = self.used.saturating_add(buf.len());
-        match self.pool.get_mut(self.used..end) {
-            Some(fresh) => {
-                buf.copy_from_slice(fresh);
-                fresh.fill(0);
-                self.used = end;
-            }
-            // Not reachable (the pool was just refilled to `chunk >= buf.len()` bytes);
-            // draw directly rather than hand out anything twice.
-            None => self.draw(buf),
-        }
-    }
-}
-
-impl Drop for WasiRandom {
-    fn drop(&mut self) {
-        // Best effort: do not leave unused random bytes behind in linear memory.
-        self.pool.fill(0);
-    }
-}
-
-impl WasiRandom {
-    /// Run `f` with a fresh entropy source that draws about `budget` bytes per host call
-    /// (0: exactly what each verifier needs), and fail if the host gave short randomness.
-    fn with<T>(
-        budget: usize,
-        f: impl FnOnce(&mut dyn pkce::Entropy) -> microvet_core::Result<T>,
-    ) -> Result<T, wit::Error> {
-        let mut rng = WasiRandom {
-            short: false,
-            chunk: budget.min(MAX_CHUNK),
-            pool: Vec::new(),
-            used: 0,
-        };
-        let out = f(&mut rng).map_err(error)?;
-        if rng.short {
-            return Err(error(
-                microvet_core::Error::new(
-                    ErrorCode::InvalidArgument,
-                    "the host's `wasi:random/random.get-random-bytes` returned fewer bytes than requested",
-                )
-                .with_help("this is a bug in the embedding runtime, not in the input"),
-            ));
-        }
-        Ok(out)
-    }
+/// Run `f` with randomness from `wasi:random/random.get-random-bytes`, drawn about `budget`
+/// bytes per host call ([`pkce::Pooled`]); an error if the host gave short randomness.
+fn with_random<T>(
+    budget: usize,
+    f: impl FnOnce(&mut dyn pkce::Entropy) -> microvet_core::Result<T>,
+) -> Result<T, wit::Error> {
+    let draw = |n: usize| u64::try_from(n).map_or_else(|_| Vec::new(), get_random_bytes);
+    pkce::Pooled::new(budget, draw).run(f).map_err(error)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -439,7 +342,7 @@ impl wit_vetting::Guest for Component {
 impl wit_pkce::Guest for Component {
     fn generate(len: u32) -> Result<wit_pkce::PkcePair, wit::Error> {
         let len = length(len)?;
-        WasiRandom::with(0, |rng| pkce::generate(len, rng)).map(pair)
+        with_random(0, |rng| pkce::generate(len, rng)).map(pair)
     }
 
     fn generate_batch(len: u32, count: u32) -> Result<Vec<wit_pkce::PkcePair>, wit::Error> {
@@ -448,7 +351,7 @@ impl wit_pkce::Guest for Component {
             .map_err(|_| invalid_argument(format!("batch count {count} is out of range")))?;
         // About 1.29 bytes per character are needed (rejection sampling), plus a margin.
         let per_pair = len.saturating_add(len / 3).saturating_add(8);
-        WasiRandom::with(count.saturating_mul(per_pair), |rng| {
+        with_random(count.saturating_mul(per_pair), |rng| {
             pkce::generate_batch(len, count, rng)
         })
         .map(|pairs| pairs.into_iter().map(pair).collect())
@@ -470,7 +373,7 @@ impl wit_pkce::Guest for Component {
         extra: Vec<(String, String)>,
     ) -> Result<wit_pkce::AuthorizeRequest, wit::Error> {
         // The verifier, `state` and `nonce` from one host call.
-        WasiRandom::with(256, |rng| {
+        with_random(256, |rng| {
             pkce::authorize_url(&endpoint, &client_id, &redirect_uri, &scopes, &extra, rng)
         })
         .map(|r| wit_pkce::AuthorizeRequest {

@@ -8,9 +8,12 @@
 //     found through `typesVersions`),
 // and once more on `lib: esnext` (whose `Symbol.dispose` merges with the package's).
 // A second file checks that wrong uses are type errors (so the types are not just `any`).
+// A third holds every verdict of the golden corpus (`tests/corpus/*/expected.json`) as a
+// `Verdict` literal: excess-property and literal-type checks make the hand-written types
+// describe what the engine really returns, member for member.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -104,6 +107,22 @@ function tsc(dir, config, file) {
   return { status: r.status, out: `${r.stdout}${r.stderr}`.trim() };
 }
 
+const CORPUS = join(WEB, '..', 'tests', 'corpus');
+
+/** The corpus's verdicts (error cases left out), as `[case, JSON text]`. */
+function corpusVerdicts() {
+  return readdirSync(CORPUS)
+    .sort()
+    .map((c) => [c, readFileSync(join(CORPUS, c, 'expected.json'), 'utf8')])
+    .filter(([, text]) => !('error' in JSON.parse(text)));
+}
+
+/** A `.ts` file declaring each verdict as a `Verdict` literal. */
+function verdictsTs(verdicts) {
+  const decls = verdicts.map(([c, text], i) => `// ${c}\nexport const v${i}: Verdict = ${text.trim()};`);
+  return `import type { Verdict } from 'microvet';\n\n${decls.join('\n\n')}\n`;
+}
+
 let dir;
 function project() {
   if (dir === undefined) {
@@ -111,6 +130,14 @@ function project() {
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'consumer-types', private: true, type: 'module' }, null, 2)}\n`);
     writeFileSync(join(dir, 'consumer.ts'), CONSUMER);
     writeFileSync(join(dir, 'wrong.ts'), WRONG);
+    const verdicts = corpusVerdicts();
+    writeFileSync(join(dir, 'verdicts.ts'), verdictsTs(verdicts));
+    // The control: one verdict with a member the types do not declare, one with a
+    // decision that is not one.
+    const [c, text] = verdicts.find(([, t]) => JSON.parse(t).waived !== undefined);
+    const extra = JSON.stringify({ ...JSON.parse(text), undeclared: true });
+    const decision = JSON.stringify({ ...JSON.parse(text), decision: 'approved' });
+    writeFileSync(join(dir, 'verdicts-wrong.ts'), verdictsTs([[c, extra], [c, decision]]));
   }
   return dir;
 }
@@ -131,3 +158,16 @@ for (const config of Object.keys(CONFIGS)) {
     assert.deepEqual(codes, ['TS2322', 'TS2345', 'TS2339', 'TS2322', 'TS2367'], r.out);
   });
 }
+
+test('tsc --strict: every verdict of the corpus is a Verdict (no member undeclared, none of another type)', { timeout: 120_000 }, () => {
+  const verdicts = corpusVerdicts();
+  assert.ok(verdicts.length >= 50, `${verdicts.length} verdicts`);
+  assert.ok(verdicts.some(([, t]) => JSON.parse(t).waived !== undefined), 'a verdict with waived');
+  const r = tsc(project(), 'bundler', 'verdicts.ts');
+  assert.equal(r.out, '', `tsc reported:\n${r.out}`);
+  assert.equal(r.status, 0);
+  const wrong = tsc(project(), 'bundler', 'verdicts-wrong.ts');
+  const codes = [...wrong.out.matchAll(/error (TS\d+)/g)].map((m) => m[1]);
+  // `undeclared` does not exist in type Verdict; 'approved' is not a Decision (did you mean 'approve').
+  assert.deepEqual(codes, ['TS2353', 'TS2820'], wrong.out);
+});
