@@ -32,17 +32,25 @@ pub struct Policy {
 impl Policy {
     /// Parse and validate a policy document (YAML or JSON).
     pub fn parse(text: &str) -> Result<Policy> {
+        Policy::parsed(text, crate::sha256_hex(text.as_bytes()))
+    }
+
+    /// The built-in default policy (`policies/default.yaml`), whose hash was taken at build
+    /// time.
+    pub fn builtin() -> Result<Policy> {
+        Policy::parsed(
+            crate::DEFAULT_POLICY,
+            crate::DEFAULT_POLICY_SHA256.to_owned(),
+        )
+    }
+
+    fn parsed(text: &str, sha256: String) -> Result<Policy> {
         let (doc, _) = policy::parse(text)?;
         Ok(Policy {
             doc: std::sync::Arc::new(doc),
             filed: Vec::new(),
-            sha256: crate::sha256_hex(text.as_bytes()),
+            sha256,
         })
-    }
-
-    /// The built-in default policy (`policies/default.yaml`).
-    pub fn builtin() -> Result<Policy> {
-        Policy::parse(crate::DEFAULT_POLICY)
     }
 
     /// Lowercase hex sha256 of the policy text.

@@ -43,6 +43,20 @@ fn shipped_policies_parse_with_distinct_hashes() {
     assert_ne!(d.sha256(), s.sha256());
 }
 
+/// The built-in policy's hash is taken at build time; it is the hash of the embedded bytes,
+/// as for any parsed policy, and of `policies/default.yaml` as it is now.
+#[test]
+fn builtin_policy_hash_is_the_hash_of_its_text() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/default.yaml"),
+    )
+    .unwrap();
+    let hash = microvet_core::sha256_hex(text.as_bytes());
+    assert_eq!(microvet_core::DEFAULT_POLICY_SHA256, hash);
+    assert_eq!(Policy::builtin().unwrap().sha256(), hash);
+    assert_eq!(Policy::parse(&text).unwrap().sha256(), hash);
+}
+
 #[test]
 fn article_example_is_tighter_under_strict_and_sandbox() {
     let text = article_example();
