@@ -32,25 +32,25 @@ pub struct Policy {
 impl Policy {
     /// Parse and validate a policy document (YAML or JSON).
     pub fn parse(text: &str) -> Result<Policy> {
-        Policy::parsed(text, crate::sha256_hex(text.as_bytes()))
-    }
-
-    /// The built-in default policy (`policies/default.yaml`), whose hash was taken at build
-    /// time.
-    pub fn builtin() -> Result<Policy> {
-        Policy::parsed(
-            crate::DEFAULT_POLICY,
-            crate::DEFAULT_POLICY_SHA256.to_owned(),
-        )
-    }
-
-    fn parsed(text: &str, sha256: String) -> Result<Policy> {
         let (doc, _) = policy::parse(text)?;
-        Ok(Policy {
+        Ok(Policy::of(doc, crate::sha256_hex(text.as_bytes())))
+    }
+
+    /// The built-in default policy (`policies/default.yaml`): built by the code generated
+    /// from it (`policy/builtin.rs`), with the hash taken at build time.
+    pub fn builtin() -> Result<Policy> {
+        Ok(Policy::of(
+            policy::builtin(),
+            crate::DEFAULT_POLICY_SHA256.to_owned(),
+        ))
+    }
+
+    fn of(doc: PolicyDoc, sha256: String) -> Policy {
+        Policy {
             doc: std::sync::Arc::new(doc),
             filed: Vec::new(),
             sha256,
-        })
+        }
     }
 
     /// Lowercase hex sha256 of the policy text.

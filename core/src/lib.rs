@@ -3,6 +3,7 @@
 //! parse → normalise → rules → score → decide, plus PKCE (RFC 7636).
 //! No I/O, no clocks, no global state, no panics: randomness arrives through
 //! [`pkce::Entropy`]. The guest component and the native tests call the same code.
+
 pub mod date;
 pub mod engine;
 pub mod error;

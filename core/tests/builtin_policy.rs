@@ -1,0 +1,172 @@
+//! `src/policy/builtin.rs` is the built-in policy (`policies/default.yaml`) as parsed,
+//! written out as the Rust code that builds it, so that a fresh instance of the component
+//! builds it instead of parsing YAML before its first vet. This test writes the file from
+//! the parsed policy with `MICROVET_BLESS=1`, and otherwise fails when the file differs
+//! from what it would write. (The library's own tests check that the built policy equals
+//! the parsed one.)
+//!
+//! The code is written by [`Rs`], a few lines per type below: `databake`, the library for
+//! this, derives only for borrowed data (its derive requires `BakeSize`, which `String`,
+//! `Vec` and `BTreeMap` do not implement), and the policy's types own theirs.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use microvet_core::Date;
+use microvet_core::policy::{
+    Access, ClientPolicy, DataClass, DataType, DecisionCfg, Lifecycle, Organisation, PolicyDoc,
+    Range, RuleOverride, ScopeDef, Sensitivity, SinkPattern, Sinks, Tiers, Vendor, Vendors,
+};
+use microvet_core::verdict::Severity;
+use microvet_core::waiver::{Waiver, Waivers};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The Rust expression that evaluates to a value.
+trait Rs {
+    fn rs(&self) -> String;
+}
+
+impl Rs for String {
+    fn rs(&self) -> String {
+        // Debug escapes as Rust string literals do.
+        format!("{self:?}.to_owned()")
+    }
+}
+
+macro_rules! rs_number {
+    ($($t:ty),*) => {$(
+        impl Rs for $t {
+            fn rs(&self) -> String {
+                format!("{self}{}", stringify!($t))
+            }
+        }
+    )*};
+}
+rs_number!(u32, i64, usize);
+
+impl Rs for bool {
+    fn rs(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl<T: Rs> Rs for Option<T> {
+    fn rs(&self) -> String {
+        self.as_ref()
+            .map_or_else(|| "None".to_owned(), |v| format!("Some({})", v.rs()))
+    }
+}
+
+impl<T: Rs> Rs for Vec<T> {
+    fn rs(&self) -> String {
+        if self.is_empty() {
+            return "Vec::new()".to_owned();
+        }
+        let items: Vec<String> = self.iter().map(Rs::rs).collect();
+        format!("Vec::from([{}])", items.join(", "))
+    }
+}
+
+impl<K: Rs, V: Rs> Rs for BTreeMap<K, V> {
+    fn rs(&self) -> String {
+        if self.is_empty() {
+            return "std::collections::BTreeMap::new()".to_owned();
+        }
+        let items: Vec<String> = self
+            .iter()
+            .map(|(k, v)| format!("({}, {})", k.rs(), v.rs()))
+            .collect();
+        format!("std::collections::BTreeMap::from([{}])", items.join(", "))
+    }
+}
+
+impl Rs for Date {
+    fn rs(&self) -> String {
+        format!("crate::date::Date::from_days({}i64)", self.days())
+    }
+}
+
+/// Unit enums: their path and the variant's name.
+macro_rules! rs_enum {
+    ($($t:ty => $path:literal),*) => {$(
+        impl Rs for $t {
+            fn rs(&self) -> String {
+                format!("{}::{self:?}", $path)
+            }
+        }
+    )*};
+}
+rs_enum!(
+    Sensitivity => "crate::policy::Sensitivity",
+    Access => "crate::policy::Access",
+    Severity => "crate::verdict::Severity"
+);
+
+/// Structs: their path and every field (a field left out here is a field missing from
+/// the struct literal, which does not compile).
+macro_rules! rs_struct {
+    ($($t:ty => $path:literal { $($f:ident),* })*) => {$(
+        impl Rs for $t {
+            fn rs(&self) -> String {
+                let fields: Vec<String> =
+                    vec![$(format!("{}: {}", stringify!($f), self.$f.rs())),*];
+                format!("{} {{ {} }}", $path, fields.join(", "))
+            }
+        }
+    )*};
+}
+rs_struct! {
+    PolicyDoc => "crate::policy::PolicyDoc" {
+        policy_version, name, description, organisation, lifecycle, client, data_classes,
+        data_types, scopes, denied_scope_patterns, sinks, vendors, decision, rules, waivers
+    }
+    Organisation => "crate::policy::Organisation" { domains, personal_email_domains }
+    Range => "crate::policy::Range" { min, max }
+    Lifecycle => "crate::policy::Lifecycle" { ttl_days, retention_max_days, recertify_grace_days }
+    ClientPolicy => "crate::policy::ClientPolicy" {
+        refresh_token_max_days, access_token_max_minutes, max_redirect_uris, auth_methods
+    }
+    DataClass => "crate::policy::DataClass" { sensitivity, personal }
+    DataType => "crate::policy::DataType" { class, description }
+    ScopeDef => "crate::policy::ScopeDef" {
+        access, grants, review, denied, offline, read_alternative
+    }
+    SinkPattern => "crate::policy::SinkPattern" { scheme, host, domain, category, description }
+    Sinks => "crate::policy::Sinks" { allow, deny }
+    Vendor => "crate::policy::Vendor" { domain, dpa }
+    Vendors => "crate::policy::Vendors" { approved }
+    Tiers => "crate::policy::Tiers" { medium, high, critical }
+    DecisionCfg => "crate::policy::DecisionCfg" { tiers }
+    RuleOverride => "crate::policy::RuleOverride" { severity, enabled }
+    Waivers => "crate::waiver::Waivers" { max_days, never, list }
+    Waiver => "crate::waiver::Waiver" {
+        id, rule, path, app, manifest_sha256, reason, approved_by, approved_on, expires
+    }
+}
+
+const HEADER: &str = "// @generated by core/tests/builtin_policy.rs from policies/default.yaml: do not edit.\n// Regenerate with `MICROVET_BLESS=1 cargo test -p microvet-core --test builtin_policy`.\n\n";
+
+fn generated() -> String {
+    let (doc, _) =
+        microvet_core::policy::parse(microvet_core::DEFAULT_POLICY).expect("default policy");
+    let code = format!(
+        "/// The built-in policy, as `policy::parse` reads `policies/default.yaml`.\npub(crate) fn doc() -> crate::policy::PolicyDoc {{ {} }}",
+        doc.rs()
+    );
+    let file: syn::File = syn::parse_str(&code).expect("the generated code parses");
+    format!("{HEADER}{}", prettyplease::unparse(&file))
+}
+
+#[test]
+fn builtin_rs_is_the_default_policy_as_parsed() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/policy/builtin.rs");
+    let want = generated();
+    if std::env::var_os("MICROVET_BLESS").is_some() {
+        std::fs::write(&path, &want).unwrap();
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "src/policy/builtin.rs is out of date with policies/default.yaml: rerun with MICROVET_BLESS=1 (see its header) and commit the result"
+    );
+}
