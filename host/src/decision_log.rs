@@ -48,6 +48,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use microvet_core::verdict::distinct;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -61,7 +62,10 @@ const MAX_BATCH: usize = 4096;
 pub const SYNC_THREADS: usize = 4;
 
 /// What is recorded about one vet. Never the manifest text: its sha256 stands for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its fields are the fields of a line ([`Entry`] flattens it), in the line's order,
+/// except [`Record::app`], which a line places after `prev` and `prev_file`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// The request id (also returned to the client in `x-request-id`).
     pub request_id: String,
@@ -80,11 +84,15 @@ pub struct Record {
     /// The rule IDs of the findings, in verdict order, without repeats.
     pub rules: Vec<String>,
     /// The IDs of the waivers that covered findings (the verdict's `waived`), in order,
-    /// without repeats.
+    /// without repeats; absent from the line when none did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<String>,
     /// `microvet x.y.z`.
     pub engine: String,
-    /// An app lifecycle event (`kind` `app`): which app, what happened, who did it.
+    /// An app lifecycle event (`kind` `app`): which app, what happened, who did it;
+    /// absent from vet lines. Serialized by the line, after `prev_file` (see [`Entry`]),
+    /// not with the other fields of the record.
+    #[serde(default, skip_serializing)]
     pub app: Option<Box<AppEvent>>,
 }
 
@@ -112,18 +120,6 @@ impl Record {
         policy: &str,
         verdict: &crate::Verdict,
     ) -> Record {
-        let mut rules: Vec<String> = Vec::new();
-        for f in &verdict.findings {
-            if !rules.iter().any(|r| r == &f.rule) {
-                rules.push(f.rule.clone());
-            }
-        }
-        let mut waivers: Vec<String> = Vec::new();
-        for w in &verdict.waived {
-            if !waivers.iter().any(|id| id == &w.waiver.id) {
-                waivers.push(w.waiver.id.clone());
-            }
-        }
         Record {
             request_id: request_id.to_owned(),
             kind: kind_name(kind).to_owned(),
@@ -132,8 +128,8 @@ impl Record {
             manifest_sha256: verdict.manifest_sha256.clone(),
             decision: verdict.decision.as_str().to_owned(),
             score: verdict.risk.score,
-            rules,
-            waivers,
+            rules: distinct(verdict.findings.iter().map(|f| f.rule.as_str())),
+            waivers: distinct(verdict.waived.iter().map(|w| w.waiver.id.as_str())),
             engine: verdict.engine.clone(),
             app: None,
         }
@@ -170,41 +166,102 @@ fn kind_name(kind: crate::InputKind) -> &'static str {
     }
 }
 
-/// One line of the log, field for field (the order of the fields is the order in the
-/// line).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// One line of the log: a [`Record`] and its place in the chain. The line's fields, in
+/// order, are [`FIELDS`]; empty optional ones are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Entry {
     /// 1 for the first line, then +1 per line.
     pub seq: u64,
     /// RFC 3339 UTC time of the write (the host clock), millisecond precision.
     pub time: String,
-    pub request_id: String,
-    pub kind: String,
-    pub policy: String,
-    pub policy_sha256: String,
-    pub manifest_sha256: String,
-    pub decision: String,
-    pub score: u32,
-    pub rules: Vec<String>,
-    /// The waivers that covered findings (absent when none did).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub waivers: Vec<String>,
-    pub engine: String,
+    /// What was recorded (its fields are the line's, flattened).
+    #[serde(flatten)]
+    pub record: Record,
     /// Lowercase hex sha256 of the previous line (without its `\n`); [`GENESIS`] for the
     /// first.
     pub prev: String,
     /// The first line of a file started by a rotation: the file name of the rotated file
     /// (whose last line `prev` is the sha256 of). Absent on every other line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub prev_file: Option<String>,
-    /// An app lifecycle event (`kind` `app`); absent on vet lines.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub app: Option<AppEvent>,
     /// A shadow vet's disagreement (see [`Shadow`]): this line is the verdict of the
     /// shadow policy, which was not answered. Absent on every answered vet's line.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub shadow: Option<Shadow>,
+}
+
+/// The fields of a line, in the order they are written.
+pub const FIELDS: [&str; 16] = [
+    "seq",
+    "time",
+    "request_id",
+    "kind",
+    "policy",
+    "policy_sha256",
+    "manifest_sha256",
+    "decision",
+    "score",
+    "rules",
+    "waivers",
+    "engine",
+    "prev",
+    "prev_file",
+    "app",
+    "shadow",
+];
+
+impl Serialize for Entry {
+    /// The line's bytes (without its `\n`), as [`DecisionLog`] writes them.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Line::new(
+            self.seq,
+            &self.time,
+            &self.record,
+            &self.prev,
+            self.prev_file.as_deref(),
+            self.shadow.as_ref(),
+        )
+        .serialize(serializer)
+    }
+}
+
+/// A line by reference: what [`Entry`] serializes as, and what the writer serializes
+/// without copying the record.
+#[derive(Serialize)]
+struct Line<'a> {
+    seq: u64,
+    time: &'a str,
+    #[serde(flatten)]
+    record: &'a Record,
+    prev: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prev_file: Option<&'a str>,
+    /// The record's `app`, which comes after `prev` and `prev_file`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app: Option<&'a AppEvent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shadow: Option<&'a Shadow>,
+}
+
+impl<'a> Line<'a> {
+    fn new(
+        seq: u64,
+        time: &'a str,
+        record: &'a Record,
+        prev: &'a str,
+        prev_file: Option<&'a str>,
+        shadow: Option<&'a Shadow>,
+    ) -> Line<'a> {
+        Line {
+            seq,
+            time,
+            record,
+            prev,
+            prev_file,
+            app: record.app.as_deref(),
+            shadow,
+        }
+    }
 }
 
 /// What a shadow line disagrees with: the answered vet of the same request (its line has
@@ -821,30 +878,20 @@ impl Writer {
         buf.clear();
         let mut done = Vec::with_capacity(batch.len());
         for msg in &batch {
-            let r = &msg.record;
             self.seq += 1;
-            let entry = EntryRef {
-                seq: self.seq,
-                time: &time,
-                request_id: &r.request_id,
-                kind: &r.kind,
-                policy: &r.policy,
-                policy_sha256: &r.policy_sha256,
-                manifest_sha256: &r.manifest_sha256,
-                decision: &r.decision,
-                score: r.score,
-                rules: &r.rules,
-                waivers: &r.waivers,
-                engine: &r.engine,
-                prev: &self.prev,
-                prev_file: if self.seq == seq0 + 1 && self.len == 0 {
-                    self.prev_file.as_deref()
-                } else {
-                    None
-                },
-                app: r.app.as_deref(),
-                shadow: msg.shadow.as_ref(),
+            let prev_file = if self.seq == seq0 + 1 && self.len == 0 {
+                self.prev_file.as_deref()
+            } else {
+                None
             };
+            let entry = Line::new(
+                self.seq,
+                &time,
+                &msg.record,
+                &self.prev,
+                prev_file,
+                msg.shadow.as_ref(),
+            );
             let start = buf.len();
             // Serializing plain strings and numbers into a Vec cannot fail.
             if serde_json::to_writer(&mut *buf, &entry).is_err() {
@@ -909,31 +956,6 @@ impl Writer {
         }
         None
     }
-}
-
-/// [`Entry`] by reference (serialized by the writer without copying the record).
-#[derive(Serialize)]
-struct EntryRef<'a> {
-    seq: u64,
-    time: &'a str,
-    request_id: &'a str,
-    kind: &'a str,
-    policy: &'a str,
-    policy_sha256: &'a str,
-    manifest_sha256: &'a str,
-    decision: &'a str,
-    score: u32,
-    rules: &'a [String],
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    waivers: &'a [String],
-    engine: &'a str,
-    prev: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prev_file: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    app: Option<&'a AppEvent>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    shadow: Option<&'a Shadow>,
 }
 
 /// Find the last complete line of `file`, cut off a torn tail, and check that the last
@@ -1073,8 +1095,16 @@ fn newest_rotated(path: &Path) -> io::Result<Option<PathBuf>> {
     Ok(best.map(|(_, p)| p))
 }
 
+/// A line as an entry. The line must be exactly what [`DecisionLog`] writes for that entry
+/// (the entry serialized again gives back its bytes): no unknown or repeated field, the
+/// fields in the order of [`FIELDS`], no empty optional field written out, and no other
+/// spacing or escaping.
 fn parse_entry(line: &[u8]) -> Result<Entry, String> {
     let entry: Entry = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    let written = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
+    if written != line {
+        return Err(not_as_written(line, &written));
+    }
     if entry.prev.len() != 64
         || !entry
             .prev
@@ -1084,6 +1114,41 @@ fn parse_entry(line: &[u8]) -> Result<Entry, String> {
         return Err("`prev` is not 64 lowercase hex digits".to_owned());
     }
     Ok(entry)
+}
+
+/// Why a line that reads as an entry is not the line the log writes for it (`written`).
+fn not_as_written(line: &[u8], written: &[u8]) -> String {
+    type Object = serde_json::Map<String, serde_json::Value>;
+    let keys = |bytes: &[u8]| {
+        serde_json::from_slice::<Object>(bytes)
+            .map(|o| o.keys().cloned().collect::<Vec<String>>())
+            .unwrap_or_default()
+    };
+    let (found, expected) = (keys(line), keys(written));
+    let shown = |key: &str| {
+        let mut s: String = key.chars().take(40).flat_map(char::escape_debug).collect();
+        if key.chars().nth(40).is_some() {
+            s.push('…');
+        }
+        s
+    };
+    if let Some(key) = found.iter().find(|k| !FIELDS.contains(&k.as_str())) {
+        return format!("unknown field `{}`", shown(key));
+    }
+    if let Some(key) = found.iter().find(|k| !expected.contains(k)) {
+        return format!(
+            "field `{}` is written out empty; the log leaves an empty field out",
+            shown(key)
+        );
+    }
+    let at = line
+        .iter()
+        .zip(written)
+        .position(|(a, b)| a != b)
+        .unwrap_or_else(|| line.len().min(written.len()));
+    format!(
+        "not as the log writes this entry (the fields out of order, or other spacing or escaping): it differs at byte offset {at}"
+    )
 }
 
 /// Lowercase hex sha256.
@@ -1672,7 +1737,115 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
-        assert_eq!(last.app.unwrap().name, "room-finder");
+        assert_eq!(last.record.app.unwrap().name, "room-finder");
+    }
+
+    /// Every field of a line, in order: the bytes the writer writes and that a line is
+    /// read back from.
+    const FULL_LINE: &str = concat!(
+        r#"{"seq":7,"time":"2026-05-01T09:30:00.123Z","request_id":"req-7","kind":"app","#,
+        r#""policy":"default","policy_sha256":"ab","manifest_sha256":"cd","#,
+        r#""decision":"approve","score":12,"rules":["MV-TEST-001"],"waivers":["WVR-1"],"#,
+        r#""engine":"microvet 0.1.0","#,
+        r#""prev":"0000000000000000000000000000000000000000000000000000000000000000","#,
+        r#""prev_file":"log.jsonl.000000000006","#,
+        r#""app":{"name":"room-finder","event":"registered","actor":"portal","client_id":"c-1","detail":"approve"},"#,
+        r#""shadow":{"answered_policy":"strict","answered_decision":"reject"}}"#
+    );
+
+    #[test]
+    fn a_line_reads_as_its_entry_and_writes_back_byte_for_byte() {
+        let entry = parse_entry(FULL_LINE.as_bytes()).unwrap();
+        assert_eq!(entry.seq, 7);
+        assert_eq!(entry.record.waivers, ["WVR-1"]);
+        assert_eq!(
+            entry.record.app.as_ref().unwrap().client_id.as_deref(),
+            Some("c-1")
+        );
+        assert_eq!(entry.prev_file.as_deref(), Some("log.jsonl.000000000006"));
+        assert_eq!(serde_json::to_string(&entry).unwrap(), FULL_LINE);
+        let keys: Vec<String> =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(FULL_LINE)
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+        assert_eq!(keys, FIELDS);
+        // The writer's view of the same entry: the same bytes.
+        let line = Line::new(
+            entry.seq,
+            &entry.time,
+            &entry.record,
+            &entry.prev,
+            entry.prev_file.as_deref(),
+            entry.shadow.as_ref(),
+        );
+        assert_eq!(serde_json::to_string(&line).unwrap(), FULL_LINE);
+    }
+
+    #[test]
+    fn a_line_not_as_the_log_writes_it_is_not_an_entry() {
+        let (_dir, path) = write_log(2);
+        let l = lines(&path);
+        let cases = [
+            (
+                1,
+                l[1].replacen('{', r#"{"extra":1,"#, 1),
+                "unknown field `extra`",
+            ),
+            (
+                1,
+                l[1].replacen(r#","prev":"#, r#","shadow":null,"prev":"#, 1),
+                "field `shadow` is written out empty",
+            ),
+            (
+                0,
+                l[0].replacen(r#","engine":"#, r#","waivers":[],"engine":"#, 1),
+                "field `waivers` is written out empty",
+            ),
+            (
+                1,
+                l[1].replacen(r#""score":1,"#, r#""score":1,"score":1,"#, 1),
+                "duplicate field `score`",
+            ),
+            (
+                1,
+                l[1].replacen(r#""seq":2,"time""#, r#""seq":2, "time""#, 1),
+                "byte offset 9",
+            ),
+            (
+                1,
+                l[1].replacen("req-1", r"req\u002d1", 1),
+                "not as the log writes",
+            ),
+            (
+                1,
+                l[1].replacen(
+                    r#""kind":"manifest","policy":"default""#,
+                    r#""policy":"default","kind":"manifest""#,
+                    1,
+                ),
+                "the fields out of order",
+            ),
+        ];
+        for (i, line, message) in cases {
+            assert_ne!(line, l[i]);
+            let err = parse_entry(line.as_bytes()).unwrap_err();
+            assert!(err.contains(message), "{line}: {err}");
+            let mut changed = l.clone();
+            changed[i] = line;
+            let v = verify(&join(&changed));
+            assert_eq!(v.problems.len(), 1, "{:?}", v.problems);
+            assert_eq!(v.problems[0].line, i + 1, "{:?}", v.problems);
+            assert!(
+                v.problems[0]
+                    .message
+                    .starts_with("not a decision log entry: "),
+                "{:?}",
+                v.problems
+            );
+        }
+        assert!(parse_entry(l[1].as_bytes()).is_ok());
     }
 
     fn write_log(n: u32) -> (tempfile::TempDir, PathBuf) {

@@ -33,6 +33,7 @@ pub mod decision_log;
 #[cfg(feature = "serve")]
 pub mod discover;
 mod error;
+pub mod input_file;
 #[cfg(feature = "serve")]
 pub mod lifecycle;
 mod pool;
@@ -528,7 +529,7 @@ impl Vetter {
     /// # Errors
     /// As [`Vetter::vet`].
     pub fn vet_kind(&self, kind: InputKind, text: &str) -> Result<VetOutcome, HostError> {
-        let kind = wit_kind(kind);
+        let kind = wit::InputKind::from(kind);
         self.call(|store, mv, policy| {
             let result = mv.microvet_vetting_vetting().policy().call_vet_kind(
                 store,
@@ -537,9 +538,9 @@ impl Vetter {
                 text,
                 &self.vet_options(),
             )?;
-            Ok(result.map_err(|e| HostError::Input(vet_error(e))))
+            Ok(result.map_err(|e| HostError::Input(e.into())))
         })
-        .and_then(outcome)
+        .and_then(VetOutcome::try_from)
     }
 
     /// Vet a document of the given kind and return its canonical JSON with a summary
@@ -554,14 +555,14 @@ impl Vetter {
             let result = mv.microvet_vetting_vetting().policy().call_vet_summary(
                 store,
                 policy,
-                wit_kind(kind),
+                kind.into(),
                 text,
                 &self.vet_options(),
             )?;
-            Ok(result.map_err(|e| HostError::Input(vet_error(e))))
+            Ok(result.map_err(|e| HostError::Input(e.into())))
         })?;
         Ok(VetSummary {
-            decision: decision(s.decision),
+            decision: s.decision.into(),
             score: s.score,
             rules: s.rules,
             waivers: s.waivers,
@@ -590,8 +591,8 @@ impl Vetter {
         Ok(results
             .into_iter()
             .map(|r| {
-                r.map_err(|e| HostError::Input(vet_error(e)))
-                    .and_then(outcome)
+                r.map_err(|e| HostError::Input(e.into()))
+                    .and_then(VetOutcome::try_from)
             })
             .collect())
     }
@@ -605,8 +606,8 @@ impl Vetter {
             Ok(mv
                 .microvet_vetting_pkce()
                 .call_generate(store, length)?
-                .map(pkce_pair)
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map(PkcePair::from)
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -619,8 +620,8 @@ impl Vetter {
             Ok(mv
                 .microvet_vetting_pkce()
                 .call_generate_batch(store, length, count)?
-                .map(|pairs| pairs.into_iter().map(pkce_pair).collect())
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map(|pairs| pairs.into_iter().map(PkcePair::from).collect())
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -633,7 +634,7 @@ impl Vetter {
             Ok(mv
                 .microvet_vetting_pkce()
                 .call_challenge(store, verifier)?
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -647,7 +648,7 @@ impl Vetter {
             Ok(mv
                 .microvet_vetting_pkce()
                 .call_verify(store, verifier, challenge)?
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -669,14 +670,8 @@ impl Vetter {
             Ok(mv
                 .microvet_vetting_pkce()
                 .call_authorize_url(store, endpoint, client_id, redirect_uri, scopes, extra)?
-                .map(|r| AuthorizeRequest {
-                    url: r.url,
-                    verifier: r.verifier,
-                    challenge: r.challenge,
-                    state: r.state,
-                    nonce: r.nonce,
-                })
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map(AuthorizeRequest::from)
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -693,8 +688,8 @@ impl Vetter {
                 .policy()
                 .call_fix(store, policy, manifest)?;
             Ok(result
-                .map(fix_outcome)
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map(FixOutcome::from)
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -707,8 +702,8 @@ impl Vetter {
         self.call_free(|store, mv| {
             Ok(mv
                 .microvet_vetting_vetting()
-                .call_apply_fix(store, manifest, &wit_fix(fix))?
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .call_apply_fix(store, manifest, &wit::Fix::from(fix))?
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -722,13 +717,13 @@ impl Vetter {
         manifest: &str,
         fixes: &[AppliedFix],
     ) -> Result<FixOutcome, HostError> {
-        let fixes: Vec<_> = fixes.iter().map(wit_fix).collect();
+        let fixes: Vec<wit::Fix> = fixes.iter().map(wit::Fix::from).collect();
         self.call_free(|store, mv| {
             Ok(mv
                 .microvet_vetting_vetting()
                 .call_apply_fixes(store, manifest, &fixes)?
-                .map(fix_outcome)
-                .map_err(|e| HostError::Input(vet_error(e))))
+                .map(FixOutcome::from)
+                .map_err(|e| HostError::Input(e.into())))
         })
     }
 
@@ -860,7 +855,7 @@ impl Vetter {
             (Ok(policy), Some(waivers)) => p.call_with_waivers(&mut *store, policy, waivers)?,
             (parsed, _) => parsed,
         };
-        Ok(parsed.map_err(|e| HostError::Policy(vet_error(e))))
+        Ok(parsed.map_err(|e| HostError::Policy(e.into())))
     }
 
     /// Run `f` on a warm instance of the pool (created if the pool is empty); the
@@ -963,180 +958,6 @@ impl Vetter {
             .map(|(name, _)| name.to_owned())
             .collect()
     }
-}
-
-fn vet_error(e: wit::Error) -> VetError {
-    use wit::ErrorCode as W;
-    VetError {
-        code: match e.code {
-            W::Syntax => ErrorCode::Syntax,
-            W::Limit => ErrorCode::Limit,
-            W::Structure => ErrorCode::Structure,
-            W::Policy => ErrorCode::Policy,
-            W::PkceLength => ErrorCode::PkceLength,
-            W::PkceCharset => ErrorCode::PkceCharset,
-            W::PkceChallenge => ErrorCode::PkceChallenge,
-            W::InvalidArgument => ErrorCode::InvalidArgument,
-        },
-        message: e.message,
-        help: e.help,
-        path: e.path,
-        line: e.line,
-        column: e.column,
-    }
-}
-
-fn fix_outcome(f: bindings::exports::microvet::vetting::vetting::Fixed) -> FixOutcome {
-    FixOutcome {
-        manifest: f.manifest,
-        applied: f
-            .applied
-            .into_iter()
-            .map(|x| AppliedFix {
-                op: x.op,
-                path: x.path,
-                value: x.value,
-                description: x.description,
-            })
-            .collect(),
-        rewritten: f.rewritten,
-    }
-}
-
-fn wit_fix(f: &AppliedFix) -> wit::Fix {
-    wit::Fix {
-        op: f.op.clone(),
-        path: f.path.clone(),
-        value: f.value.clone(),
-        description: f.description.clone(),
-    }
-}
-
-fn pkce_pair(p: bindings::exports::microvet::vetting::pkce::PkcePair) -> PkcePair {
-    PkcePair {
-        verifier: p.verifier,
-        challenge: p.challenge,
-        method: p.method,
-    }
-}
-
-/// JSON text from the component (a fix or control value) as a JSON value.
-fn json_value(text: &str, what: &str) -> Result<serde_json::Value, HostError> {
-    serde_json::from_str(text).map_err(|e| {
-        HostError::Trap(format!(
-            "the component returned invalid JSON for {what}: {e}"
-        ))
-    })
-}
-
-fn wit_kind(kind: InputKind) -> wit::InputKind {
-    match kind {
-        InputKind::Manifest => wit::InputKind::Manifest,
-        InputKind::Dcr => wit::InputKind::Dcr,
-    }
-}
-
-fn decision(d: wit::Decision) -> Decision {
-    match d {
-        wit::Decision::Approve => Decision::Approve,
-        wit::Decision::ApproveWithControls => Decision::ApproveWithControls,
-        wit::Decision::Remediate => Decision::Remediate,
-        wit::Decision::Reject => Decision::Reject,
-    }
-}
-
-fn finding(f: wit::Finding) -> Result<Finding, HostError> {
-    let fix = match f.fix {
-        Some(x) => Some(Fix {
-            op: x.op,
-            path: x.path,
-            value: x
-                .value
-                .as_deref()
-                .map(|t| json_value(t, "a fix value"))
-                .transpose()?,
-            description: x.description,
-        }),
-        None => None,
-    };
-    Ok(Finding {
-        rule: f.rule,
-        severity: match f.severity {
-            wit::Severity::Info => Severity::Info,
-            wit::Severity::Low => Severity::Low,
-            wit::Severity::Medium => Severity::Medium,
-            wit::Severity::High => Severity::High,
-            wit::Severity::Critical => Severity::Critical,
-        },
-        path: f.path,
-        line: f.line,
-        message: f.message,
-        fix,
-    })
-}
-
-fn findings(list: Vec<wit::Finding>) -> Result<Vec<Finding>, HostError> {
-    list.into_iter().map(finding).collect()
-}
-
-fn outcome(v: wit::Verdict) -> Result<VetOutcome, HostError> {
-    let controls = v
-        .controls
-        .into_iter()
-        .map(|c| {
-            Ok(Control {
-                value: json_value(&c.value, "a control value")?,
-                control: c.control,
-                reason: c.reason,
-            })
-        })
-        .collect::<Result<Vec<_>, HostError>>()?;
-    let verdict = Verdict {
-        decision: decision(v.decision),
-        risk: Risk {
-            score: v.risk.score,
-            tier: match v.risk.tier {
-                wit::Tier::Low => Tier::Low,
-                wit::Tier::Medium => Tier::Medium,
-                wit::Tier::High => Tier::High,
-                wit::Tier::Critical => Tier::Critical,
-            },
-            factors: v
-                .risk
-                .factors
-                .into_iter()
-                .map(|f| RiskFactor {
-                    factor: f.factor,
-                    points: f.points,
-                    reason: f.reason,
-                })
-                .collect(),
-        },
-        findings: findings(v.findings)?,
-        waived: v
-            .waived
-            .into_iter()
-            .map(|w| {
-                Ok(Waived {
-                    finding: finding(w.finding)?,
-                    waiver: WaiverRef {
-                        id: w.waiver.id,
-                        reason: w.waiver.reason,
-                        approved_by: w.waiver.approved_by,
-                        expires: w.waiver.expires,
-                    },
-                })
-            })
-            .collect::<Result<Vec<_>, HostError>>()?,
-        controls,
-        manifest_sha256: v.manifest_sha256,
-        policy_sha256: v.policy_sha256,
-        engine: v.engine,
-    };
-    Ok(VetOutcome {
-        verdict,
-        json: v.json,
-    })
 }
 
 #[cfg(test)]

@@ -5,19 +5,19 @@
 //! Exit codes: 0 approved / match, 1 remediate or reject / mismatch, 2 invalid input,
 //! usage or any other error.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 mod commands;
 mod serve_cmd;
 
 use commands::{catalogue, check, pkce};
 
-use microvet::{CacheStatus, HostError, PolicySource, Vetter, VetterOptions};
+use microvet::input_file::{self, Input, ReadError};
+use microvet::{CacheStatus, HostError, PolicySource, Vetter, VetterOptions, WarmPool};
 
 /// Vet no-code micro-app manifests against policy-as-code; PKCE (RFC 7636) helpers.
 ///
@@ -159,13 +159,7 @@ impl Ctx {
     /// The vetter of a command's policy options: the policy file (or the built-in one),
     /// then the waivers file, each reported against its own file when it is invalid.
     fn load(&self, args: &check::PolicyArgs) -> anyhow::Result<Vetter> {
-        let (policy, policy_name) = match &args.policy {
-            Some(path) => {
-                let (name, text) = read_text(path, Input::Policy)?;
-                (PolicySource::Text(text), name)
-            }
-            None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
-        };
+        let (policy, policy_name) = policy_source(args.policy.as_deref())?;
         let mut vetter = self.vetter(policy, &policy_name)?;
         if let Some(path) = &args.waivers {
             let (name, text) = read_text(path, Input::Policy)?;
@@ -179,7 +173,19 @@ impl Ctx {
         Ok(vetter)
     }
 
+    /// A vetter of `policy` (see [`Ctx::vetter_with`]), without a warm pool.
     fn vetter(&self, policy: PolicySource, policy_name: &str) -> anyhow::Result<Vetter> {
+        self.vetter_with(policy, policy_name, None)
+    }
+
+    /// A vetter of `policy` (with the compiled-code cache unless `--no-cache`, and
+    /// `warm_pool`); an invalid policy is reported against `policy_name` (exit 2).
+    fn vetter_with(
+        &self,
+        policy: PolicySource,
+        policy_name: &str,
+        warm_pool: Option<WarmPool>,
+    ) -> anyhow::Result<Vetter> {
         let cache_dir = if self.no_cache {
             None
         } else {
@@ -189,6 +195,7 @@ impl Ctx {
         let vetter = Vetter::new(VetterOptions {
             policy,
             cache_dir,
+            warm_pool,
             ..VetterOptions::default()
         });
         let elapsed = start.elapsed();
@@ -221,6 +228,19 @@ impl Ctx {
     }
 }
 
+/// The policy of a `--policy FILE` option: the file's text, read as every policy and
+/// waivers file is ([`read_text`]), or the built-in policy (`None`); with the name an
+/// invalid policy is reported against (the file's, or `<builtin policy>`).
+fn policy_source(path: Option<&Path>) -> anyhow::Result<(PolicySource, String)> {
+    match path {
+        Some(path) => {
+            let (name, text) = read_text(path, Input::Policy)?;
+            Ok((PolicySource::Text(text), name))
+        }
+        None => Ok((PolicySource::Builtin, "<builtin policy>".to_owned())),
+    }
+}
+
 /// Print a host error on stderr and turn it into a [`Reported`] exit 2.
 fn report(e: &HostError, source_name: &str) -> anyhow::Error {
     eprintln!("{}", e.render(source_name));
@@ -236,80 +256,46 @@ fn report_plain(e: &HostError) -> anyhow::Error {
     anyhow::Error::new(Reported(INVALID))
 }
 
-/// The input limit of a manifest or DCR request (the component's own limit).
-const MANIFEST_MAX_BYTES: usize = 1 << 20;
-/// The input limit of a policy (the component's own limit).
-const POLICY_MAX_BYTES: usize = 4 << 20;
-
-/// What is being read (for the input limit and its error).
-#[derive(Clone, Copy)]
-enum Input {
-    Manifest,
-    Policy,
-}
-
-impl Input {
-    fn limit(self) -> usize {
-        match self {
-            Input::Manifest => MANIFEST_MAX_BYTES,
-            Input::Policy => POLICY_MAX_BYTES,
-        }
-    }
-
-    fn what(self) -> &'static str {
-        match self {
-            Input::Manifest => "a manifest",
-            Input::Policy => "a policy",
-        }
-    }
-}
-
-/// Read at most `limit + 1` bytes of `r`: `None` if there are more than `limit`.
-fn read_bounded(r: impl Read, limit: usize) -> io::Result<Option<Vec<u8>>> {
-    let mut buf = Vec::new();
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    r.take(cap).read_to_end(&mut buf)?;
-    Ok((buf.len() <= limit).then_some(buf))
-}
-
-/// Read a file (or stdin for `-`) as UTF-8 text, at most the input limit of `input`: a
-/// larger input is refused (exit 2) after reading one byte more than the limit.
+/// Read a file (or stdin for `-`) as UTF-8 text with the library's reader
+/// ([`microvet::input_file`]), at most the input limit of `input`: a larger input is refused
+/// (exit 2) after reading one byte more than the limit. Returns the input's name (the path
+/// as given, or `<stdin>`) and its text.
 fn read_text(path: &Path, input: Input) -> anyhow::Result<(String, String)> {
-    let limit = input.limit();
-    let (name, bytes) = if path == Path::new("-") {
-        let bytes =
-            read_bounded(io::stdin().lock(), limit).context("cannot read standard input")?;
-        ("<stdin>".to_owned(), bytes)
+    let stdin = path == Path::new("-");
+    let (name, read) = if stdin {
+        let name = "<stdin>".to_owned();
+        let read = input_file::read_text_from(io::stdin().lock(), &name, input);
+        (name, read)
     } else {
-        let name = path.display().to_string();
-        let file = std::fs::File::open(path).with_context(|| {
-            let hint = if matches!(name.as_str(), "-h" | "--help") {
-                " (for help: `microvet help COMMAND`)"
-            } else {
-                ""
-            };
-            format!("cannot read `{name}`{hint}")
-        })?;
-        let bytes = read_bounded(file, limit).with_context(|| format!("cannot read `{name}`"))?;
-        (name, bytes)
+        (
+            path.display().to_string(),
+            input_file::read_text(path, input),
+        )
     };
-    let Some(bytes) = bytes else {
-        eprintln!(
-            "error[limit]: `{name}` is over the input limit of {} bytes ({} MiB) for {}; reading stopped there\n  help: {} is a few kilobytes; check that the right file was given",
-            limit,
-            limit >> 20,
-            input.what(),
-            input.what()
-        );
-        return Err(anyhow::Error::new(Reported(INVALID)));
-    };
-    match String::from_utf8(bytes) {
+    match read {
         Ok(text) => Ok((name, text)),
-        Err(e) => {
+        Err(ReadError::Io { error, .. }) => {
+            let context = if stdin {
+                "cannot read standard input".to_owned()
+            } else {
+                let hint = if matches!(name.as_str(), "-h" | "--help") {
+                    " (for help: `microvet help COMMAND`)"
+                } else {
+                    ""
+                };
+                format!("cannot read `{name}`{hint}")
+            };
+            Err(anyhow::Error::new(error).context(context))
+        }
+        Err(e @ ReadError::TooLarge { .. }) => {
             eprintln!(
-                "error: file `{name}` is not valid UTF-8 (byte offset {})",
-                e.utf8_error().valid_up_to()
+                "error[limit]: {e}\n  help: {} is a few kilobytes; check that the right file was given",
+                input.what()
             );
+            Err(anyhow::Error::new(Reported(INVALID)))
+        }
+        Err(e @ ReadError::NotUtf8 { .. }) => {
+            eprintln!("error: {e}");
             Err(anyhow::Error::new(Reported(INVALID)))
         }
     }

@@ -15,7 +15,7 @@ use microvet::lifecycle::service::{
 };
 use serde_json::Value;
 
-use crate::{Ctx, FAILED, INVALID, OK};
+use crate::{Ctx, FAILED, INVALID, Input, OK, read_text, report};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum AppsCommand {
@@ -233,11 +233,10 @@ fn local(ctx: &Ctx, target: &Target) -> anyhow::Result<Lifecycle> {
     let mut policies = vec![("default".to_owned(), base.clone())];
     if let Some(dir) = &target.policies {
         for (name, path) in policy_files(dir)? {
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read `{}`", path.display()))?;
+            let (file, text) = read_text(&path, Input::Policy)?;
             let vetter = base
                 .with_policy(PolicySource::Text(text))
-                .map_err(|e| anyhow::anyhow!("{}", e.render(&path.display().to_string())))?;
+                .map_err(|e| report(&e, &file))?;
             policies.retain(|(n, _)| *n != name);
             policies.push((name, vetter));
         }

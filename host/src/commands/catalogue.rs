@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 
 use microvet::PolicySource;
 
-use crate::{Ctx, INVALID, Input, OK, read_text, report_plain};
+use crate::{Ctx, INVALID, OK, policy_source, report_plain};
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum PolicyCommand {
@@ -107,8 +107,8 @@ pub(crate) fn explain(ctx: &Ctx, id: &str, out: &mut dyn Write) -> anyhow::Resul
 // ---------------------------------------------------------------------------------------
 
 pub(crate) fn policy_check(ctx: &Ctx, file: &Path, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let (name, text) = read_text(file, Input::Policy)?;
-    let vetter = ctx.vetter(PolicySource::Text(text), &name)?;
+    let (policy, name) = policy_source(Some(file))?;
+    let vetter = ctx.vetter(policy, &name)?;
     writeln!(
         out,
         "policy `{}` in `{name}` is valid (sha256 {})",

@@ -8,12 +8,12 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 
+use microvet::WarmPool;
 use microvet::discover::label::{Approvals, from_store};
 use microvet::discover::report::{OutputFormat, run};
 use microvet::discover::{DEFAULT_MAX_EXPORT_BYTES, Format, read_export};
-use microvet::{PolicySource, Vetter, VetterOptions, WarmPool};
 
-use crate::{Ctx, INVALID, Reported};
+use crate::{Ctx, INVALID, Reported, policy_source};
 
 /// Vet every client of an IdP export and label it approved, drifted, unvetted, built-in
 /// or ownerless. Exit 0 when every client is approved (or built-in), owned and approved by
@@ -97,13 +97,7 @@ fn read(path: &PathBuf) -> anyhow::Result<(String, String)> {
 }
 
 pub fn discover(ctx: &Ctx, args: DiscoverArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let (policy, policy_name) = match &args.policy {
-        Some(path) => {
-            let (name, text) = read(path)?;
-            (PolicySource::Text(text), name)
-        }
-        None => (PolicySource::Builtin, "<builtin policy>".to_owned()),
-    };
+    let (policy, policy_name) = policy_source(args.policy.as_deref())?;
     let mut approvals = Approvals::default();
     if let Some(dir) = &args.manifests
         && let Err(e) = approvals.load_dir(dir)
@@ -148,20 +142,7 @@ pub fn discover(ctx: &Ctx, args: DiscoverArgs, out: &mut dyn Write) -> anyhow::R
         }
     }
     let read_ms = reading.elapsed().as_secs_f64() * 1e3;
-    let vetter = Vetter::new(VetterOptions {
-        policy,
-        cache_dir: if ctx.no_cache {
-            None
-        } else {
-            microvet::default_cache_dir()
-        },
-        warm_pool: Some(WarmPool::new(1)),
-        ..VetterOptions::default()
-    })
-    .map_err(|e| {
-        eprintln!("{}", e.render(&policy_name));
-        anyhow::Error::new(Reported(INVALID))
-    })?;
+    let vetter = ctx.vetter_with(policy, &policy_name, Some(WarmPool::new(1)))?;
     let format = match args.format {
         DiscoverFormat::Text => OutputFormat::Text,
         DiscoverFormat::Json => OutputFormat::Json,

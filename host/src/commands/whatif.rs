@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 
-use microvet::{Decision, InputKind, PolicySource, Severity, VetOutcome, Vetter, VetterOptions};
+use microvet::{Decision, InputKind, Severity, VetOutcome, Vetter, WarmPool};
 
-use crate::{Ctx, FAILED, INVALID, Input, OK, Reported, read_text, report};
+use crate::{Ctx, FAILED, INVALID, Input, OK, Reported, policy_source, read_text};
 
 /// Directory levels walked below a directory given on the command line.
 pub(crate) const MAX_DEPTH: usize = 32;
@@ -166,18 +166,8 @@ struct Report {
 }
 
 fn load_policy(ctx: &Ctx, path: &Path) -> anyhow::Result<(Vetter, PolicyRef)> {
-    let (file, text) = read_text(path, Input::Policy)?;
-    let vetter = Vetter::new(VetterOptions {
-        policy: PolicySource::Text(text),
-        cache_dir: if ctx.no_cache {
-            None
-        } else {
-            microvet::default_cache_dir()
-        },
-        warm_pool: Some(microvet::WarmPool::new(1)),
-        ..VetterOptions::default()
-    })
-    .map_err(|e| report(&e, &file))?;
+    let (policy, file) = policy_source(Some(path))?;
+    let vetter = ctx.vetter_with(policy, &file, Some(WarmPool::new(1)))?;
     let policy = PolicyRef {
         file,
         name: vetter.policy_name().to_owned(),

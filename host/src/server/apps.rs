@@ -28,7 +28,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{App, body, body_rejection, error, json_response};
+use super::errors::{body_rejection, error, json_response};
+use super::{App, body};
 use crate::Vetter;
 use crate::decision_log::{LogError, Record};
 use crate::lifecycle::auth::{Principal, Role};
@@ -105,7 +106,7 @@ pub(super) fn protected(route: &str, method: &Method) -> Option<Role> {
 
 /// The caller's principal if the route is on and the caller may act as `needed`; otherwise
 /// the 404 (route off), 401 (no valid token) or 403 (role too weak). Run before the body
-/// is read (see `super::observe`).
+/// is read (see `super::middleware::observe`).
 pub(super) fn admit(
     app: &App,
     route: &str,
@@ -216,7 +217,9 @@ pub(super) async fn register(
         return r;
     }
     let policy = match query {
-        Ok(Query(q)) => q.policy.unwrap_or_else(|| super::DEFAULT.to_owned()),
+        Ok(Query(q)) => q
+            .policy
+            .unwrap_or_else(|| super::policies::DEFAULT.to_owned()),
         Err(e) => {
             return error(
                 StatusCode::BAD_REQUEST,

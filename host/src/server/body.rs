@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::{error, error_at};
+use super::errors::{error, error_at};
 
 /// How the bytes of a body are to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 //!   *Header*: from the first byte of a request head to its end, at most `header_timeout`
 //!   → closed without an answer (a head that never ended is not a request to answer).
 //!   *Body*: the limited routes read the whole body within `body_timeout` before they take
-//!   a concurrency permit (`super::observe`) → 408 with `Connection: close`
+//!   a concurrency permit (`super::middleware::observe`) → 408 with `Connection: close`
 //!   (RFC 9110 §15.5.9). A connection the server closes (shed, idle, shutdown) finishes its
 //!   response in progress first, for at most [`CLOSE_GRACE`] once that response is written
 //!   to it (a client that never reads cannot keep it).
@@ -108,7 +108,7 @@ pub(crate) enum Shed {
     FdLimit = 3,
     IdleTimeout = 4,
     HeaderTimeout = 5,
-    /// Answered 408 (counted by the body reader in `super::observe`).
+    /// Answered 408 (counted by the body reader in `super::middleware::observe`).
     BodyTimeout = 6,
 }
 

@@ -4,10 +4,10 @@
 //!
 //! Off unless the server runs with `--discover` ([`super::Config::discover`]): the route
 //! then answers 404 `not-enabled`. It takes the `admin` role (`--api-tokens`; checked before
-//! the body is read, in `super::observe`): an export holds client secrets. Its body limit
-//! is its own (`--discover-max-bytes`, default 32 MiB), and one discovery runs at a time
-//! (another gets 503 with `Retry-After`): a large export holds a vetting thread for
-//! seconds. With the app lifecycle configured, clients are matched against its inventory
+//! the body is read, in `super::middleware::observe`): an export holds client secrets. Its
+//! body limit is its own (`--discover-max-bytes`, default 32 MiB), and one discovery runs
+//! at a time (another gets 503 with `Retry-After`): a large export holds a vetting thread
+//! for seconds. With the app lifecycle configured, clients are matched against its inventory
 //! (`approved` / `drifted`, as `microvet discover --store`); otherwise they are `unvetted`
 //! or `built-in` (plus `ownerless`).
 
@@ -23,8 +23,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::errors::{body_rejection, error};
 use super::policies::DEFAULT;
-use super::{App, body, error};
+use super::{App, body};
 use crate::discover::label::{Approvals, from_store};
 use crate::discover::report::{OutputFormat, run};
 use crate::discover::{Format, read_export};
@@ -62,7 +63,7 @@ pub(super) async fn discover(
     }
     let body = match body {
         Ok(b) => b,
-        Err(rejection) => return super::body_rejection(&rejection, limit),
+        Err(rejection) => return body_rejection(&rejection, limit),
     };
     let q = match query {
         Ok(Query(q)) => q,

@@ -17,8 +17,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::App;
 use super::body::{Accepts, Fields, body_type};
-use super::{App, RequestId, body_rejection, error, host_error};
+use super::errors::{body_rejection, error, host_error};
+use super::middleware::RequestId;
 use crate::{HostError, Vetter};
 
 /// The JSON body of a request, checked for its media type, size and shape.

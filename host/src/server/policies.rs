@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::decision_log::sha256_hex;
+use crate::input_file::{self, Input};
 use crate::{PolicySource, Vetter};
 
 /// The name of the built-in policy.
@@ -188,21 +189,10 @@ pub(crate) fn load(
     };
     for (name, path) in &files {
         let old = current.get(name);
-        let text = match std::fs::read(path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(e) => {
-                    let message = format!(
-                        "not valid UTF-8 (byte offset {})",
-                        e.utf8_error().valid_up_to()
-                    );
-                    refuse(&mut next, &mut report, name, path, old, message, now);
-                    continue;
-                }
-            },
+        let text = match input_file::read_text(path, Input::Policy) {
+            Ok(text) => text,
             Err(e) => {
-                let message = format!("cannot read the file: {e}");
-                refuse(&mut next, &mut report, name, path, old, message, now);
+                refuse(&mut next, &mut report, name, path, old, e.to_string(), now);
                 continue;
             }
         };
