@@ -28,7 +28,7 @@ trait Rs {
 impl Rs for String {
     fn rs(&self) -> String {
         // Debug escapes as Rust string literals do.
-        format!("{self:?}.to_owned()")
+        format!("s({self:?})")
     }
 }
 
@@ -56,13 +56,42 @@ impl<T: Rs> Rs for Option<T> {
     }
 }
 
-impl<T: Rs> Rs for Vec<T> {
-    fn rs(&self) -> String {
-        if self.is_empty() {
-            return "Vec::new()".to_owned();
+/// A list of strings is one call on a static slice.
+trait RsList {
+    fn rs_list(items: &[Self]) -> String
+    where
+        Self: Sized;
+}
+
+impl RsList for String {
+    fn rs_list(items: &[String]) -> String {
+        let items: Vec<String> = items.iter().map(|i| format!("{i:?}")).collect();
+        format!("v(&[{}])", items.join(", "))
+    }
+}
+
+macro_rules! rs_list_each {
+    ($($t:ty),*) => {$(
+        impl RsList for $t {
+            fn rs_list(items: &[$t]) -> String {
+                rs_vec(items)
+            }
         }
-        let items: Vec<String> = self.iter().map(Rs::rs).collect();
-        format!("Vec::from([{}])", items.join(", "))
+    )*};
+}
+rs_list_each!(SinkPattern, Vendor, Waiver);
+
+fn rs_vec<T: Rs>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "Vec::new()".to_owned();
+    }
+    let items: Vec<String> = items.iter().map(Rs::rs).collect();
+    format!("Vec::from([{}])", items.join(", "))
+}
+
+impl<T: Rs + RsList> Rs for Vec<T> {
+    fn rs(&self) -> String {
+        T::rs_list(self)
     }
 }
 
@@ -75,7 +104,7 @@ impl<K: Rs, V: Rs> Rs for BTreeMap<K, V> {
             .iter()
             .map(|(k, v)| format!("({}, {})", k.rs(), v.rs()))
             .collect();
-        format!("std::collections::BTreeMap::from([{}])", items.join(", "))
+        format!("m(Vec::from([{}]))", items.join(", "))
     }
 }
 
@@ -149,7 +178,7 @@ fn generated() -> String {
     let (doc, _) =
         microvet_core::policy::parse(microvet_core::DEFAULT_POLICY).expect("default policy");
     let code = format!(
-        "/// The built-in policy, as `policy::parse` reads `policies/default.yaml`.\npub(crate) fn doc() -> crate::policy::PolicyDoc {{ {} }}",
+        "/// The built-in policy, as `policy::parse` reads `policies/default.yaml`.\npub(crate) fn doc() -> crate::policy::PolicyDoc {{ {} }}\n\n/// One call per string instead of an allocation and copy written out at each (a smaller component).\n#[inline(never)]\nfn s(text: &str) -> String {{ text.to_owned() }}\n\n/// A map from its entries in order, by the same `insert` the policy reader uses (no sort\n/// of its own to ship).\nfn m<K: Ord, V>(entries: Vec<(K, V)>) -> std::collections::BTreeMap<K, V> {{ let mut map = std::collections::BTreeMap::new(); for (k, v) in entries {{ map.insert(k, v); }} map }}\n\n/// A list of strings from a static slice.\n#[inline(never)]\nfn v(items: &[&str]) -> Vec<String> {{ items.iter().map(|i| s(i)).collect() }}",
         doc.rs()
     );
     let file: syn::File = syn::parse_str(&code).expect("the generated code parses");

@@ -5,607 +5,613 @@
 pub(crate) fn doc() -> crate::policy::PolicyDoc {
     crate::policy::PolicyDoc {
         policy_version: 1u32,
-        name: "default".to_owned(),
-        description: "The example organisation of \"Micro Apps, Macro Risk\" (2026). Enterprise sinks are s3://corp-* buckets and hosts under example.com; HR, customer PII and payment data are sensitive; client TTL 30-90 days; refresh tokens at most 30 days."
-            .to_owned(),
+        name: s("default"),
+        description: s(
+            "The example organisation of \"Micro Apps, Macro Risk\" (2026). Enterprise sinks are s3://corp-* buckets and hosts under example.com; HR, customer PII and payment data are sensitive; client TTL 30-90 days; refresh tokens at most 30 days.",
+        ),
         organisation: crate::policy::Organisation {
-            domains: Vec::from(["example.com".to_owned()]),
-            personal_email_domains: Vec::from([
-                "gmail.com".to_owned(),
-                "googlemail.com".to_owned(),
-                "outlook.com".to_owned(),
-                "hotmail.com".to_owned(),
-                "live.com".to_owned(),
-                "msn.com".to_owned(),
-                "yahoo.com".to_owned(),
-                "ymail.com".to_owned(),
-                "icloud.com".to_owned(),
-                "me.com".to_owned(),
-                "mac.com".to_owned(),
-                "aol.com".to_owned(),
-                "proton.me".to_owned(),
-                "protonmail.com".to_owned(),
-                "gmx.com".to_owned(),
-                "gmx.net".to_owned(),
-                "gmx.de".to_owned(),
-                "mail.com".to_owned(),
-                "yandex.com".to_owned(),
-                "yandex.ru".to_owned(),
-                "zoho.com".to_owned(),
-                "fastmail.com".to_owned(),
-                "hey.com".to_owned(),
-            ]),
+            domains: v(&["example.com"]),
+            personal_email_domains: v(
+                &[
+                    "gmail.com",
+                    "googlemail.com",
+                    "outlook.com",
+                    "hotmail.com",
+                    "live.com",
+                    "msn.com",
+                    "yahoo.com",
+                    "ymail.com",
+                    "icloud.com",
+                    "me.com",
+                    "mac.com",
+                    "aol.com",
+                    "proton.me",
+                    "protonmail.com",
+                    "gmx.com",
+                    "gmx.net",
+                    "gmx.de",
+                    "mail.com",
+                    "yandex.com",
+                    "yandex.ru",
+                    "zoho.com",
+                    "fastmail.com",
+                    "hey.com",
+                ],
+            ),
         },
         lifecycle: crate::policy::Lifecycle {
             ttl_days: crate::policy::Range {
                 min: 30i64,
                 max: 90i64,
             },
-            retention_max_days: std::collections::BTreeMap::from([
-                (crate::policy::Sensitivity::Public, 3650i64),
-                (crate::policy::Sensitivity::Internal, 365i64),
-                (crate::policy::Sensitivity::Confidential, 90i64),
-                (crate::policy::Sensitivity::Restricted, 30i64),
-            ]),
+            retention_max_days: m(
+                Vec::from([
+                    (crate::policy::Sensitivity::Public, 3650i64),
+                    (crate::policy::Sensitivity::Internal, 365i64),
+                    (crate::policy::Sensitivity::Confidential, 90i64),
+                    (crate::policy::Sensitivity::Restricted, 30i64),
+                ]),
+            ),
             recertify_grace_days: 14i64,
         },
         client: crate::policy::ClientPolicy {
             refresh_token_max_days: 30i64,
             access_token_max_minutes: 60i64,
             max_redirect_uris: 5usize,
-            auth_methods: Vec::from([
-                "private_key_jwt".to_owned(),
-                "tls_client_auth".to_owned(),
-                "self_signed_tls_client_auth".to_owned(),
-                "client_secret_jwt".to_owned(),
-                "client_secret_basic".to_owned(),
-            ]),
+            auth_methods: v(
+                &[
+                    "private_key_jwt",
+                    "tls_client_auth",
+                    "self_signed_tls_client_auth",
+                    "client_secret_jwt",
+                    "client_secret_basic",
+                ],
+            ),
         },
-        data_classes: std::collections::BTreeMap::from([
-            (
-                "credentials".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Restricted,
-                    personal: false,
-                },
-            ),
-            (
-                "customer-pii".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Confidential,
-                    personal: true,
-                },
-            ),
-            (
-                "hr".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Confidential,
-                    personal: true,
-                },
-            ),
-            (
-                "identity".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Internal,
-                    personal: true,
-                },
-            ),
-            (
-                "internal".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Internal,
-                    personal: false,
-                },
-            ),
-            (
-                "payment".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Restricted,
-                    personal: true,
-                },
-            ),
-            (
-                "public".to_owned(),
-                crate::policy::DataClass {
-                    sensitivity: crate::policy::Sensitivity::Public,
-                    personal: false,
-                },
-            ),
-        ]),
-        data_types: std::collections::BTreeMap::from([
-            (
-                "calendar.events".to_owned(),
-                crate::policy::DataType {
-                    class: "identity".to_owned(),
-                    description: "calendar entries of the signed-in user".to_owned(),
-                },
-            ),
-            (
-                "customer.orders".to_owned(),
-                crate::policy::DataType {
-                    class: "internal".to_owned(),
-                    description: "order history without contact data".to_owned(),
-                },
-            ),
-            (
-                "customer.pii".to_owned(),
-                crate::policy::DataType {
-                    class: "customer-pii".to_owned(),
-                    description: "customer names, contacts, addresses".to_owned(),
-                },
-            ),
-            (
-                "files.documents".to_owned(),
-                crate::policy::DataType {
-                    class: "internal".to_owned(),
-                    description: "documents in the corporate drive".to_owned(),
-                },
-            ),
-            (
-                "finance.reports".to_owned(),
-                crate::policy::DataType {
-                    class: "internal".to_owned(),
-                    description: "aggregated financial reports".to_owned(),
-                },
-            ),
-            (
-                "hr.candidate_records".to_owned(),
-                crate::policy::DataType {
-                    class: "hr".to_owned(),
-                    description: "applicant CVs, interview notes".to_owned(),
-                },
-            ),
-            (
-                "hr.employee_records".to_owned(),
-                crate::policy::DataType {
-                    class: "hr".to_owned(),
-                    description: "employee files, contracts, reviews".to_owned(),
-                },
-            ),
-            (
-                "hr.payroll".to_owned(),
-                crate::policy::DataType {
-                    class: "payment".to_owned(),
-                    description: "salaries and bank details".to_owned(),
-                },
-            ),
-            (
-                "payment.cards".to_owned(),
-                crate::policy::DataType {
-                    class: "payment".to_owned(),
-                    description: "card numbers, cardholder data".to_owned(),
-                },
-            ),
-            (
-                "secrets.credentials".to_owned(),
-                crate::policy::DataType {
-                    class: "credentials".to_owned(),
-                    description: "API keys, passwords, certificates".to_owned(),
-                },
-            ),
-            (
-                "tickets.issues".to_owned(),
-                crate::policy::DataType {
-                    class: "internal".to_owned(),
-                    description: "service desk tickets".to_owned(),
-                },
-            ),
-            (
-                "user.email".to_owned(),
-                crate::policy::DataType {
-                    class: "identity".to_owned(),
-                    description: "email address".to_owned(),
-                },
-            ),
-            (
-                "user.profile".to_owned(),
-                crate::policy::DataType {
-                    class: "identity".to_owned(),
-                    description: "name, username, picture".to_owned(),
-                },
-            ),
-        ]),
-        scopes: std::collections::BTreeMap::from([
-            (
-                "calendar.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["calendar.events".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "calendar.write".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Write,
-                    grants: Vec::from(["calendar.events".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: Some("calendar.read".to_owned()),
-                },
-            ),
-            (
-                "customer.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from([
-                        "customer.pii".to_owned(),
-                        "customer.orders".to_owned(),
-                    ]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "customer.write".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Write,
-                    grants: Vec::from([
-                        "customer.pii".to_owned(),
-                        "customer.orders".to_owned(),
-                    ]),
-                    review: true,
-                    denied: false,
-                    offline: false,
-                    read_alternative: Some("customer.read".to_owned()),
-                },
-            ),
-            (
-                "directory.admin".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Write,
-                    grants: Vec::from(["user.*".to_owned()]),
-                    review: false,
-                    denied: true,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "email".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["user.email".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "files.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["files.documents".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "files.write".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Write,
-                    grants: Vec::from(["files.documents".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: Some("files.read".to_owned()),
-                },
-            ),
-            (
-                "finance.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["finance.reports".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "hr.payroll.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["hr.payroll".to_owned()]),
-                    review: true,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "hr.read_only".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from([
-                        "hr.employee_records".to_owned(),
-                        "hr.candidate_records".to_owned(),
-                    ]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "hr.write".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Write,
-                    grants: Vec::from(["hr.*".to_owned()]),
-                    review: true,
-                    denied: false,
-                    offline: false,
-                    read_alternative: Some("hr.read_only".to_owned()),
-                },
-            ),
-            (
-                "offline_access".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::new(),
-                    review: false,
-                    denied: false,
-                    offline: true,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "openid".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::new(),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "payments.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["payment.cards".to_owned()]),
-                    review: true,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "profile".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["user.profile".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "secrets.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["secrets.credentials".to_owned()]),
-                    review: false,
-                    denied: true,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "tickets.read".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Read,
-                    grants: Vec::from(["tickets.issues".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: None,
-                },
-            ),
-            (
-                "tickets.write".to_owned(),
-                crate::policy::ScopeDef {
-                    access: crate::policy::Access::Write,
-                    grants: Vec::from(["tickets.issues".to_owned()]),
-                    review: false,
-                    denied: false,
-                    offline: false,
-                    read_alternative: Some("tickets.read".to_owned()),
-                },
-            ),
-        ]),
-        denied_scope_patterns: Vec::from([
-            "admin".to_owned(),
-            "*.admin".to_owned(),
-            "admin.*".to_owned(),
-            "*:admin".to_owned(),
-            "*.all".to_owned(),
-            "*.All".to_owned(),
-            "*:all".to_owned(),
-            "*.ReadWrite.All".to_owned(),
-            "root".to_owned(),
-            "superuser".to_owned(),
-        ]),
+        data_classes: m(
+            Vec::from([
+                (
+                    s("credentials"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Restricted,
+                        personal: false,
+                    },
+                ),
+                (
+                    s("customer-pii"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Confidential,
+                        personal: true,
+                    },
+                ),
+                (
+                    s("hr"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Confidential,
+                        personal: true,
+                    },
+                ),
+                (
+                    s("identity"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Internal,
+                        personal: true,
+                    },
+                ),
+                (
+                    s("internal"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Internal,
+                        personal: false,
+                    },
+                ),
+                (
+                    s("payment"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Restricted,
+                        personal: true,
+                    },
+                ),
+                (
+                    s("public"),
+                    crate::policy::DataClass {
+                        sensitivity: crate::policy::Sensitivity::Public,
+                        personal: false,
+                    },
+                ),
+            ]),
+        ),
+        data_types: m(
+            Vec::from([
+                (
+                    s("calendar.events"),
+                    crate::policy::DataType {
+                        class: s("identity"),
+                        description: s("calendar entries of the signed-in user"),
+                    },
+                ),
+                (
+                    s("customer.orders"),
+                    crate::policy::DataType {
+                        class: s("internal"),
+                        description: s("order history without contact data"),
+                    },
+                ),
+                (
+                    s("customer.pii"),
+                    crate::policy::DataType {
+                        class: s("customer-pii"),
+                        description: s("customer names, contacts, addresses"),
+                    },
+                ),
+                (
+                    s("files.documents"),
+                    crate::policy::DataType {
+                        class: s("internal"),
+                        description: s("documents in the corporate drive"),
+                    },
+                ),
+                (
+                    s("finance.reports"),
+                    crate::policy::DataType {
+                        class: s("internal"),
+                        description: s("aggregated financial reports"),
+                    },
+                ),
+                (
+                    s("hr.candidate_records"),
+                    crate::policy::DataType {
+                        class: s("hr"),
+                        description: s("applicant CVs, interview notes"),
+                    },
+                ),
+                (
+                    s("hr.employee_records"),
+                    crate::policy::DataType {
+                        class: s("hr"),
+                        description: s("employee files, contracts, reviews"),
+                    },
+                ),
+                (
+                    s("hr.payroll"),
+                    crate::policy::DataType {
+                        class: s("payment"),
+                        description: s("salaries and bank details"),
+                    },
+                ),
+                (
+                    s("payment.cards"),
+                    crate::policy::DataType {
+                        class: s("payment"),
+                        description: s("card numbers, cardholder data"),
+                    },
+                ),
+                (
+                    s("secrets.credentials"),
+                    crate::policy::DataType {
+                        class: s("credentials"),
+                        description: s("API keys, passwords, certificates"),
+                    },
+                ),
+                (
+                    s("tickets.issues"),
+                    crate::policy::DataType {
+                        class: s("internal"),
+                        description: s("service desk tickets"),
+                    },
+                ),
+                (
+                    s("user.email"),
+                    crate::policy::DataType {
+                        class: s("identity"),
+                        description: s("email address"),
+                    },
+                ),
+                (
+                    s("user.profile"),
+                    crate::policy::DataType {
+                        class: s("identity"),
+                        description: s("name, username, picture"),
+                    },
+                ),
+            ]),
+        ),
+        scopes: m(
+            Vec::from([
+                (
+                    s("calendar.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["calendar.events"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("calendar.write"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Write,
+                        grants: v(&["calendar.events"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: Some(s("calendar.read")),
+                    },
+                ),
+                (
+                    s("customer.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["customer.pii", "customer.orders"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("customer.write"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Write,
+                        grants: v(&["customer.pii", "customer.orders"]),
+                        review: true,
+                        denied: false,
+                        offline: false,
+                        read_alternative: Some(s("customer.read")),
+                    },
+                ),
+                (
+                    s("directory.admin"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Write,
+                        grants: v(&["user.*"]),
+                        review: false,
+                        denied: true,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("email"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["user.email"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("files.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["files.documents"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("files.write"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Write,
+                        grants: v(&["files.documents"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: Some(s("files.read")),
+                    },
+                ),
+                (
+                    s("finance.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["finance.reports"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("hr.payroll.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["hr.payroll"]),
+                        review: true,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("hr.read_only"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["hr.employee_records", "hr.candidate_records"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("hr.write"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Write,
+                        grants: v(&["hr.*"]),
+                        review: true,
+                        denied: false,
+                        offline: false,
+                        read_alternative: Some(s("hr.read_only")),
+                    },
+                ),
+                (
+                    s("offline_access"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&[]),
+                        review: false,
+                        denied: false,
+                        offline: true,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("openid"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&[]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("payments.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["payment.cards"]),
+                        review: true,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("profile"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["user.profile"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("secrets.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["secrets.credentials"]),
+                        review: false,
+                        denied: true,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("tickets.read"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Read,
+                        grants: v(&["tickets.issues"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: None,
+                    },
+                ),
+                (
+                    s("tickets.write"),
+                    crate::policy::ScopeDef {
+                        access: crate::policy::Access::Write,
+                        grants: v(&["tickets.issues"]),
+                        review: false,
+                        denied: false,
+                        offline: false,
+                        read_alternative: Some(s("tickets.read")),
+                    },
+                ),
+            ]),
+        ),
+        denied_scope_patterns: v(
+            &[
+                "admin",
+                "*.admin",
+                "admin.*",
+                "*:admin",
+                "*.all",
+                "*.All",
+                "*:all",
+                "*.ReadWrite.All",
+                "root",
+                "superuser",
+            ],
+        ),
         sinks: crate::policy::Sinks {
             allow: Vec::from([
                 crate::policy::SinkPattern {
-                    scheme: Some("s3".to_owned()),
-                    host: Some("corp-*".to_owned()),
+                    scheme: Some(s("s3")),
+                    host: Some(s("corp-*")),
                     domain: None,
                     category: None,
-                    description: "corporate S3 buckets".to_owned(),
+                    description: s("corporate S3 buckets"),
                 },
                 crate::policy::SinkPattern {
-                    scheme: Some("https".to_owned()),
+                    scheme: Some(s("https")),
                     host: None,
-                    domain: Some("example.com".to_owned()),
+                    domain: Some(s("example.com")),
                     category: None,
-                    description: "hosts under example.com".to_owned(),
+                    description: s("hosts under example.com"),
                 },
             ]),
             deny: Vec::from([
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("dropbox.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("dropbox.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("dropboxusercontent.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("dropboxusercontent.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("db.tt".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("db.tt")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("drive.google.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("drive.google.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("docs.google.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("docs.google.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("onedrive.live.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("onedrive.live.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("1drv.ms".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("1drv.ms")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("app.box.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("app.box.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("wetransfer.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("wetransfer.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("we.tl".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("we.tl")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("mega.nz".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("mega.nz")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("mediafire.com".to_owned()),
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("mediafire.com")),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("pastebin.com".to_owned()),
-                    category: Some("pastebin".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("pastebin.com")),
+                    category: Some(s("pastebin")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("paste.ee".to_owned()),
-                    category: Some("pastebin".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("paste.ee")),
+                    category: Some(s("pastebin")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("hastebin.com".to_owned()),
-                    category: Some("pastebin".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("hastebin.com")),
+                    category: Some(s("pastebin")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("gist.github.com".to_owned()),
-                    category: Some("pastebin".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("gist.github.com")),
+                    category: Some(s("pastebin")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
                     scheme: None,
                     host: None,
-                    domain: Some("ghostbin.com".to_owned()),
-                    category: Some("pastebin".to_owned()),
-                    description: "".to_owned(),
+                    domain: Some(s("ghostbin.com")),
+                    category: Some(s("pastebin")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
-                    scheme: Some("dropbox".to_owned()),
+                    scheme: Some(s("dropbox")),
                     host: None,
                     domain: None,
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
                 crate::policy::SinkPattern {
-                    scheme: Some("gdrive".to_owned()),
+                    scheme: Some(s("gdrive")),
                     host: None,
                     domain: None,
-                    category: Some("consumer-storage".to_owned()),
-                    description: "".to_owned(),
+                    category: Some(s("consumer-storage")),
+                    description: s(""),
                 },
             ]),
         },
         vendors: crate::policy::Vendors {
             approved: Vec::from([
                 crate::policy::Vendor {
-                    domain: "slack.com".to_owned(),
+                    domain: s("slack.com"),
                     dpa: true,
                 },
                 crate::policy::Vendor {
-                    domain: "atlassian.com".to_owned(),
+                    domain: s("atlassian.com"),
                     dpa: true,
                 },
                 crate::policy::Vendor {
-                    domain: "salesforce.com".to_owned(),
+                    domain: s("salesforce.com"),
                     dpa: true,
                 },
                 crate::policy::Vendor {
-                    domain: "zendesk.com".to_owned(),
+                    domain: s("zendesk.com"),
                     dpa: true,
                 },
             ]),
@@ -620,8 +626,27 @@ pub(crate) fn doc() -> crate::policy::PolicyDoc {
         rules: std::collections::BTreeMap::new(),
         waivers: crate::waiver::Waivers {
             max_days: 90i64,
-            never: Vec::new(),
+            never: v(&[]),
             list: Vec::new(),
         },
     }
+}
+/// One call per string instead of an allocation and copy written out at each (a smaller component).
+#[inline(never)]
+fn s(text: &str) -> String {
+    text.to_owned()
+}
+/// A map from its entries in order, by the same `insert` the policy reader uses (no sort
+/// of its own to ship).
+fn m<K: Ord, V>(entries: Vec<(K, V)>) -> std::collections::BTreeMap<K, V> {
+    let mut map = std::collections::BTreeMap::new();
+    for (k, v) in entries {
+        map.insert(k, v);
+    }
+    map
+}
+/// A list of strings from a static slice.
+#[inline(never)]
+fn v(items: &[&str]) -> Vec<String> {
+    items.iter().map(|i| s(i)).collect()
 }
