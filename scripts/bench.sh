@@ -55,6 +55,7 @@ echo "counting instructions (callgrind, $N vs $((2 * N)) vets per mode)" >&2
 native=$(per_vet native)
 warm=$(per_vet warm)
 typed=$(per_vet warm-typed)
+fresh=$(per_vet fresh)
 
 echo "timing fresh vs warm instances in-process" >&2
 "$BIN" --version >/dev/null
@@ -111,6 +112,7 @@ row "ratio" "figure" "limit (same run)" "value"
 row "---" "---:" "---:" "---:"
 row "warm vet in wasmtime ÷ native core, instructions (\`vet_summary\`)" "$warm" "$native" "$(ratio "$warm" "$native")×"
 row "warm vet in wasmtime ÷ native core, instructions (typed \`vet\`)" "$typed" "$native" "$(ratio "$typed" "$native")×"
+row "fresh instance per vet ÷ warm vet, instructions" "$fresh" "$warm" "$(ratio "$fresh" "$warm")×"
 row "fresh instance per vet ÷ warm vet, time (µs)" "$fresh_t" "$warm_t" "$(ratio "$fresh_t" "$warm_t")×"
 row "HTTP vets/s ÷ \`GET /healthz\` req/s, same server" "$vets" "$healthz" "$(ratio "$vets" "$healthz")"
 row "HTTP vets/s with \`--decision-log\` ÷ without" "$vets_log" "$vets" "$(ratio "$vets_log" "$vets")"

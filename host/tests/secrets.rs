@@ -181,7 +181,7 @@ fn check_and_fix_never_show_a_secret() {
         );
         let again = run(&["check", "--format", "json", fixed.to_str().unwrap()]);
         assert!(
-            !text(&again).contains("MV-SECRET-001"),
+            !text(&again).contains(rule("MV-SECRET-001")),
             "the fixed manifest still has a secret:\n{fixed_text}"
         );
     }

@@ -23,6 +23,15 @@ use microvet::{Vetter, VetterOptions};
 pub const BIN: &str = env!("CARGO_BIN_EXE_microvet");
 pub const MANIFEST: &str = include_str!("../../../examples/hr-onboarding-helper.yaml");
 
+/// The ID of the rule with exactly this ID: a test that asserts a rule is silent names it
+/// through here, so a misspelt ID fails the test instead of never matching.
+pub fn rule(id: &str) -> &'static str {
+    match microvet_core::rules::find(id) {
+        Some(r) if r.id == id => r.id,
+        _ => panic!("`{id}` is not the ID of a rule in the catalogue"),
+    }
+}
+
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
