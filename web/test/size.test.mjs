@@ -12,8 +12,8 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
 /**
  * A 150 KB gzip download for the panel does not fit this engine (docs/PERFORMANCE.md says where
  * every byte goes and what removing it would cost), so the budget is the measured size plus
- * ~1 %, to catch regressions: 350,901 B in all (`npm run size`), of which the component's
- * core module is ~326 KB and the minified panel and the shared chunk ~24.8 KB (src/index.js, random.js,
+ * ~1 %, to catch regressions: 355,248 B in all (`npm run size`), of which the component's
+ * core module is ~330 KB and the minified panel and the shared chunk ~24.8 KB (src/index.js, random.js,
  * the jco 1.12.0 glue and its two inlined trampolines, in one file: no request chain before
  * the wasm; re-minifying the glue inside the chunk costs ~840 B gzip over serving jco's file
  * as it is, and saves three requests). The panel's plain field and control names, the
@@ -28,6 +28,9 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
  * code before compression, a third of it the WIT glue of the new records and the
  * `with-waivers` constructor), the glue's lifting of the new records and the vet options
  * (~1.8 KB), the panel's Waived section (~0.7 KB).
+ * The built-in policy built by generated code instead of parsed from its YAML costs ~4.3 KB:
+ * a fresh instance's first vet no longer parses 6 KB of YAML (1.28× a warm vet in instructions,
+ * was 12.5× in time; docs/PERFORMANCE.md), and neither does the page's first verdict.
  * A gate that fails closed comes first; the bytes are the price.
  * - BUDGET_GZIP_BYTES: the total, plus ~1 %.
  * - JS_BUDGET_GZIP_BYTES: everything except the core module (~24.8 KB), plus ~10 %: the core
@@ -35,7 +38,7 @@ import { README, measure, readmeBlock, readmeSection, table } from '../scripts/s
  *   alone is 22,033 B).
  */
 const TARGET_GZIP_BYTES = 150_000;
-const BUDGET_GZIP_BYTES = 354_400;
+const BUDGET_GZIP_BYTES = 358_800;
 const JS_BUDGET_GZIP_BYTES = 27_300;
 const CORE = 'dist/component/microvet.core.wasm';
 
