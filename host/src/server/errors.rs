@@ -14,6 +14,19 @@ pub(super) fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// `200` with `value` as JSON, or `500 internal` naming `what` if it cannot be serialized.
+pub(super) fn json_ok(value: &impl Serialize, what: &str) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("cannot serialize {what}: {e}"),
+            None,
+        ),
+    }
+}
+
 /// The body of an error response (serialized straight from these structs: building a
 /// `serde_json::Value` first, an ordered map with hashed keys, cost ~3 µs per response).
 #[derive(Serialize)]

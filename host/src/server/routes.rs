@@ -16,7 +16,7 @@ use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::errors::{body_rejection, error, host_error, json_response};
+use super::errors::{body_rejection, error, host_error, json_ok, json_response};
 use super::metrics::Gauges;
 use super::middleware::{LIMITED_ROUTES, RequestId, observe};
 use super::policies::{DEFAULT, PolicySet};
@@ -420,15 +420,7 @@ async fn list_policies(State(app): State<Arc<App>>) -> Response {
         all_ok: set.all_ok(),
         policies: policy_states(&set),
     };
-    match serde_json::to_string(&list) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("cannot serialize the policy list: {e}"),
-            None,
-        ),
-    }
+    json_ok(&list, "the policy list")
 }
 
 async fn all_rules(State(app): State<Arc<App>>) -> Response {
@@ -481,15 +473,7 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
         policy_states: policy_states(&set),
         decision_log: app.log.is_some(),
     };
-    match serde_json::to_string(&health) {
-        Ok(body) => json_response(StatusCode::OK, body),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            format!("cannot serialize the health report: {e}"),
-            None,
-        ),
-    }
+    json_ok(&health, "the health report")
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
