@@ -1,6 +1,8 @@
 //! The sha256 of the built-in policy (`policies/default.yaml`, which `src/lib.rs` embeds),
 //! computed once here: a fresh instance of the component would otherwise hash the same
-//! bytes before its first vet.
+//! bytes before its first vet. The build also refuses a `src/policy/builtin.rs` (the code
+//! that builds the built-in policy) written from another version of that file, so a policy
+//! edit can never ship with the old rules and the new hash.
 
 use sha2::Digest as _;
 use std::fmt::Write as _;
@@ -12,6 +14,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut hex = String::with_capacity(64);
     for b in sha2::Sha256::digest(&text) {
         write!(hex, "{b:02x}")?;
+    }
+    let generated = "src/policy/builtin.rs";
+    println!("cargo::rerun-if-changed={generated}");
+    println!("cargo::rerun-if-env-changed=MICROVET_BLESS");
+    let written_from = format!("SOURCE_SHA256: &str = \"{hex}\";");
+    // MICROVET_BLESS: the run that writes the file anew must be able to build.
+    if std::env::var_os("MICROVET_BLESS").is_none()
+        && !std::fs::read_to_string(generated)?.contains(&written_from)
+    {
+        return Err(format!(
+            "{generated} was written from another version of policies/default.yaml: write it anew with \
+             `MICROVET_BLESS=1 cargo test -p microvet-core --test builtin_policy` and commit it"
+        )
+        .into());
     }
     let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?).join("default_policy.sha256");
     std::fs::write(out, hex)?;

@@ -37,12 +37,11 @@ impl Policy {
     }
 
     /// The built-in default policy (`policies/default.yaml`): built by the code generated
-    /// from it (`policy/builtin.rs`), with the hash taken at build time.
+    /// from it (`policy/builtin.rs`, which also holds the file's sha256; the build refuses
+    /// one generated from another version of the file).
     pub fn builtin() -> Result<Policy> {
-        Ok(Policy::of(
-            policy::builtin(),
-            crate::DEFAULT_POLICY_SHA256.to_owned(),
-        ))
+        let (doc, sha256) = policy::builtin();
+        Ok(Policy::of(doc, sha256.to_owned()))
     }
 
     fn of(doc: PolicyDoc, sha256: String) -> Policy {

@@ -15,6 +15,7 @@ use subtle::ConstantTimeEq as _;
 use url::{Host, Url};
 
 use crate::error::{Error, ErrorCode, Result};
+use zeroize::Zeroize as _;
 
 /// Source of cryptographically secure random bytes (the guest gets them from wasi:random).
 pub trait Entropy {
@@ -79,14 +80,16 @@ impl<D: FnMut(usize) -> Vec<u8>> Pooled<D> {
 
     /// Fill `buf` straight from the host.
     fn draw_into(&mut self, buf: &mut [u8]) {
-        let bytes = (self.draw)(buf.len());
+        let mut bytes = (self.draw)(buf.len());
         if bytes.len() != buf.len() {
             self.short = true;
         }
-        let mut got = bytes.into_iter();
-        for slot in buf.iter_mut() {
-            *slot = got.next().unwrap_or(0);
-        }
+        let n = bytes.len().min(buf.len());
+        let (head, tail) = buf.split_at_mut(n);
+        head.copy_from_slice(bytes.get(..n).unwrap_or_default());
+        tail.fill(0);
+        // The host's copy goes too: no random byte is left behind in freed memory.
+        bytes.zeroize();
     }
 }
 
@@ -120,8 +123,9 @@ impl<D: FnMut(usize) -> Vec<u8>> Entropy for Pooled<D> {
 
 impl<D: FnMut(usize) -> Vec<u8>> Drop for Pooled<D> {
     fn drop(&mut self) {
-        // Best effort: do not leave unused random bytes behind in linear memory.
-        self.pool.fill(0);
+        // Do not leave unused random bytes behind in linear memory (`zeroize`: a plain fill
+        // just before the memory is freed may be optimised away).
+        self.pool.zeroize();
     }
 }
 

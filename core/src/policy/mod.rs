@@ -459,9 +459,9 @@ pub(crate) fn error_at(root: &Node, pointer: &str, message: String) -> Error {
 
 /// The built-in policy (`policies/default.yaml`) as [`parse`] reads it, built from Rust
 /// code generated from that file instead of parsed (a fresh instance of the component
-/// would otherwise spend most of its first vet parsing it).
-pub(crate) fn builtin() -> PolicyDoc {
-    builtin::doc()
+/// would otherwise spend most of its first vet parsing it), and the sha256 of that file.
+pub(crate) fn builtin() -> (PolicyDoc, &'static str) {
+    (builtin::doc(), builtin::SOURCE_SHA256)
 }
 
 /// Parse and validate a policy.
@@ -710,7 +710,9 @@ mod tests {
     #[test]
     fn builtin_is_the_parsed_default_policy() {
         let (parsed, _) = parse(crate::DEFAULT_POLICY).unwrap();
-        assert_eq!(format!("{:#?}", builtin()), format!("{parsed:#?}"));
+        let (built, sha256) = builtin();
+        assert_eq!(format!("{built:#?}"), format!("{parsed:#?}"));
+        assert_eq!(sha256, crate::DEFAULT_POLICY_SHA256);
     }
 
     #[test]

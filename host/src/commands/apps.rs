@@ -148,8 +148,7 @@ pub(crate) fn run(ctx: &Ctx, command: AppsCommand, out: &mut dyn Write) -> anyho
     let lc = local(ctx, target)?;
     let result: Result<Value, LifecycleError> = match &command {
         AppsCommand::Register { file, policy, .. } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
+            let bytes = read_text(file, Input::Manifest)?.1.into_bytes();
             lc.register(&bytes, policy, "cli", now())
                 .and_then(|r| to_value(&r))
         }
@@ -375,8 +374,7 @@ fn remote(
     let seg = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     let response = match command {
         AppsCommand::Register { file, policy, .. } => {
-            let bytes =
-                std::fs::read(file).with_context(|| format!("cannot read `{}`", file.display()))?;
+            let bytes = read_text(file, Input::Manifest)?.1.into_bytes();
             let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
             agent
                 .post(&format!("{base}/v1/apps?policy={}", seg(policy)))
