@@ -102,9 +102,6 @@ pub struct Approvals {
     by_name: HashMap<String, usize>,
 }
 
-/// The largest manifest read from `--manifests DIR` (the engine's own limit).
-const MAX_MANIFEST_BYTES: u64 = 1 << 20;
-
 impl Approvals {
     pub fn len(&self) -> usize {
         self.apps.len()
@@ -169,16 +166,8 @@ impl Approvals {
         paths.sort();
         for p in paths {
             let shown = p.display().to_string();
-            let size = std::fs::metadata(&p)
-                .map_err(|e| format!("cannot read `{shown}`: {e}"))?
-                .len();
-            if size > MAX_MANIFEST_BYTES {
-                return Err(format!(
-                    "`{shown}` is {size} bytes, over the manifest limit of {MAX_MANIFEST_BYTES} bytes"
-                ));
-            }
-            let text =
-                std::fs::read_to_string(&p).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+            let text = crate::input_file::read_text(&p, crate::input_file::Input::Manifest)
+                .map_err(|e| e.to_string())?;
             self.add(from_manifest(&shown, &text, None)?)?;
         }
         Ok(())
