@@ -1,8 +1,7 @@
-//! The sha256 of the built-in policy (`policies/default.yaml`, which `src/lib.rs` embeds),
-//! computed once here: a fresh instance of the component would otherwise hash the same
-//! bytes before its first vet. The build also refuses a `src/policy/builtin.rs` (the code
-//! that builds the built-in policy) written from another version of that file, so a policy
-//! edit can never ship with the old rules and the new hash.
+//! Refuses a `src/policy/builtin.rs` (the code that builds the built-in policy, with the
+//! sha256 of the `policies/default.yaml` it was written from) written from another version
+//! of that file: a policy edit can never ship with the old rules, nor under a hash that is
+//! not the embedded text's.
 
 use sha2::Digest as _;
 use std::fmt::Write as _;
@@ -29,7 +28,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR")?).join("default_policy.sha256");
-    std::fs::write(out, hex)?;
     Ok(())
 }

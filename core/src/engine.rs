@@ -40,8 +40,10 @@ impl Policy {
     /// from it (`policy/builtin.rs`, which also holds the file's sha256; the build refuses
     /// one generated from another version of the file).
     pub fn builtin() -> Result<Policy> {
-        let (doc, sha256) = policy::builtin();
-        Ok(Policy::of(doc, sha256.to_owned()))
+        Ok(Policy::of(
+            policy::builtin(),
+            crate::DEFAULT_POLICY_SHA256.to_owned(),
+        ))
     }
 
     fn of(doc: PolicyDoc, sha256: String) -> Policy {

@@ -30,9 +30,9 @@ pub use verdict::{
 /// The built-in default policy text (`policies/default.yaml`).
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.yaml");
 
-/// Lowercase hex sha256 of [`DEFAULT_POLICY`], computed at build time (`build.rs`).
-pub const DEFAULT_POLICY_SHA256: &str =
-    include_str!(concat!(env!("OUT_DIR"), "/default_policy.sha256"));
+/// Lowercase hex sha256 of [`DEFAULT_POLICY`], written with the code that builds it
+/// (`policy/builtin.rs`; the build checks it against the file, `build.rs`).
+pub const DEFAULT_POLICY_SHA256: &str = policy::BUILTIN_SHA256;
 
 /// Lowercase hex sha256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
