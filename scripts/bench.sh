@@ -5,8 +5,9 @@
 #   scripts/bench.sh [SECONDS_PER_HTTP_ROW]       (default 5)
 #
 # Needs valgrind (callgrind counts instructions: repeatable whatever else the machine does) and
-# wrk (closed-loop HTTP load); both come from Debian and are installed here if missing. A
-# measurement, not a test: CI does not run it.
+# wrk (closed-loop HTTP load), both from Debian, and oha 1.4.5 (open-loop load with latency
+# correction) from crates.io; each is installed here if missing. A measurement, not a test:
+# CI does not run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-5}
@@ -22,6 +23,9 @@ need() { # COMMAND PACKAGE
 }
 need valgrind valgrind
 need wrk wrk
+command -v oha >/dev/null 2>&1 || { echo "installing oha (crates.io)" >&2; cargo install -q oha --locked --version 1.4.5; }
+# oha 1.4 prints JSON with `--json`, later versions with `--output-format json`.
+if oha --help | grep -q -- --output-format; then OHA_JSON="--output-format json"; else OHA_JSON=--json; fi
 
 echo "building (release)" >&2
 cargo build --release --locked -q -p microvet --bin microvet --example vet_loop --example warm_pool
@@ -75,7 +79,7 @@ PY
 )
 read -r fresh_t warm_t <<<"$fresh_us"
 
-echo "HTTP (wrk -t1 -c16, ${SECS}s per row)" >&2
+echo "HTTP (wrk -t1, -c16 and -c64; oha open loop at half the peak; ${SECS}s per row)" >&2
 cat >"$WORK/post.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/yaml"
@@ -84,23 +88,47 @@ LUA
 serve() { # extra flags
   "$BIN" serve --listen "127.0.0.1:$PORT" --log-level warn "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
   SERVER=$!
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
-  echo "server did not start" >&2; cat "$WORK/server.err" >&2; exit 1
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 || { echo "server did not start" >&2; cat "$WORK/server.err" >&2; exit 1; }
+  # Warm-up: instances, caches, connections.
+  wrk -t1 -c16 -d1s -s "$WORK/post.lua" "http://127.0.0.1:$PORT/v1/vet" >/dev/null
 }
 stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=; }
-rps() { # PATH [wrk args]
-  local path=$1; shift
-  wrk -t1 -c16 -d "${SECS}s" "$@" "http://127.0.0.1:$PORT$path" | sed -n 's/^Requests\/sec: *//p'
+rps() { # CONNECTIONS PATH [wrk args]
+  local c=$1 path=$2; shift 2
+  wrk -t1 -c "$c" -d "${SECS}s" "$@" "http://127.0.0.1:$PORT$path" | sed -n 's/^Requests\/sec: *//p'
+}
+# Open loop: RATE requests/s offered whatever the answers' latency, timed from when each
+# request was due (oha's latency correction: no coordinated omission). Prints
+# "p99_ms achieved_per_s ok total".
+open_loop() { # PATH RATE
+  local args=()
+  case "$1" in /v1/*) args=(-m POST -T application/yaml -D "$MANIFEST") ;; esac
+  oha -z "${SECS}s" -c 64 -q "$2" --latency-correction --no-tui $OHA_JSON \
+    ${args[@]+"${args[@]}"} "http://127.0.0.1:$PORT$1" >"$WORK/oha.json"
+  python3 - "$WORK/oha.json" <<'PY2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+codes = d.get("statusCodeDistribution", {})
+print(f"{d['latencyPercentiles']['p99'] * 1e3:.2f} {d['summary']['requestsPerSec']:.0f} {codes.get('200', 0)} {sum(codes.values())}")
+PY2
 }
 serve
-healthz=$(rps /healthz)
-vets=$(rps /v1/vet -s "$WORK/post.lua")
+healthz=$(rps 16 /healthz)
+vets=$(rps 16 /v1/vet -s "$WORK/post.lua")
+vets64=$(rps 64 /v1/vet -s "$WORK/post.lua")
+# Half the peak the closed loops just measured, offered to /healthz and /v1/vet alike.
+half=$(python3 -c "import sys; print(int(max(float(sys.argv[1]), float(sys.argv[2])) / 2))" "$vets" "$vets64")
+open_loop /healthz "$half" >"$WORK/ol"; read -r p99_h _ ok_h n_h <"$WORK/ol"
+open_loop /v1/vet "$half" >"$WORK/ol"; read -r p99_v _ ok_v n_v <"$WORK/ol"
 stop
 serve --decision-log "$WORK/decisions.jsonl"
-vets_log=$(rps /v1/vet -s "$WORK/post.lua")
+vets_log=$(rps 16 /v1/vet -s "$WORK/post.lua")
+vets_log64=$(rps 64 /v1/vet -s "$WORK/post.lua")
+open_loop /v1/vet "$half" >"$WORK/ol"; read -r p99_l got_l ok_l n_l <"$WORK/ol"
 stop
 serve --instances fresh
-vets_fresh=$(rps /v1/vet -s "$WORK/post.lua")
+vets_fresh=$(rps 16 /v1/vet -s "$WORK/post.lua")
 stop
 
 gz=$("$BIN" component --out "$WORK/c.wasm" >/dev/null && gzip -9 -c "$WORK/c.wasm" | wc -c)
@@ -114,8 +142,12 @@ row "warm vet in wasmtime ÷ native core, instructions (\`vet_summary\`)" "$warm
 row "warm vet in wasmtime ÷ native core, instructions (typed \`vet\`)" "$typed" "$native" "$(ratio "$typed" "$native")×"
 row "fresh instance per vet ÷ warm vet, instructions" "$fresh" "$warm" "$(ratio "$fresh" "$warm")×"
 row "fresh instance per vet ÷ warm vet, time (µs)" "$fresh_t" "$warm_t" "$(ratio "$fresh_t" "$warm_t")×"
-row "HTTP vets/s ÷ \`GET /healthz\` req/s, same server" "$vets" "$healthz" "$(ratio "$vets" "$healthz")"
-row "HTTP vets/s with \`--decision-log\` ÷ without" "$vets_log" "$vets" "$(ratio "$vets_log" "$vets")"
-row "HTTP vets/s with \`--instances fresh\` ÷ warm" "$vets_fresh" "$vets" "$(ratio "$vets_fresh" "$vets")"
+row "HTTP vets/s ÷ \`GET /healthz\` req/s, same server (-c16)" "$vets" "$healthz" "$(ratio "$vets" "$healthz")"
+row "HTTP vets/s with \`--decision-log\` ÷ without, -c16 (a closed loop of 16: bound by the sync's latency)" "$vets_log" "$vets" "$(ratio "$vets_log" "$vets")"
+row "HTTP vets/s with \`--decision-log\` ÷ without, -c64 (both at capacity)" "$vets_log64" "$vets64" "$(ratio "$vets_log64" "$vets64")"
+row "p99 of vets ÷ p99 of \`/healthz\`, open loop at $half/s (half the peak), ms" "$p99_v" "$p99_h" "$(ratio "$p99_v" "$p99_h")×"
+row "p99 of vets with \`--decision-log\` ÷ without, open loop at $half/s, ms" "$p99_l" "$p99_v" "$(ratio "$p99_l" "$p99_v")×"
+row "vets/s answered with \`--decision-log\` ÷ offered, open loop" "$got_l" "$half" "$(ratio "$got_l" "$half")"
+row "HTTP vets/s with \`--instances fresh\` ÷ warm (-c16)" "$vets_fresh" "$vets" "$(ratio "$vets_fresh" "$vets")"
 echo
-echo "component: $(wc -c <"$WORK/c.wasm") B raw, $gz B gzip -9"
+echo "component: $(wc -c <"$WORK/c.wasm") B raw, $gz B gzip -9; open-loop answers 200: /healthz $ok_h/$n_h, vets $ok_v/$n_v, vets with the log $ok_l/$n_l"
