@@ -79,7 +79,17 @@ async function coldLoad(i) {
       const res = await fetch(`${wasm.name}?limit=${n}`, { cache: 'no-store' });
       await WebAssembly.compileStreaming(res);
       const limit = performance.now() - t0;
-      return { firstVerdict, limit, resources, html: performance.getEntriesByType('navigation')[0].responseEnd, decision: document.querySelector('microvet-panel').getAttribute('decision') };
+      const mark = (name) => performance.getEntriesByName(name)[0]?.startTime ?? NaN;
+      const nav = performance.getEntriesByType('navigation')[0];
+      const phases = {
+        'HTML': nav.responseEnd,
+        'last script or wasm arrived': Math.max(...resources.filter((e) => /\.(js|wasm)$/.test(e.name)).map((e) => e.end)),
+        'DOMContentLoaded (scripts run)': nav.domContentLoadedEventEnd,
+        'panel starts the engine': mark('microvet-panel:load-start'),
+        'engine instantiated': mark('microvet-panel:loaded'),
+        'first verdict on screen': firstVerdict,
+      };
+      return { firstVerdict, limit, resources, phases, html: nav.responseEnd, decision: document.querySelector('microvet-panel').getAttribute('decision') };
     }, i);
     r.requests = requests;
     r.problems = problems;
@@ -104,6 +114,8 @@ test(`navigation → first verdict against download+compile of the wasm alone (m
     `limit (download + compile of the wasm alone, same page) ${limit.toFixed(1)} ms | ratio ${ratio.toFixed(2)}× (goal ≤ ${GOAL_RATIO}×); ` +
     `the HTML itself had arrived at ${html.toFixed(1)} ms`);
   console.log(`#   each load (first verdict / limit, ms): ${loads.map((l) => `${l.firstVerdict.toFixed(0)}/${l.limit.toFixed(0)}`).join('  ')}`);
+  // Where the time goes: the median of each phase's time since navigation.
+  console.log(`#   phases (median ms since navigation): ${Object.keys(loads[0].phases).map((k) => `${k} ${median(loads.map((l) => l.phases[k])).toFixed(0)}`).join(' → ')}`);
 
   for (const l of loads) {
     assert.equal(l.decision, 'approve-with-controls');
