@@ -25,13 +25,13 @@
 //! flight at once (a disk flushes concurrent syncs together: on the reference machine one
 //! sync at a time managed ~280 syncs/s, four at a time ~9,000); when all are busy the
 //! writer waits, and the entries queued meanwhile make the next batch bigger. Under load a
-//! sync starts at most every [`MIN_SYNC_INTERVAL`]: a disk that syncs fast would otherwise
-//! get a sync (and its CPU: ~77 µs per `fdatasync` on the reference machine's ext4, plus
-//! the thread wake-ups around it) for every two or three entries; an append that finds
-//! the last sync older than that is written and synced at once. A sync
-//! started after a line's write covers it (`sync_data` flushes the whole file), and a
-//! rotation first syncs the file it rotates, so a line on disk never follows one that is
-//! not. Appends are serialized by construction (one writer), so the chain has no forks.
+//! batch is written (and its sync started) at most every [`MIN_SYNC_INTERVAL`]: a disk
+//! that syncs fast would otherwise get a sync (and its CPU: ~77 µs per `fdatasync` on the
+//! reference machine's ext4, plus the thread wake-ups around it) for every two or three
+//! entries; an append that finds the last batch older than that is written and synced at
+//! once. A sync started after a line's write covers it (`sync_data` flushes the whole
+//! file), and a rotation first syncs the file it rotates, so a line on disk never follows
+//! one that is not. Appends are serialized by construction (one writer), so the chain has no forks.
 //!
 //! [`verify`] checks a whole log and says which line is wrong: an edited line (its hash
 //! no longer matches the next line's `prev`), a dropped line (a gap in `seq`), an
@@ -2266,8 +2266,8 @@ mod tests {
             stats.appends.load(Ordering::Relaxed),
             u64::from(threads * each)
         );
-        // Sync starts are at least MIN_SYNC_INTERVAL apart: at most one per interval
-        // elapsed, plus the first.
+        // Batches (one sync each) are written at least MIN_SYNC_INTERVAL apart: at most
+        // one per interval elapsed, plus the first.
         let most = u64::try_from(elapsed.as_micros() / MIN_SYNC_INTERVAL.as_micros()).unwrap() + 1;
         assert!(
             fsyncs <= most,
