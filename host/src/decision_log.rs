@@ -31,7 +31,8 @@
 //! entries; an append that finds the last batch older than that is written and synced at
 //! once. A sync started after a line's write covers it (`sync_data` flushes the whole
 //! file), and a rotation first syncs the file it rotates, so a line on disk never follows
-//! one that is not. Appends are serialized by construction (one writer), so the chain has no forks.
+//! one that is not. Appends are serialized by construction (one writer), so the chain has
+//! no forks.
 //!
 //! [`verify`] checks a whole log and says which line is wrong: an edited line (its hash
 //! no longer matches the next line's `prev`), a dropped line (a gap in `seq`), an
@@ -62,9 +63,10 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Most entries written in one batch (one `write_all` + `sync_data`).
 const MAX_BATCH: usize = 4096;
 
-/// Least time between the starts of two syncs. Entries queued meanwhile wait and share the
-/// next one, so under load a sync covers ~10 entries instead of ~3 and an entry waits at
-/// most this long for its sync to start; an append after a quiet spell is not delayed.
+/// Least time between the writes of two batches (each batch is one sync). Entries queued
+/// meanwhile wait and share the next one, so under load a sync covers ~10 entries instead
+/// of ~3 and an entry waits at most this long for its batch to be written and its sync to
+/// start; an append after a quiet spell is not delayed.
 /// `scripts/bench.sh` measures what the log costs with it.
 pub const MIN_SYNC_INTERVAL: Duration = Duration::from_millis(1);
 
@@ -2234,8 +2236,8 @@ mod tests {
         assert_eq!(v.torn, Some((4, MAX_LINE_BYTES * 2)));
     }
 
-    /// Under a steady stream of appends, syncs start at most every `MIN_SYNC_INTERVAL`
-    /// and the entries in between share them. Where a sync is cheap (the reference
+    /// Under a steady stream of appends, batches (one sync each) are written at most every
+    /// `MIN_SYNC_INTERVAL` and the entries in between share them. Where a sync is cheap (the reference
     /// machine's ext4: ~0.2 ms), a writer without the interval synced every three
     /// entries here: 618–734 syncs for 2,000 entries in 0.17 s.
     #[test]
