@@ -379,10 +379,7 @@ pub(crate) fn scan(s: &str, class: KeyClass) -> Found {
         }
     }
     if has(b'/') && has(b'.') {
-        for hook in WEBHOOKS
-            .iter()
-            .filter(|h| mask.has_all(AsciiSet::of(h)))
-        {
+        for hook in WEBHOOKS.iter().filter(|h| mask.has_all(AsciiSet::of(h))) {
             for i in occurrences(s.as_bytes(), hook.as_bytes()) {
                 let from = i + hook.len();
                 let n = run_len(s, from, "/_-+");
