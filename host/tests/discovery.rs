@@ -768,6 +768,9 @@ fn http_discover_is_off_by_default_and_reports_like_the_cli_when_on() {
     drop(off);
 
     let on = Server::start(&["--discover", "--discover-max-bytes", "100000"]);
+    let (status, body) = on.post("/v1/discover?from=keycloak&from=okta", &realm);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("invalid query string: "), "{body}");
     let (status, body) = on.post("/v1/discover?from=keycloak", &realm);
     assert_eq!(status, 200, "{body}");
     let r: Value = serde_json::from_str(&body).unwrap();

@@ -116,6 +116,18 @@ fn every_endpoint() {
             .unwrap()
             .contains("strict")
     );
+    // A query string that does not parse: 400 saying so.
+    let r = server.post("/v1/vet?policy=strict&policy=default", MANIFEST.as_bytes());
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "bad-request");
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid query string: "),
+        "{}",
+        r.text()
+    );
     // Invalid manifest text: 422 with the typed error.
     let r = server.post("/v1/vet", b"name: x\nowner: [\n");
     assert_eq!(r.status, 422, "{}", r.text());

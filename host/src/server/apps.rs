@@ -28,7 +28,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::errors::{body_rejection, error, json_response};
+use super::errors::{body_rejection, error, json_response, query_rejection};
 use super::{App, body};
 use crate::Vetter;
 use crate::decision_log::{LogError, Record};
@@ -220,14 +220,7 @@ pub(super) async fn register(
         Ok(Query(q)) => q
             .policy
             .unwrap_or_else(|| super::policies::DEFAULT.to_owned()),
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                format!("invalid query string: {e}"),
-                None,
-            );
-        }
+        Err(e) => return query_rejection(&e),
     };
     let actor = principal.name;
     blocking(lifecycle, StatusCode::CREATED, move |lc| {
@@ -307,14 +300,7 @@ pub(super) async fn sweep(
     };
     let q = match query {
         Ok(Query(q)) => q,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                format!("invalid query string: {e}"),
-                None,
-            );
-        }
+        Err(e) => return query_rejection(&e),
     };
     let at = match q
         .at

@@ -23,7 +23,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::errors::{body_rejection, error};
+use super::errors::{body_rejection, error, query_rejection};
 use super::policies::DEFAULT;
 use super::{App, body};
 use crate::discover::label::{Approvals, from_store};
@@ -67,14 +67,7 @@ pub(super) async fn discover(
     };
     let q = match query {
         Ok(Query(q)) => q,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                format!("invalid query string: {e}"),
-                None,
-            );
-        }
+        Err(e) => return query_rejection(&e),
     };
     let formats = Format::ALL.map(Format::as_str).join(", ");
     let Some(format) = q.from.as_deref().and_then(Format::parse) else {

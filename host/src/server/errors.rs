@@ -1,7 +1,7 @@
 //! The responses of the service's errors: every error is
 //! `{"error": {code, message, help?, path?}}`, JSON.
 
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -132,6 +132,16 @@ pub(super) fn body_rejection(rejection: &BytesRejection, limit: usize) -> Respon
             None,
         )
     }
+}
+
+/// The 400 of a query string that does not parse into the route's parameters.
+pub(super) fn query_rejection(rejection: &QueryRejection) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "bad-request",
+        format!("invalid query string: {rejection}"),
+        None,
+    )
 }
 
 /// The 413 of a body over `limit` bytes.

@@ -16,7 +16,7 @@ use axum::routing::{MethodRouter, get, post};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::errors::{body_rejection, error, host_error, json_ok, json_response};
+use super::errors::{body_rejection, error, host_error, json_ok, json_response, query_rejection};
 use super::metrics::Gauges;
 use super::middleware::{LIMITED_ROUTES, RequestId, observe};
 use super::policies::{DEFAULT, PolicySet};
@@ -186,14 +186,7 @@ async fn vet(
             };
             (q.policy.unwrap_or_else(|| DEFAULT.to_owned()), waivers)
         }
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                format!("invalid query string: {e}"),
-                None,
-            );
-        }
+        Err(e) => return query_rejection(&e),
     };
     let vetter = {
         let set = app.policies.current();
