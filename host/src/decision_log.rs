@@ -225,6 +225,13 @@ pub const FIELDS: [&str; 16] = [
 impl Serialize for Entry {
     /// The line's bytes (without its `\n`), as [`DecisionLog`] writes them.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.line().serialize(serializer)
+    }
+}
+
+impl Entry {
+    /// The entry as the writer's [`Line`] view.
+    fn line(&self) -> Line<'_> {
         Line::new(
             self.seq,
             &self.time,
@@ -233,7 +240,6 @@ impl Serialize for Entry {
             self.prev_file.as_deref(),
             self.shadow.as_ref(),
         )
-        .serialize(serializer)
     }
 }
 
@@ -1794,15 +1800,7 @@ mod tests {
                 .collect();
         assert_eq!(keys, FIELDS);
         // The writer's view of the same entry: the same bytes.
-        let line = Line::new(
-            entry.seq,
-            &entry.time,
-            &entry.record,
-            &entry.prev,
-            entry.prev_file.as_deref(),
-            entry.shadow.as_ref(),
-        );
-        assert_eq!(serde_json::to_string(&line).unwrap(), FULL_LINE);
+        assert_eq!(serde_json::to_string(&entry.line()).unwrap(), FULL_LINE);
     }
 
     #[test]
